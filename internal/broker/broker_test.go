@@ -93,7 +93,7 @@ func (c *collector) ConsumeClaim(s sarama.ConsumerGroupSession, claim sarama.Con
 			if c.mark == nil || c.mark(m) {
 				s.MarkMessage(m, "")
 			}
-				case <-s.Context().Done():
+		case <-s.Context().Done():
 			return nil
 		}
 	}
