@@ -1,0 +1,85 @@
+package sink
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+)
+
+// FS is the storage boundary of the lake: every byte landerd lands goes
+// through it. Paths are relative to the lake root, slash-separated and
+// valid in the sense of [fs.ValidPath] ("." names the root); an
+// implementation rejects any other path, so nothing escapes the root.
+//
+// The interface is wider than the small interfaces used elsewhere on
+// purpose: the publication protocol needs exclusive creation, atomic
+// replacing rename, atomic recursive removal and listing, and those
+// guarantees are what an implementation must prove. One conformance suite
+// (sinktest.TestFS) checks every implementation against this contract, so
+// the local filesystem and HDFS behave the same where the protocol relies
+// on them. The semantics are chosen so that HDFS (github.com/colinmarc/hdfs/v2)
+// meets them natively: its create is exclusive and does not create
+// parents, its rename overwrites, and its delete is recursive and atomic.
+//
+// Errors are *fs.PathError values (or wrap one) so that errors.Is works with
+// fs.ErrExist and fs.ErrNotExist.
+type FS interface {
+	// Create creates a new file for writing. It is exclusive: it fails with
+	// fs.ErrExist when name exists. The parent directory must exist; Create
+	// never creates parents and fails with fs.ErrNotExist when it is missing.
+	Create(name string) (File, error)
+	// Open opens a file for reading.
+	Open(name string) (ReadFile, error)
+	// Rename atomically moves from to to, replacing to if it is a file.
+	// The parent of to must exist. It fails with fs.ErrNotExist when from
+	// does not exist.
+	Rename(from, to string) error
+	// MkdirAll creates a directory and any missing parents. It succeeds
+	// when the directory already exists.
+	MkdirAll(name string) error
+	// RemoveAll removes name and everything under it. The disappearance is
+	// atomic: once RemoveAll returns, nothing under name is visible and a
+	// concurrent Create or Rename into it fails. Removing a missing path is
+	// not an error.
+	RemoveAll(name string) error
+	// ReadDir lists a directory, sorted by name.
+	ReadDir(name string) ([]fs.FileInfo, error)
+	// Stat describes a file or directory.
+	Stat(name string) (fs.FileInfo, error)
+	// String identifies the filesystem and its root, for logs,
+	// e.g. "file:///var/lib/landerd/lake".
+	String() string
+}
+
+// File is a file being written. Close makes the data durable (on a local
+// disk: fsync, then close; on HDFS: wait for the pipeline's acknowledgement)
+// and reports every error that happened along the way. A file whose Close
+// failed must be treated as lost.
+type File interface {
+	io.Writer
+	Close() error
+}
+
+// ReadFile is a file open for reading. It offers what Parquet readers need:
+// random access and the file's size.
+type ReadFile interface {
+	io.Reader
+	io.ReaderAt
+	io.Seeker
+	io.Closer
+	// Size is the file's length in bytes.
+	Size() int64
+}
+
+// errInvalidPath is the error inside the *fs.PathError returned for a path
+// that is not a valid lake-relative path.
+// It wraps fs.ErrInvalid.
+var errInvalidPath = fmt.Errorf("%w: lake paths are relative, slash-separated, without . or .. elements", fs.ErrInvalid)
+
+// checkPath rejects paths that are not valid lake-relative paths.
+func checkPath(op, name string) error {
+	if !fs.ValidPath(name) {
+		return &fs.PathError{Op: op, Path: name, Err: errInvalidPath}
+	}
+	return nil
+}

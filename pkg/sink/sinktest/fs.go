@@ -1,0 +1,441 @@
+package sinktest
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/landerd/landerd/pkg/sink"
+)
+
+// TestFS runs the conformance suite against the filesystems newFS returns.
+// newFS is called once per subtest and must return an empty filesystem
+// (for example a fresh root directory) that it cleans up through t.
+func TestFS(t *testing.T, newFS func(t *testing.T) sink.FS) {
+	t.Helper()
+	tests := []struct {
+		name string
+		run  func(t *testing.T, fsys sink.FS)
+	}{
+		{"String", testString},
+		{"CreateExclusive", testCreateExclusive},
+		{"CreateWithoutParent", testCreateWithoutParent},
+		{"InvalidPaths", testInvalidPaths},
+		{"WriteAfterClose", testWriteAfterClose},
+		{"MkdirAll", testMkdirAll},
+		{"RenameReplacesFile", testRenameReplaces},
+		{"RenameMissingSource", testRenameMissingSource},
+		{"RenameAcrossDirs", testRenameAcrossDirs},
+		{"RemoveAllTree", testRemoveAllTree},
+		{"RemoveAllFileAndAbsent", testRemoveAllFileAndAbsent},
+		{"ReadDirSorted", testReadDirSorted},
+		{"Stat", testStat},
+		{"RangedReads", testRangedReads},
+		{"ContentAfterClose", testContentAfterClose},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.run(t, newFS(t))
+		})
+	}
+}
+
+// writeFile creates name holding data, written in chunks of at most chunk
+// bytes, and closes it.
+func writeFile(t *testing.T, fsys sink.FS, name string, data []byte, chunk int) {
+	t.Helper()
+	f, err := fsys.Create(name)
+	if err != nil {
+		t.Fatalf("create %s: %v", name, err)
+	}
+	for rest := data; len(rest) > 0; {
+		n := min(chunk, len(rest))
+		w, err := f.Write(rest[:n])
+		if err != nil || w != n {
+			t.Fatalf("write %s: wrote %d of %d: %v", name, w, n, err)
+		}
+		rest = rest[n:]
+	}
+	if err := f.Close(); err != nil {
+		t.Fatalf("close %s: %v", name, err)
+	}
+}
+
+// readFile returns the whole content of name.
+func readFile(t *testing.T, fsys sink.FS, name string) []byte {
+	t.Helper()
+	f, err := fsys.Open(name)
+	if err != nil {
+		t.Fatalf("open %s: %v", name, err)
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		t.Fatalf("read %s: %v", name, err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatalf("close %s after read: %v", name, err)
+	}
+	return data
+}
+
+func mkdirAll(t *testing.T, fsys sink.FS, name string) {
+	t.Helper()
+	if err := fsys.MkdirAll(name); err != nil {
+		t.Fatalf("mkdir %s: %v", name, err)
+	}
+}
+
+func wantNotExist(t *testing.T, fsys sink.FS, name string) {
+	t.Helper()
+	if fi, err := fsys.Stat(name); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("stat %s = %v, %v; want fs.ErrNotExist", name, fi, err)
+	}
+}
+
+// names lists a directory's entry names.
+func names(t *testing.T, fsys sink.FS, dir string) []string {
+	t.Helper()
+	infos, err := fsys.ReadDir(dir)
+	if err != nil {
+		t.Fatalf("readdir %s: %v", dir, err)
+	}
+	out := make([]string, len(infos))
+	for i, fi := range infos {
+		out[i] = fi.Name()
+	}
+	return out
+}
+
+func testString(t *testing.T, fsys sink.FS) {
+	if fsys.String() == "" {
+		t.Fatal("String() is empty; want a URL naming the filesystem and root")
+	}
+}
+
+func testCreateExclusive(t *testing.T, fsys sink.FS) {
+	writeFile(t, fsys, "a", []byte("first"), 64)
+	f, err := fsys.Create("a")
+	if !errors.Is(err, fs.ErrExist) {
+		if f != nil {
+			_ = f.Close()
+		}
+		t.Fatalf("second create of a: err = %v; want fs.ErrExist", err)
+	}
+	if got := readFile(t, fsys, "a"); string(got) != "first" {
+		t.Fatalf("a after failed create = %q; want %q", got, "first")
+	}
+	mkdirAll(t, fsys, "d")
+	if _, err := fsys.Create("d"); !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("create over directory d: err = %v; want fs.ErrExist", err)
+	}
+}
+
+func testCreateWithoutParent(t *testing.T, fsys sink.FS) {
+	_, err := fsys.Create("missing/dir/x")
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("create missing/dir/x: err = %v; want fs.ErrNotExist", err)
+	}
+	wantNotExist(t, fsys, "missing")
+}
+
+func testInvalidPaths(t *testing.T, fsys sink.FS) {
+	for _, name := range []string{"../escape", "/abs", "a/../../b", "a//b", "a/./b", "", "a/"} {
+		if f, err := fsys.Create(name); err == nil {
+			_ = f.Close()
+			t.Errorf("create %q succeeded; want an invalid path error", name)
+		}
+		if err := fsys.MkdirAll(name); err == nil {
+			t.Errorf("mkdir %q succeeded; want an invalid path error", name)
+		}
+		if err := fsys.RemoveAll(name); err == nil {
+			t.Errorf("remove %q succeeded; want an invalid path error", name)
+		}
+		if err := fsys.Rename("x", name); err == nil {
+			t.Errorf("rename to %q succeeded; want an invalid path error", name)
+		}
+	}
+}
+
+func testWriteAfterClose(t *testing.T, fsys sink.FS) {
+	f, err := fsys.Create("a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.Write([]byte("y")); err == nil {
+		t.Fatalf("write after close = %d, nil; want an error", n)
+	}
+	if got := readFile(t, fsys, "a"); string(got) != "x" {
+		t.Fatalf("a = %q; want %q", got, "x")
+	}
+}
+
+func testMkdirAll(t *testing.T, fsys sink.FS) {
+	mkdirAll(t, fsys, "a/b/c")
+	mkdirAll(t, fsys, "a/b/c") // idempotent
+	mkdirAll(t, fsys, "a/b")
+	for _, d := range []string{"a", "a/b", "a/b/c"} {
+		fi, err := fsys.Stat(d)
+		if err != nil || !fi.IsDir() {
+			t.Fatalf("stat %s = %v, %v; want a directory", d, fi, err)
+		}
+	}
+	writeFile(t, fsys, "a/f", []byte("x"), 1)
+	if err := fsys.MkdirAll("a/f"); err == nil {
+		t.Fatal("mkdir over file a/f succeeded; want an error")
+	}
+	if err := fsys.MkdirAll("a/f/g"); err == nil {
+		t.Fatal("mkdir under file a/f succeeded; want an error")
+	}
+}
+
+func testRenameReplaces(t *testing.T, fsys sink.FS) {
+	writeFile(t, fsys, "old", []byte("old content"), 64)
+	writeFile(t, fsys, "new", []byte("new"), 64)
+	if err := fsys.Rename("new", "old"); err != nil {
+		t.Fatalf("rename new -> old: %v", err)
+	}
+	if got := readFile(t, fsys, "old"); string(got) != "new" {
+		t.Fatalf("old after rename = %q; want %q", got, "new")
+	}
+	wantNotExist(t, fsys, "new")
+	if got := names(t, fsys, "."); !slices.Equal(got, []string{"old"}) {
+		t.Fatalf("root after rename = %q; want [old]", got)
+	}
+}
+
+func testRenameMissingSource(t *testing.T, fsys sink.FS) {
+	writeFile(t, fsys, "dst", []byte("kept"), 64)
+	if err := fsys.Rename("gone", "dst"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("rename gone -> dst: err = %v; want fs.ErrNotExist", err)
+	}
+	if got := readFile(t, fsys, "dst"); string(got) != "kept" {
+		t.Fatalf("dst after failed rename = %q; want %q", got, "kept")
+	}
+	mkdirAll(t, fsys, "d")
+	if err := fsys.Rename("d/gone", "d/x"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("rename d/gone -> d/x: err = %v; want fs.ErrNotExist", err)
+	}
+	wantNotExist(t, fsys, "d/x")
+}
+
+func testRenameAcrossDirs(t *testing.T, fsys sink.FS) {
+	mkdirAll(t, fsys, "tmp")
+	mkdirAll(t, fsys, "table/day=1")
+	writeFile(t, fsys, "tmp/f.tmp", []byte("data"), 2)
+	if err := fsys.Rename("tmp/f.tmp", "table/day=1/f"); err != nil {
+		t.Fatalf("rename across dirs: %v", err)
+	}
+	if got := readFile(t, fsys, "table/day=1/f"); string(got) != "data" {
+		t.Fatalf("renamed file = %q; want %q", got, "data")
+	}
+	if got := names(t, fsys, "tmp"); len(got) != 0 {
+		t.Fatalf("tmp after rename = %q; want empty", got)
+	}
+	// A directory moves with its content.
+	writeFile(t, fsys, "tmp/g", []byte("g"), 1)
+	if err := fsys.Rename("tmp", "moved"); err != nil {
+		t.Fatalf("rename directory: %v", err)
+	}
+	if got := readFile(t, fsys, "moved/g"); string(got) != "g" {
+		t.Fatalf("moved/g = %q; want %q", got, "g")
+	}
+	wantNotExist(t, fsys, "tmp")
+}
+
+func testRemoveAllTree(t *testing.T, fsys sink.FS) {
+	mkdirAll(t, fsys, "keep")
+	mkdirAll(t, fsys, "d/e/f")
+	writeFile(t, fsys, "d/x", []byte("x"), 1)
+	writeFile(t, fsys, "d/e/f/y", []byte("y"), 1)
+	writeFile(t, fsys, "dd", []byte("sibling"), 64)
+	if err := fsys.RemoveAll("d"); err != nil {
+		t.Fatalf("remove d: %v", err)
+	}
+	for _, name := range []string{"d", "d/x", "d/e", "d/e/f/y"} {
+		wantNotExist(t, fsys, name)
+	}
+	if _, err := fsys.Create("d/e/z"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("create inside removed tree: err = %v; want fs.ErrNotExist", err)
+	}
+	if _, err := fsys.Create("d/x"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("create inside removed dir: err = %v; want fs.ErrNotExist", err)
+	}
+	writeFile(t, fsys, "keep/src", []byte("s"), 1)
+	if err := fsys.Rename("keep/src", "d/e/src"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("rename into removed tree: err = %v; want fs.ErrNotExist", err)
+	}
+	if got := readFile(t, fsys, "keep/src"); string(got) != "s" {
+		t.Fatalf("source of failed rename = %q; want %q", got, "s")
+	}
+	if got := names(t, fsys, "."); !slices.Equal(got, []string{"dd", "keep"}) {
+		t.Fatalf("root after remove = %q; want [dd keep]", got)
+	}
+}
+
+func testRemoveAllFileAndAbsent(t *testing.T, fsys sink.FS) {
+	writeFile(t, fsys, "f", []byte("f"), 1)
+	if err := fsys.RemoveAll("f"); err != nil {
+		t.Fatalf("remove file f: %v", err)
+	}
+	wantNotExist(t, fsys, "f")
+	if err := fsys.RemoveAll("f"); err != nil {
+		t.Fatalf("remove absent f: %v; want nil", err)
+	}
+	if err := fsys.RemoveAll("no/such/dir"); err != nil {
+		t.Fatalf("remove absent no/such/dir: %v; want nil", err)
+	}
+	if got := names(t, fsys, "."); len(got) != 0 {
+		t.Fatalf("root after removes = %q; want empty", got)
+	}
+}
+
+func testReadDirSorted(t *testing.T, fsys sink.FS) {
+	mkdirAll(t, fsys, "d/sub")
+	want := []string{"a", "b", "c10", "c2", "sub", "z"}
+	for _, n := range []string{"z", "c2", "a", "c10", "b"} {
+		writeFile(t, fsys, "d/"+n, []byte(n), 8)
+	}
+	infos, err := fsys.ReadDir("d")
+	if err != nil {
+		t.Fatalf("readdir d: %v", err)
+	}
+	var got []string
+	for _, fi := range infos {
+		got = append(got, fi.Name())
+		if wantDir := fi.Name() == "sub"; fi.IsDir() != wantDir {
+			t.Errorf("%s: IsDir = %v; want %v", fi.Name(), fi.IsDir(), wantDir)
+		}
+		if !fi.IsDir() && fi.Size() != int64(len(fi.Name())) {
+			t.Errorf("%s: size %d; want %d", fi.Name(), fi.Size(), len(fi.Name()))
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("readdir d = %q; want %q", got, want)
+	}
+	if _, err := fsys.ReadDir("nodir"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("readdir nodir: err = %v; want fs.ErrNotExist", err)
+	}
+}
+
+func testStat(t *testing.T, fsys sink.FS) {
+	tests := []struct {
+		name string
+		size int
+	}{{"empty", 0}, {"one", 1}, {"page", 4096}, {"big", 3<<20 + 17}}
+	for _, tt := range tests {
+		writeFile(t, fsys, tt.name, make([]byte, tt.size), 1<<16)
+		fi, err := fsys.Stat(tt.name)
+		if err != nil {
+			t.Fatalf("stat %s: %v", tt.name, err)
+		}
+		if fi.Size() != int64(tt.size) || fi.IsDir() || fi.Name() != tt.name {
+			t.Errorf("stat %s = {name %q size %d dir %v}; want {name %q size %d dir false}",
+				tt.name, fi.Name(), fi.Size(), fi.IsDir(), tt.name, tt.size)
+		}
+	}
+	mkdirAll(t, fsys, "dir")
+	if fi, err := fsys.Stat("dir"); err != nil || !fi.IsDir() {
+		t.Fatalf("stat dir = %v, %v; want a directory", fi, err)
+	}
+	wantNotExist(t, fsys, "missing")
+}
+
+func testRangedReads(t *testing.T, fsys sink.FS) {
+	const size = 3<<20 + 12345 // more than one 1 MiB block, not aligned
+	data := make([]byte, size)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
+	writeFile(t, fsys, "big", data, 100_003)
+
+	f, err := fsys.Open("big")
+	if err != nil {
+		t.Fatalf("open big: %v", err)
+	}
+	defer func() {
+		if err := f.Close(); err != nil {
+			t.Errorf("close big: %v", err)
+		}
+	}()
+	if f.Size() != size {
+		t.Fatalf("size = %d; want %d", f.Size(), size)
+	}
+	reads := []struct {
+		off, n int64
+	}{
+		{0, 1},
+		{0, 4096},
+		{1<<20 - 10, 20},        // across the first MiB boundary
+		{1<<20 - 1, 1<<20 + 2},  // spanning a whole MiB and both boundaries
+		{2<<20 + 100, 500_000},  // in the middle
+		{size - 8, 8},           // the last bytes, as a Parquet footer read does
+		{size - 1<<20, 1 << 20}, // the last MiB
+		{12345, 3 << 20},        // nearly everything
+	}
+	for _, r := range reads {
+		buf := make([]byte, r.n)
+		n, err := f.ReadAt(buf, r.off)
+		if err != nil && !(errors.Is(err, io.EOF) && r.off+r.n == size) {
+			t.Fatalf("ReadAt(%d, %d): %v", r.off, r.n, err)
+		}
+		if int64(n) != r.n || !bytes.Equal(buf, data[r.off:r.off+r.n]) {
+			t.Fatalf("ReadAt(%d, %d) = %d bytes, equal=%v; want the file's bytes", r.off, r.n, n, bytes.Equal(buf[:n], data[r.off:r.off+int64(n)]))
+		}
+	}
+	buf := make([]byte, 10)
+	if n, err := f.ReadAt(buf, size-4); n != 4 || !errors.Is(err, io.EOF) {
+		t.Fatalf("ReadAt past the end = %d, %v; want 4, io.EOF", n, err)
+	}
+	// Seek and Read, as sequential readers do.
+	if pos, err := f.Seek(-100, io.SeekEnd); err != nil || pos != size-100 {
+		t.Fatalf("Seek(-100, end) = %d, %v; want %d", pos, err, size-100)
+	}
+	tail, err := io.ReadAll(f)
+	if err != nil || !bytes.Equal(tail, data[size-100:]) {
+		t.Fatalf("read after seek: %d bytes, %v; want the last 100 bytes", len(tail), err)
+	}
+	if pos, err := f.Seek(0, io.SeekStart); err != nil || pos != 0 {
+		t.Fatalf("Seek(0, start) = %d, %v", pos, err)
+	}
+	all, err := io.ReadAll(f)
+	if err != nil || !bytes.Equal(all, data) {
+		t.Fatalf("full read: %d bytes, %v; want %d equal bytes", len(all), err, size)
+	}
+}
+
+func testContentAfterClose(t *testing.T, fsys sink.FS) {
+	// Many small writes, as a Parquet writer makes, must all arrive.
+	var want bytes.Buffer
+	f, err := fsys.Create("small-writes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10_000 {
+		p := []byte{byte(i), byte(i >> 8), 'x'}
+		want.Write(p)
+		if _, err := f.Write(p); err != nil {
+			t.Fatalf("write %d: %v", i, err)
+		}
+	}
+	if err := f.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	if got := readFile(t, fsys, "small-writes"); !bytes.Equal(got, want.Bytes()) {
+		t.Fatalf("content after close: %d bytes; want %d equal bytes", len(got), want.Len())
+	}
+	fi, err := fsys.Stat("small-writes")
+	if err != nil || fi.Size() != int64(want.Len()) {
+		t.Fatalf("stat after close = %v, %v; want size %d", fi, err, want.Len())
+	}
+}
