@@ -48,6 +48,9 @@ func ParseByteSize(s string) (ByteSize, error) {
 	if err != nil {
 		return 0, fmt.Errorf("invalid size %q: number out of range", s)
 	}
+	if i < len(t) && t[i] == '.' {
+		return 0, fmt.Errorf("invalid size %q: must be a whole number (write 1536KiB, not 1.5MiB)", s)
+	}
 	unit := strings.TrimSpace(t[i:])
 	if unit == "" {
 		return ByteSize(n), nil
