@@ -36,7 +36,25 @@ type Location struct {
 // IsHDFS reports whether the URL names an HDFS lake. It looks only at the
 // scheme, so it answers even for a URL that Location rejects.
 func (l Lake) IsHDFS() bool {
-	return strings.HasPrefix(l.URL, SchemeHDFS+"://")
+	return strings.EqualFold(scheme(l.URL), SchemeHDFS)
+}
+
+// scheme returns the URL scheme s starts with, or "" when s is a plain
+// path: a scheme is a letter followed by letters, digits, '+', '-' or '.',
+// then a colon.
+func scheme(s string) string {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
+		case i > 0 && c == ':':
+			return s[:i]
+		default:
+			return ""
+		}
+	}
+	return ""
 }
 
 // Location parses URL: a plain local path ("./lake", "/data/lake"),
@@ -46,7 +64,7 @@ func (l Lake) Location() (Location, error) {
 	if raw == "" {
 		return Location{}, errors.New("must not be empty")
 	}
-	if !strings.Contains(raw, "://") {
+	if scheme(raw) == "" {
 		return Location{Scheme: SchemeFile, Path: filepath.Clean(raw)}, nil
 	}
 	u, err := url.Parse(raw)
