@@ -1,0 +1,352 @@
+package flatten
+
+import (
+	"fmt"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// MaxDepth is how deeply objects and arrays may nest in a message. The
+// attempt schema needs 6 levels; anything past MaxDepth is quarantined as
+// too_deep instead of being walked.
+const MaxDepth = 64
+
+// scanner is a strict RFC 8259 JSON reader over one message. It keeps the
+// first problem it meets in err ("sticky"): once err is set every method
+// returns a zero value and the walk unwinds on its own.
+//
+// Objects and arrays are walked with an explicit loop:
+//
+//	first := true
+//	for s.next(&first, '}') { key := s.key(); ... consume the value ... }
+type scanner struct {
+	data    []byte
+	pos     int
+	depth   int
+	err     *InvalidError
+	scratch []byte // unescaped strings; reset per message
+}
+
+func (s *scanner) reset(data []byte) {
+	s.data, s.pos, s.depth, s.err = data, 0, 0, nil
+	s.scratch = s.scratch[:0]
+}
+
+func (s *scanner) failed() bool { return s.err != nil }
+
+// fail records the first problem; field is resolved lazily by the caller.
+func (s *scanner) fail(r Reason, format string, args ...any) {
+	if s.err == nil {
+		s.err = &InvalidError{Reason: r, Offset: s.pos, Msg: fmt.Sprintf(format, args...)}
+	}
+}
+
+func (s *scanner) syntax(format string, args ...any) { s.fail(ReasonInvalidJSON, format, args...) }
+
+func (s *scanner) ws() {
+	for s.pos < len(s.data) {
+		switch s.data[s.pos] {
+		case ' ', '\t', '\n', '\r':
+			s.pos++
+		default:
+			return
+		}
+	}
+}
+
+// peek returns the next non-space byte without consuming it, or 0 at the end.
+func (s *scanner) peek() byte {
+	s.ws()
+	if s.pos >= len(s.data) {
+		return 0
+	}
+	return s.data[s.pos]
+}
+
+func (s *scanner) enter() bool {
+	s.depth++
+	if s.depth > MaxDepth {
+		s.fail(ReasonTooDeep, "nesting deeper than %d levels", MaxDepth)
+		return false
+	}
+	return true
+}
+
+// next advances to the next member of an object (close '}') or element of
+// an array (close ']') whose opening bracket was consumed. It reports false
+// at the closing bracket (consumed) or on error.
+func (s *scanner) next(first *bool, close byte) bool {
+	if s.err != nil {
+		return false
+	}
+	c := s.peek()
+	if c == close {
+		s.pos++
+		s.depth--
+		return false
+	}
+	if !*first {
+		if c != ',' {
+			if c == 0 {
+				s.syntax("unexpected end of input")
+			} else {
+				s.syntax("expected ',' or '%c', found %q", close, c)
+			}
+			return false
+		}
+		s.pos++
+		c = s.peek()
+	}
+	*first = false
+	if c == 0 {
+		s.syntax("unexpected end of input")
+		return false
+	}
+	return true
+}
+
+// key reads an object member's key and the colon after it.
+func (s *scanner) key() []byte {
+	if s.peek() != '"' {
+		s.syntax("expected a string key")
+		return nil
+	}
+	k := s.str()
+	if s.peek() != ':' {
+		s.syntax("expected ':' after key")
+		return nil
+	}
+	s.pos++
+	return k
+}
+
+// str reads a JSON string at the cursor (which is at the opening quote) and
+// returns its unescaped bytes.
+func (s *scanner) str() []byte {
+	s.pos++ // opening quote
+	start := s.pos
+	for i := start; i < len(s.data); i++ {
+		switch c := s.data[i]; {
+		case c == '"':
+			s.pos = i + 1
+			return s.data[start:i]
+		case c == '\\':
+			return s.strEscaped(start, i)
+		case c < 0x20:
+			s.pos = i
+			s.syntax("control character in string")
+			return nil
+		}
+	}
+	s.pos = len(s.data)
+	s.syntax("unexpected end of input in string")
+	return nil
+}
+
+// strEscaped finishes a string that holds escapes, unescaping into scratch.
+func (s *scanner) strEscaped(start, i int) []byte {
+	out := len(s.scratch)
+	s.scratch = append(s.scratch, s.data[start:i]...)
+	for i < len(s.data) {
+		c := s.data[i]
+		switch {
+		case c == '"':
+			s.pos = i + 1
+			return s.scratch[out:len(s.scratch):len(s.scratch)]
+		case c < 0x20:
+			s.pos = i
+			s.syntax("control character in string")
+			return nil
+		case c != '\\':
+			s.scratch = append(s.scratch, c)
+			i++
+			continue
+		}
+		if i+1 >= len(s.data) {
+			break
+		}
+		i++
+		switch s.data[i] {
+		case '"', '\\', '/':
+			s.scratch = append(s.scratch, s.data[i])
+		case 'b':
+			s.scratch = append(s.scratch, '\b')
+		case 'f':
+			s.scratch = append(s.scratch, '\f')
+		case 'n':
+			s.scratch = append(s.scratch, '\n')
+		case 'r':
+			s.scratch = append(s.scratch, '\r')
+		case 't':
+			s.scratch = append(s.scratch, '\t')
+		case 'u':
+			r, n := s.hex4(i + 1)
+			if n < 0 {
+				return nil
+			}
+			i += 4
+			if utf16.IsSurrogate(r) {
+				r2, n2 := rune(-1), -1
+				if i+2 < len(s.data) && s.data[i+1] == '\\' && s.data[i+2] == 'u' {
+					r2, n2 = s.hex4(i + 3)
+					if n2 < 0 {
+						return nil
+					}
+				}
+				if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+					r = dec
+					i += 6
+				} else {
+					r = utf8.RuneError // a lone surrogate, as encoding/json does
+				}
+			}
+			s.scratch = utf8.AppendRune(s.scratch, r)
+		default:
+			s.pos = i
+			s.syntax("invalid escape '\\%c' in string", s.data[i])
+			return nil
+		}
+		i++
+	}
+	s.pos = len(s.data)
+	s.syntax("unexpected end of input in string")
+	return nil
+}
+
+// hex4 parses four hex digits at i; n is -1 on error.
+func (s *scanner) hex4(i int) (rune, int) {
+	if i+4 > len(s.data) {
+		s.pos = len(s.data)
+		s.syntax("unexpected end of input in \\u escape")
+		return 0, -1
+	}
+	var r rune
+	for _, c := range s.data[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			s.pos = i
+			s.syntax("invalid \\u escape")
+			return 0, -1
+		}
+	}
+	return r, 4
+}
+
+// number reads a JSON number at the cursor and returns its literal text.
+func (s *scanner) number() []byte {
+	start, i, d := s.pos, s.pos, s.data
+	if i < len(d) && d[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(d) && d[i] == '0':
+		i++
+	case i < len(d) && d[i] >= '1' && d[i] <= '9':
+		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+			i++
+		}
+	default:
+		s.pos = i
+		s.syntax("invalid number")
+		return nil
+	}
+	if i < len(d) && d[i] == '.' {
+		i++
+		if i >= len(d) || d[i] < '0' || d[i] > '9' {
+			s.pos = i
+			s.syntax("invalid number: no digits after '.'")
+			return nil
+		}
+		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+			i++
+		}
+	}
+	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
+		i++
+		if i < len(d) && (d[i] == '+' || d[i] == '-') {
+			i++
+		}
+		if i >= len(d) || d[i] < '0' || d[i] > '9' {
+			s.pos = i
+			s.syntax("invalid number: no digits in exponent")
+			return nil
+		}
+		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+			i++
+		}
+	}
+	s.pos = i
+	return d[start:i]
+}
+
+// literal consumes the literal word (true, false or null) at the cursor.
+func (s *scanner) literal(word string) bool {
+	if len(s.data)-s.pos >= len(word) && string(s.data[s.pos:s.pos+len(word)]) == word {
+		s.pos += len(word)
+		return true
+	}
+	s.syntax("invalid literal")
+	return false
+}
+
+// skip consumes one JSON value of any type, checking its syntax.
+func (s *scanner) skip() {
+	switch c := s.peek(); {
+	case c == '{':
+		s.pos++
+		if !s.enter() {
+			return
+		}
+		first := true
+		for s.next(&first, '}') {
+			s.key()
+			s.skip()
+		}
+	case c == '[':
+		s.pos++
+		if !s.enter() {
+			return
+		}
+		first := true
+		for s.next(&first, ']') {
+			s.skip()
+		}
+	case c == '"':
+		s.str()
+	case c == 't':
+		s.literal("true")
+	case c == 'f':
+		s.literal("false")
+	case c == 'n':
+		s.literal("null")
+	case c == '-' || (c >= '0' && c <= '9'):
+		s.number()
+	case c == 0:
+		s.syntax("unexpected end of input")
+	default:
+		s.syntax("unexpected character %q", c)
+	}
+}
+
+// end checks that nothing but white space follows the top-level value.
+func (s *scanner) end() {
+	if s.err == nil && s.peek() != 0 {
+		s.syntax("unexpected data after the top-level value")
+	}
+}
+
+// checkSyntax reports the syntax problem of data, if any: the reason a
+// semantically invalid message gets when it is not even well-formed JSON.
+func checkSyntax(data []byte) *InvalidError {
+	var s scanner
+	s.reset(data)
+	s.skip()
+	s.end()
+	return s.err
+}
