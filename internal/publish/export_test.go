@@ -1,0 +1,6 @@
+package publish_test
+
+import "io"
+
+// errUnexpectedEOF marks test cases whose error must wrap io.ErrUnexpectedEOF.
+var errUnexpectedEOF = io.ErrUnexpectedEOF
