@@ -98,7 +98,8 @@ type SASL struct {
 // Lake configures where and how the Parquet files land.
 type Lake struct {
 	// URL is the lake root: a plain path, file:///abs/path or
-	// hdfs://namenode[:port]/abs/path. See Location.
+	// hdfs://namenode[:port]/abs/path. Anything that starts with a URL
+	// scheme ("s3:", "lake:") is read as a URL. See Location.
 	URL string `yaml:"url"`
 	// PartitionBy is the Hive partition key: "ingest_date" or "event_date".
 	PartitionBy string `yaml:"partition_by"`
