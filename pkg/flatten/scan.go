@@ -336,7 +336,8 @@ func (s *scanner) skip() {
 
 // end checks that nothing but white space follows the top-level value.
 func (s *scanner) end() {
-	if s.err == nil && s.peek() != 0 {
+	s.ws()
+	if s.err == nil && s.pos < len(s.data) {
 		s.syntax("unexpected data after the top-level value")
 	}
 }
