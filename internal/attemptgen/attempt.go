@@ -101,7 +101,14 @@ func (g *Generator) appendAttempt(dst []byte, idx uint64, ci int, mu mutation) (
 	if mu.sequences != "" {
 		dst = append(dst, mu.sequences...)
 	} else {
-		dst = append(dst, `{"questions":`...)
+		// The test exam's sequences lead with attempt and id, as in the real data.
+		if c.test {
+			dst = append(dst, `{"attempt":1,"id":"`...)
+			dst = append(dst, c.seqID[:]...)
+			dst = append(dst, `","questions":`...)
+		} else {
+			dst = append(dst, `{"questions":`...)
+		}
 		if mu.questions != "" {
 			dst = append(dst, mu.questions...)
 		} else {
@@ -116,10 +123,10 @@ func (g *Generator) appendAttempt(dst []byte, idx uint64, ci int, mu mutation) (
 			}
 			dst = append(dst, ']')
 		}
-		dst = append(dst, `,"attempt":1,"id":"`...)
-		dst = append(dst, c.seqID[:]...)
-		dst = append(dst, '"')
 		if !c.test {
+			dst = append(dst, `,"attempt":1,"id":"`...)
+			dst = append(dst, c.seqID[:]...)
+			dst = append(dst, '"')
 			dst = appendCounts(dst, &tl, mu.countsCorrect)
 		}
 		dst = append(dst, '}')
