@@ -1,0 +1,252 @@
+package sink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+)
+
+// WriterOptions configures the Parquet files a [ParquetFile] writes.
+type WriterOptions struct {
+	// Compression is the codec of every column: "zstd" (the default when
+	// empty), "snappy", "gzip" or "none".
+	Compression string
+	// Allocator allocates the writer's Arrow and Parquet buffers; nil means
+	// memory.DefaultAllocator.
+	Allocator memory.Allocator
+}
+
+// codec maps the option to a Parquet codec.
+func (o WriterOptions) codec() (compress.Compression, error) {
+	switch o.Compression {
+	case "", "zstd":
+		return compress.Codecs.Zstd, nil
+	case "snappy":
+		return compress.Codecs.Snappy, nil
+	case "gzip":
+		return compress.Codecs.Gzip, nil
+	case "none":
+		return compress.Codecs.Uncompressed, nil
+	default:
+		return 0, fmt.Errorf("unknown compression %q (want zstd, snappy, gzip or none)", o.Compression)
+	}
+}
+
+func (o WriterOptions) allocator() memory.Allocator {
+	if o.Allocator == nil {
+		return memory.DefaultAllocator
+	}
+	return o.Allocator
+}
+
+// ParquetFile is a Parquet file being written to a [File]. Every Write
+// appends one record batch as its own row group(s), so the encoder holds at
+// most one batch's pages in memory, whatever the file's final size. The
+// file tracks its rows, the bytes handed to the underlying File so far and
+// the range of Kafka offsets its rows came from.
+//
+// Files are written the way Spark 3, Trino and DuckDB read them without
+// options: timestamps as TIMESTAMP(MICROS, isAdjustedToUTC=true) (never
+// INT96), no unsigned types, column statistics on, and the Arrow schema
+// stored in the metadata so that Arrow readers get the exact types back.
+//
+// A ParquetFile is not safe for concurrent use.
+type ParquetFile struct {
+	file   File
+	out    countingWriter
+	fw     *pqarrow.FileWriter
+	rows   int64
+	first  int64 // smallest Kafka offset written; -1 before any row
+	last   int64 // largest Kafka offset written; -1 before any row
+	err    error // sticky: the first Write error
+	closed bool
+	cerr   error // the result of the first Close
+
+	// Set when the file belongs to a Partition.
+	owner *Partition
+	table string
+	hive  string
+	tmp   string
+}
+
+// NewParquetFile starts a Parquet file with the given schema on f and takes
+// ownership of f: Close closes it, and so does NewParquetFile when it fails.
+//
+// The schema must not hold unsigned integers, and its timestamps must be
+// microsecond timestamps with a time zone (UTC instants).
+func NewParquetFile(f File, schema *arrow.Schema, opts WriterOptions) (*ParquetFile, error) {
+	pf, err := newParquetFile(f, schema, opts)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("new parquet file: %w", err), f.Close())
+	}
+	return pf, nil
+}
+
+func newParquetFile(f File, schema *arrow.Schema, opts WriterOptions) (*ParquetFile, error) {
+	if err := checkSchema(schema); err != nil {
+		return nil, err
+	}
+	codec, err := opts.codec()
+	if err != nil {
+		return nil, err
+	}
+	mem := opts.allocator()
+	props := parquet.NewWriterProperties(
+		parquet.WithAllocator(mem),
+		parquet.WithCompression(codec),
+		parquet.WithStats(true),
+		parquet.WithDataPageVersion(parquet.DataPageV1),
+	)
+	arrowProps := pqarrow.NewArrowWriterProperties(
+		pqarrow.WithAllocator(mem),
+		pqarrow.WithStoreSchema(),
+		pqarrow.WithDeprecatedInt96Timestamps(false),
+		pqarrow.WithCoerceTimestamps(arrow.Microsecond),
+	)
+	pf := &ParquetFile{file: f, out: countingWriter{w: f}, first: -1, last: -1}
+	// The counting writer is not an io.Closer, so pqarrow's Close writes the
+	// footer without closing f; ParquetFile.Close closes f itself and
+	// reports its error.
+	fw, err := pqarrow.NewFileWriter(schema, &pf.out, props, arrowProps)
+	if err != nil {
+		return nil, err
+	}
+	pf.fw = fw
+	return pf, nil
+}
+
+// checkSchema rejects types the lake does not allow (see DESIGN.md §2).
+func checkSchema(schema *arrow.Schema) error {
+	var errs []error
+	for _, f := range schema.Fields() {
+		errs = append(errs, checkType(f.Name, f.Type))
+	}
+	return errors.Join(errs...)
+}
+
+func checkType(name string, t arrow.DataType) error {
+	switch t := t.(type) {
+	case *arrow.Uint8Type, *arrow.Uint16Type, *arrow.Uint32Type, *arrow.Uint64Type:
+		return fmt.Errorf("column %s: unsigned type %s is not allowed in the lake", name, t)
+	case *arrow.TimestampType:
+		if t.Unit != arrow.Microsecond || t.TimeZone == "" {
+			return fmt.Errorf("column %s: %s: timestamps must be timestamp[us, tz=UTC]", name, t)
+		}
+	case arrow.NestedType:
+		var errs []error
+		for _, f := range t.Fields() {
+			errs = append(errs, checkType(name+"."+f.Name, f.Type))
+		}
+		return errors.Join(errs...)
+	}
+	return nil
+}
+
+// Write appends rec, whose rows came from the Kafka offsets first..last
+// (inclusive; the rows need not cover every offset in the range), as a new
+// row group. A record without rows is ignored. After an error the file is
+// unusable: Close it and discard it.
+func (pf *ParquetFile) Write(rec arrow.RecordBatch, first, last int64) error {
+	switch {
+	case pf.closed:
+		return errors.New("write parquet: file is closed")
+	case pf.err != nil:
+		return fmt.Errorf("write parquet: earlier write failed: %w", pf.err)
+	case rec.NumRows() == 0:
+		return nil
+	case first < 0 || first > last:
+		return fmt.Errorf("write parquet: invalid offset range %d..%d", first, last)
+	}
+	if err := pf.fw.Write(rec); err != nil {
+		pf.err = err
+		return fmt.Errorf("write parquet: %w", err)
+	}
+	pf.rows += rec.NumRows()
+	if pf.first < 0 || first < pf.first {
+		pf.first = first
+	}
+	if last > pf.last {
+		pf.last = last
+	}
+	return nil
+}
+
+// Rows is the number of rows written so far.
+func (pf *ParquetFile) Rows() int64 { return pf.rows }
+
+// Size is the number of bytes written to the underlying File so far; after
+// Close it is the file's size.
+func (pf *ParquetFile) Size() int64 { return pf.out.n }
+
+// Offsets is the smallest and largest Kafka offset of the rows written, or
+// -1, -1 before the first row.
+func (pf *ParquetFile) Offsets() (first, last int64) { return pf.first, pf.last }
+
+// Table is the lake table the file belongs to ("" for a file not created by
+// a Partition).
+func (pf *ParquetFile) Table() string { return pf.table }
+
+// Hive is the Hive partition directory of the file, e.g.
+// "ingest_date=2026-11-24" ("" for a file not created by a Partition).
+func (pf *ParquetFile) Hive() string { return pf.hive }
+
+// Close writes the footer and closes the underlying File, which makes the
+// data durable. It reports every error, including an earlier failed Write.
+// Calling it again returns the first call's result.
+func (pf *ParquetFile) Close() error {
+	if pf.closed {
+		return pf.cerr
+	}
+	pf.closed = true
+	var errs []error
+	if pf.err != nil {
+		errs = append(errs, fmt.Errorf("earlier write failed: %w", pf.err))
+	}
+	if err := pf.fw.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := pf.file.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		pf.cerr = fmt.Errorf("close parquet: %w", err)
+	}
+	return pf.cerr
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w File
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// ReadTable reads a whole Parquet file of the lake into an Arrow table
+// allocated from mem. The caller releases the table.
+func ReadTable(ctx context.Context, fsys FS, name string, mem memory.Allocator) (arrow.Table, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("read table: %w", err)
+	}
+	tbl, err := pqarrow.ReadTable(ctx, f, parquet.NewReaderProperties(mem),
+		pqarrow.ArrowReadProperties{BatchSize: 64 << 10}, mem)
+	if cerr := f.Close(); cerr != nil && err == nil {
+		tbl.Release()
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read table %s: %w", name, err)
+	}
+	return tbl, nil
+}
