@@ -126,7 +126,11 @@ func (s *scanner) str() []byte {
 	s.pos++ // opening quote
 	start := s.pos
 	for i := start; i < len(s.data); i++ {
-		switch c := s.data[i]; {
+		c := s.data[i]
+		if plain[c] {
+			continue
+		}
+		switch {
 		case c == '"':
 			s.pos = i + 1
 			return s.data[start:i]
@@ -144,6 +148,14 @@ func (s *scanner) str() []byte {
 }
 
 // strEscaped finishes a string that holds escapes, unescaping into scratch.
+// plain marks the bytes that need no attention inside a string.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 func (s *scanner) strEscaped(start, i int) []byte {
 	out := len(s.scratch)
 	s.scratch = append(s.scratch, s.data[start:i]...)
