@@ -86,6 +86,8 @@ func New(cfg Config) *Generator {
 	if span <= 0 {
 		span = defaultSpan
 	}
+	// Distinct salts keep the per-attempt, control and course-bank streams
+	// independent of one another.
 	seed := uint64(cfg.Seed)
 	g := &Generator{
 		cfg:     cfg,
