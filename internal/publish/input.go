@@ -167,10 +167,7 @@ func (s *arraySource) next() (message, error) {
 		return message{}, s.inputError(err)
 	}
 	start := s.base + s.dec.InputOffset() - int64(len(s.raw))
-	value, err := compact(s.raw)
-	if err != nil { // the decoder has validated the element already
-		return message{}, &InputError{Offset: start, Err: err}
-	}
+	value := compactValid(s.raw) // the decoder has validated the element
 	if len(value) > s.maxRecord {
 		return message{}, &InputError{Offset: start, Err: fmt.Errorf("%w: %d bytes, limit %d", ErrRecordTooLarge, len(value), s.maxRecord)}
 	}
@@ -246,6 +243,8 @@ func (s *linesSource) next() (message, error) {
 			bad = fmt.Errorf("%w: over %d bytes", ErrRecordTooLarge, s.maxRecord)
 		} else if value, err = compact(line); err != nil {
 			bad = fmt.Errorf("invalid JSON: %w", err)
+		} else if len(value) > s.maxRecord {
+			bad = fmt.Errorf("%w: %d bytes, limit %d", ErrRecordTooLarge, len(value), s.maxRecord)
 		}
 		if bad != nil {
 			if s.skipInvalid {
@@ -299,6 +298,56 @@ func compact(src []byte) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// compactValid is json.Compact for input already known to be valid JSON, in
+// a single pass without a parser: it drops whitespace outside strings. It
+// returns a new slice of exactly the right length.
+func compactValid(src []byte) []byte {
+	n := 0
+	inString, escaped := false, false
+	for _, c := range src {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case isSpace(c):
+			continue
+		}
+		n++
+	}
+	dst := make([]byte, 0, n)
+	if n == len(src) {
+		return append(dst, src...)
+	}
+	inString, escaped = false, false
+	for _, c := range src {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case isSpace(c):
+			continue
+		}
+		dst = append(dst, c)
+	}
+	return dst
 }
 
 // keyOf returns the message key for a record: its top-level user_exam_id

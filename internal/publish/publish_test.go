@@ -137,7 +137,9 @@ func readAll(t testing.TB, b *broker.Broker) []consumed {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := sarama.NewConsumer([]string{b.Addr()}, sarama.NewConfig())
+	cfg := sarama.NewConfig()
+	cfg.Consumer.MaxWaitTime = 20 * time.Millisecond // quick close once caught up
+	c, err := sarama.NewConsumer([]string{b.Addr()}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
