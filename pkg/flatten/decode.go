@@ -315,6 +315,10 @@ func (d *Decoder) option() {
 // keepUnknown appends `,"<prefix><key>":<raw value>` to buf, consuming the
 // value. The caller turns the leading comma of the first member into '{'.
 func (d *Decoder) keepUnknown(buf []byte, prefix string, key []byte) []byte {
+	if d.s.err != nil {
+		d.nameField("") // the key itself was malformed: name its object
+		return buf
+	}
 	start := d.s.pos
 	d.s.skip()
 	if d.s.err != nil {
@@ -547,15 +551,20 @@ func (d *Decoder) nameField(field string) {
 	var path string
 	switch d.level {
 	case atTop:
-		path = field
 	case atSequences:
-		path = "sequences." + field
+		path = "sequences"
 	case atCounts:
-		path = "sequences.counts." + field
+		path = "sequences.counts"
 	case atQuestion:
-		path = fmt.Sprintf("sequences.questions[%d].%s", d.qi, field)
+		path = fmt.Sprintf("sequences.questions[%d]", d.qi)
 	case atOption:
-		path = fmt.Sprintf("sequences.questions[%d].options[%d].%s", d.qi, d.oi, field)
+		path = fmt.Sprintf("sequences.questions[%d].options[%d]", d.qi, d.oi)
+	}
+	switch {
+	case path == "":
+		path = field
+	case field != "":
+		path += "." + field
 	}
 	d.s.err.Field = path
 }

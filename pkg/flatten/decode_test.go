@@ -235,3 +235,14 @@ func TestQuarantineCorpus(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeFieldOfBrokenKey: a message cut inside a key names the object
+// the key belongs to.
+func TestDecodeFieldOfBrokenKey(t *testing.T) {
+	var d Decoder
+	_, err := d.Decode([]byte(`{"keen_id":"k","sequences":{"questions":[{"options":[{"id":"a","che`))
+	ie, ok := err.(*InvalidError)
+	if !ok || ie.Reason != ReasonInvalidJSON || ie.Field != "sequences.questions[0].options[0]" {
+		t.Fatalf("got %#v", err)
+	}
+}

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/landerd/landerd/internal/attemptgen"
+	"github.com/landerd/landerd/internal/broker"
+	"github.com/landerd/landerd/internal/config"
+	"github.com/landerd/landerd/internal/publish"
+	"github.com/landerd/landerd/pkg/flatten"
+	"github.com/landerd/landerd/pkg/sink"
+)
+
+const demoTopic = "assessment-attempts"
+
+// cmdDemo runs the whole pipeline with nothing installed: an in-process
+// Kafka-compatible broker, a topic filled with generated attempts (or a
+// file), and the lander landing it until every record is in the lake.
+func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("landerd demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	file := fs.String("file", "", "publish this JSON array / JSON lines file instead of generated attempts")
+	lakeDir := fs.String("lake", "lake", "local directory to land the lake in")
+	count := fs.Int("count", 10000, "generated attempts to publish (without --file)")
+	bad := fs.Float64("bad-rate", 0.01, "share of generated records that are malformed (without --file)")
+	partitions := fs.Int("partitions", 4, "partitions of the demo topic")
+	verbose := fs.Bool("v", false, "show the lander's log")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usagef("demo: unexpected arguments %q", fs.Args())
+	}
+	if *partitions < 1 || *count < 0 {
+		return usagef("demo: --partitions must be at least 1 and --count not negative")
+	}
+
+	b, err := broker.Start(broker.Config{Topic: demoTopic, Partitions: int32(*partitions)})
+	if err != nil {
+		return fmt.Errorf("start broker: %w", err)
+	}
+	defer b.Close()
+	fmt.Fprintf(stdout, "landerd demo: Kafka-compatible broker on %s, topic %q with %d partitions\n", b.Addr(), demoTopic, *partitions)
+
+	popts := publish.Options{Brokers: []string{b.Addr()}, Topic: demoTopic, Progress: stdout}
+	if *file != "" {
+		if _, err := publish.Run(ctx, popts, *file); err != nil {
+			return err
+		}
+	} else {
+		var buf bytes.Buffer
+		gen := attemptgen.Config{Seed: time.Now().UnixNano(), BadRate: *bad, DuplicateRate: 0.01}
+		if err := attemptgen.WriteLines(&buf, gen, *count); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "publishing %d generated attempts (%.0f%% malformed on purpose)\n", *count, *bad*100)
+		popts.SkipInvalid = true // malformed lines are sent anyway below
+		if err := produceLines(ctx, b, buf.Bytes()); err != nil {
+			return err
+		}
+	}
+	ends, err := b.EndOffsets(ctx)
+	if err != nil {
+		return err
+	}
+
+	cfg := config.Default()
+	cfg.Kafka.Brokers = []string{b.Addr()}
+	cfg.Kafka.Topic = demoTopic
+	cfg.Kafka.Group = "landerd-demo"
+	cfg.Lake.URL = *lakeDir
+	cfg.Lake.Roll.MaxFileAge = time.Second
+	cfg.Log.Format = "console"
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	root, err := filepath.Abs(*lakeDir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return err
+	}
+	lake, err := sink.NewLocal(root)
+	if err != nil {
+		return err
+	}
+	logOut := io.Discard
+	if *verbose {
+		logOut = stderr
+	}
+	log, err := newLogger(cfg.Log, logOut)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "landing into %s ...\n", root)
+	start := time.Now()
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- runLander(runCtx, cfg, lake, log) }()
+	waitErr := waitLanded(ctx, lake, demoTopic, ends)
+	cancel()
+	if err := <-done; err != nil {
+		return err
+	}
+	if waitErr != nil {
+		return waitErr
+	}
+	_ = log.Sync()
+	return printLake(stdout, lake, root, time.Since(start))
+}
+
+// produceLines sends each line as one record, keyed by nothing: the broker
+// spreads them over the partitions. Malformed lines are sent too.
+func produceLines(ctx context.Context, b *broker.Broker, data []byte) error {
+	var recs []broker.Record
+	for _, line := range bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n")) {
+		recs = append(recs, broker.Record{Value: line})
+	}
+	return b.Produce(ctx, recs)
+}
+
+// waitLanded polls the lake until every partition's published offsets
+// reach the topic's end.
+func waitLanded(ctx context.Context, lake sink.FS, topic string, ends map[int32]int64) error {
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		done := true
+		for p, end := range ends {
+			if end == 0 {
+				continue
+			}
+			st, err := sink.ReadState(lake, topic, p)
+			if err != nil || st == nil || st.Last+1 < end {
+				done = false
+				break
+			}
+		}
+		if done {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("interrupted before everything landed")
+		case <-tick.C:
+		}
+	}
+}
+
+// printLake summarises what landed and how to query it.
+func printLake(w io.Writer, lake sink.FS, root string, took time.Duration) error {
+	fmt.Fprintf(w, "\nlanded in %s:\n", took.Round(time.Millisecond))
+	for _, t := range flatten.Tables() {
+		files, err := sink.ListDataFiles(lake, t.Name)
+		if err != nil {
+			return err
+		}
+		var size int64
+		for _, f := range files {
+			size += f.Size
+		}
+		fmt.Fprintf(w, "  %-12s %4d files  %9d bytes   %s\n", t.Name, len(files), size, filepath.Join(root, t.Name))
+	}
+	fmt.Fprintf(w, `
+query it, for example with DuckDB:
+  SELECT exam_name, count(*) AS attempts, avg(score) AS avg_score
+  FROM read_parquet('%s/attempts/*/*.parquet', hive_partitioning = true)
+  GROUP BY exam_name ORDER BY attempts DESC LIMIT 5;
+`, root)
+	return nil
+}

@@ -1,0 +1,12 @@
+// Command landerd lands a Kafka topic of assessment attempts in a Parquet
+// lake, exactly once.
+//
+// Usage:
+//
+//	landerd run [--config FILE] [--brokers B] [--topic T] [--group G] [--lake URL] [--max-file-age D]
+//	landerd publish --brokers B --topic T --file F
+//	landerd demo [--file F] [--lake DIR] [--count N]
+//	landerd version
+//
+// Exit codes: 0 success, 1 runtime failure, 2 bad configuration or usage.
+package main

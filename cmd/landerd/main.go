@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is stamped at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// usageError is a problem with the command line or the configuration: exit 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+const usage = `landerd lands a Kafka topic of assessment attempts in a Parquet lake, exactly once.
+
+Usage:
+  landerd run      [--config FILE] [--brokers B] [--topic T] [--group G] [--lake URL] [--max-file-age D]
+  landerd publish  --brokers B --topic T --file F [--compression C]
+  landerd demo     [--file F] [--lake DIR] [--count N] [--partitions P]
+  landerd version
+
+Run 'landerd COMMAND --help' for a command's flags.
+`
+
+func main() {
+	// A first SIGINT/SIGTERM cancels ctx for a graceful stop; after that the
+	// default handling is restored, so a second signal ends the process.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	context.AfterFunc(ctx, stop)
+	code := runMain(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// runMain runs one command and returns the exit code.
+func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "run":
+		err = cmdRun(ctx, args[1:], stdout, stderr)
+	case "publish":
+		err = cmdPublish(ctx, args[1:], stdout, stderr)
+	case "demo":
+		err = cmdDemo(ctx, args[1:], stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintf(stdout, "landerd %s\n", version)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		err = usagef("unknown command %q\n\n%s", args[0], usage)
+	}
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "landerd: %v\n", err)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "landerd: %v\n", err)
+		return 1
+	}
+}

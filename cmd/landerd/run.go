@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/landerd/landerd/internal/config"
+	"github.com/landerd/landerd/internal/lander"
+	"github.com/landerd/landerd/pkg/sink"
+)
+
+// faultsEnv names the environment variable that injects storage faults
+// (sink.NewFaultFS spec, e.g. "rename=3,close=7"); the exactly-once tests use it.
+const faultsEnv = "LANDERD_INJECT_FAULTS"
+
+// runFlags are the flags that override the configuration file.
+type runFlags struct {
+	config, brokers, topic, group, lake string
+	maxFileAge                          time.Duration
+}
+
+func (f *runFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.config, "config", "", "YAML configuration file (configs/landerd.yaml documents every option); defaults when empty")
+	fs.StringVar(&f.brokers, "brokers", "", "comma-separated Kafka brokers, host:port (overrides kafka.brokers)")
+	fs.StringVar(&f.topic, "topic", "", "Kafka topic (overrides kafka.topic)")
+	fs.StringVar(&f.group, "group", "", "consumer group (overrides kafka.group)")
+	fs.StringVar(&f.lake, "lake", "", "lake root: a path, file:///path or hdfs://namenode:port/path (overrides lake.url)")
+	fs.DurationVar(&f.maxFileAge, "max-file-age", 0, "publish buffered records at the latest after this long (overrides lake.roll.max_file_age)")
+}
+
+// load reads the configuration, applies the environment and the flags, and
+// validates the result, reporting every problem at once.
+func (f *runFlags) load() (config.Config, error) {
+	var cfg config.Config
+	var err error
+	if f.config != "" {
+		cfg, err = config.Load(f.config, os.LookupEnv)
+	} else {
+		cfg, err = config.Parse(nil, os.LookupEnv)
+	}
+	if err != nil {
+		return cfg, usageError{err}
+	}
+	if f.brokers != "" {
+		cfg.Kafka.Brokers = strings.Split(f.brokers, ",")
+	}
+	if f.topic != "" {
+		cfg.Kafka.Topic = f.topic
+	}
+	if f.group != "" {
+		cfg.Kafka.Group = f.group
+	}
+	if f.lake != "" {
+		cfg.Lake.URL = f.lake
+	}
+	if f.maxFileAge != 0 {
+		cfg.Lake.Roll.MaxFileAge = f.maxFileAge
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, usageError{fmt.Errorf("invalid configuration:\n%w", err)}
+	}
+	return cfg, nil
+}
+
+func cmdRun(ctx context.Context, args []string, _ io.Writer, stderr io.Writer) error {
+	fs := flag.NewFlagSet("landerd run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f runFlags
+	f.register(fs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usagef("run: unexpected arguments %q", fs.Args())
+	}
+	cfg, err := f.load()
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(cfg.Log, stderr)
+	if err != nil {
+		return usageError{err}
+	}
+	defer func() { _ = log.Sync() }()
+	lake, err := openLake(cfg)
+	if err != nil {
+		return err
+	}
+	log.Info("starting", zap.String("version", version), zap.Stringer("config", cfg))
+	return runLander(ctx, cfg, lake, log)
+}
+
+// runLander runs the lander until ctx ends, and makes sure the process does
+// not outlive the shutdown deadline by much.
+func runLander(ctx context.Context, cfg config.Config, lake sink.FS, log *zap.Logger) error {
+	l := lander.New(cfg, lake, log)
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", zap.Duration("deadline", cfg.Shutdown.Deadline))
+	grace := time.NewTimer(cfg.Shutdown.Deadline + 5*time.Second)
+	defer grace.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-grace.C:
+		return fmt.Errorf("shutdown took longer than %s; unpublished records will be read again", cfg.Shutdown.Deadline)
+	}
+}
+
+// openLake opens the lake's filesystem named by lake.url.
+func openLake(cfg config.Config) (sink.FS, error) {
+	loc, err := cfg.Lake.Location()
+	if err != nil {
+		return nil, usageError{err}
+	}
+	var lake sink.FS
+	switch loc.Scheme {
+	case config.SchemeFile:
+		if err := os.MkdirAll(loc.Path, 0o755); err != nil {
+			return nil, fmt.Errorf("open lake: %w", err)
+		}
+		local, err := sink.NewLocal(loc.Path)
+		if err != nil {
+			return nil, fmt.Errorf("open lake: %w", err)
+		}
+		lake = local
+	default:
+		return nil, usagef("lake %s: scheme %q is not supported by this build", cfg.Lake.URL, loc.Scheme)
+	}
+	if spec := os.Getenv(faultsEnv); spec != "" {
+		ff, err := sink.NewFaultFS(lake, spec)
+		if err != nil {
+			return nil, usagef("%s: %v", faultsEnv, err)
+		}
+		lake = ff
+	}
+	return lake, nil
+}
+
+// newLogger builds the zap logger: JSON for production, console for people.
+func newLogger(c config.Log, w io.Writer) (*zap.Logger, error) {
+	level, err := zapcore.ParseLevel(c.Level)
+	if err != nil {
+		return nil, fmt.Errorf("log.level: %w", err)
+	}
+	var enc zapcore.Encoder
+	if c.Format == "console" {
+		ec := zap.NewDevelopmentEncoderConfig()
+		ec.EncodeTime = zapcore.TimeEncoderOfLayout(time.TimeOnly)
+		enc = zapcore.NewConsoleEncoder(ec)
+	} else {
+		ec := zap.NewProductionEncoderConfig()
+		ec.EncodeTime = zapcore.RFC3339NanoTimeEncoder
+		enc = zapcore.NewJSONEncoder(ec)
+	}
+	return zap.New(zapcore.NewCore(enc, zapcore.AddSync(w), level)), nil
+}

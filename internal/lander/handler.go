@@ -1,0 +1,121 @@
+package lander
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/IBM/sarama"
+	"go.uber.org/zap"
+
+	"github.com/landerd/landerd/pkg/sink"
+)
+
+// handler is one group session's sarama.ConsumerGroupHandler.
+type handler struct {
+	l *Lander
+
+	mu     sync.Mutex
+	owners map[int32]*owner
+}
+
+// Setup claims every assigned partition in the lake before any message is
+// read: it fences stale owners, completes or discards what a crash left
+// behind, and seeks the group to the first offset the lake does not hold.
+func (h *handler) Setup(sess sarama.ConsumerGroupSession) error {
+	claims := sess.Claims()[h.l.cfg.Kafka.Topic]
+	h.l.readiness(true)
+	for _, p := range claims {
+		part, err := sink.Claim(sess.Context(), h.l.fs, h.l.cfg.Kafka.Topic, p)
+		if err != nil {
+			return fmt.Errorf("claim partition %d: %w", p, err)
+		}
+		log := h.l.log.With(zap.String("topic", part.Topic()), zap.Int32("partition", p))
+		o := newOwner(h.l.set, log, part)
+		if o.next >= 0 {
+			sess.ResetOffset(part.Topic(), p, o.next, "")
+		}
+		rec := part.Recovered()
+		log.Info("partition assigned", zap.Int64("resume_offset", o.next), zap.Int64("epoch", part.Epoch()),
+			zap.Int("rolled_forward", rec.RolledForward), zap.Int("orphans_removed", rec.OrphansRemoved),
+			zap.Int64("generation", int64(sess.GenerationID())))
+		h.mu.Lock()
+		h.owners[p] = o
+		h.mu.Unlock()
+	}
+	h.l.set.assigned.Store(int64(len(claims)))
+	return nil
+}
+
+// Cleanup drops owners whose claim never started.
+func (h *handler) Cleanup(sarama.ConsumerGroupSession) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for p, o := range h.owners {
+		o.abandon()
+		delete(h.owners, p)
+	}
+	h.l.set.assigned.Store(0)
+	return nil
+}
+
+// ConsumeClaim is the partition's owner loop. The age deadline shares the
+// select with the messages and the session, so an idle partition still
+// flushes on time. Returning (on revocation, shutdown or error) ends the
+// session; an error first abandons everything unpublished.
+func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) error {
+	h.mu.Lock()
+	o := h.owners[claim.Partition()]
+	delete(h.owners, claim.Partition())
+	h.mu.Unlock()
+	if o == nil {
+		return fmt.Errorf("partition %d was not claimed in setup", claim.Partition())
+	}
+	ctx := context.WithoutCancel(sess.Context()) // a started publish runs to its end
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	var armed time.Time
+	fail := func(err error) error {
+		o.abandon()
+		o.log.Error("partition stopped; its unpublished data will be read again", zap.Error(err))
+		return err
+	}
+	for {
+		select {
+		case msg, ok := <-claim.Messages():
+			if !ok {
+				return h.finish(o, sess)
+			}
+			if err := o.add(ctx, sess, msg); err != nil {
+				return fail(err)
+			}
+		case <-timer.C:
+			armed = time.Time{}
+			if err := o.flush(ctx, sess); err != nil {
+				return fail(err)
+			}
+		case <-sess.Context().Done():
+			return h.finish(o, sess)
+		}
+		if d := o.deadline(); !d.Equal(armed) {
+			armed = d
+			if d.IsZero() {
+				timer.Stop()
+			} else {
+				timer.Reset(time.Until(d))
+			}
+		}
+	}
+}
+
+// finish publishes what is buffered on revocation or shutdown.
+func (h *handler) finish(o *owner, sess sarama.ConsumerGroupSession) error {
+	if err := o.close(sess); err != nil {
+		o.log.Error("final flush failed; its records will be read again", zap.Error(err))
+		return nil // the session is ending anyway; nothing was committed
+	}
+	o.log.Info("partition released", zap.Int64("next_offset", o.next))
+	return nil
+}

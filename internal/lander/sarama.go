@@ -1,0 +1,89 @@
+package lander
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"os"
+
+	"github.com/IBM/sarama"
+
+	"github.com/landerd/landerd/internal/config"
+)
+
+// saramaConfig translates landerd's Kafka settings into sarama's.
+func saramaConfig(k config.Kafka) (*sarama.Config, error) {
+	c := sarama.NewConfig()
+	v, err := sarama.ParseKafkaVersion(k.Version)
+	if err != nil {
+		return nil, fmt.Errorf("kafka version: %w", err)
+	}
+	c.Version = v
+	c.ClientID = k.ClientID
+	c.Net.DialTimeout = k.DialTimeout
+	c.Consumer.Return.Errors = true
+	c.Consumer.Offsets.AutoCommit.Enable = false // offsets are committed only after a publish
+	c.Consumer.Offsets.Initial = sarama.OffsetOldest
+	if k.InitialOffset == "newest" {
+		c.Consumer.Offsets.Initial = sarama.OffsetNewest
+	}
+	c.Consumer.Group.Session.Timeout = k.SessionTimeout
+	c.Consumer.Group.Heartbeat.Interval = k.HeartbeatInterval
+	c.Consumer.Group.Rebalance.Timeout = k.RebalanceTimeout
+	switch k.BalanceStrategy {
+	case "range":
+		c.Consumer.Group.Rebalance.GroupStrategies = []sarama.BalanceStrategy{sarama.NewBalanceStrategyRange()}
+	case "roundrobin":
+		c.Consumer.Group.Rebalance.GroupStrategies = []sarama.BalanceStrategy{sarama.NewBalanceStrategyRoundRobin()}
+	default:
+		c.Consumer.Group.Rebalance.GroupStrategies = []sarama.BalanceStrategy{sarama.NewBalanceStrategySticky()}
+	}
+	c.Consumer.Fetch.Default = int32(k.FetchMaxBytes)
+	c.Consumer.Fetch.Max = 0 // fetch oversized messages too, so they can be quarantined
+	c.ChannelBufferSize = k.ChannelBufferSize
+	if k.TLS.Enabled {
+		tc, err := tlsConfig(k.TLS)
+		if err != nil {
+			return nil, err
+		}
+		c.Net.TLS.Enable = true
+		c.Net.TLS.Config = tc
+	}
+	switch k.SASL.Mechanism {
+	case "", config.SASLNone:
+	case config.SASLPlain:
+		c.Net.SASL.Enable = true
+		c.Net.SASL.Mechanism = sarama.SASLTypePlaintext
+		c.Net.SASL.User = k.SASL.Username
+		c.Net.SASL.Password = k.SASL.Password.Value()
+	default:
+		return nil, fmt.Errorf("kafka sasl mechanism %q is not supported by this build", k.SASL.Mechanism)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("kafka client config: %w", err)
+	}
+	return c, nil
+}
+
+func tlsConfig(t config.TLS) (*tls.Config, error) {
+	tc := &tls.Config{InsecureSkipVerify: t.InsecureSkipVerify, MinVersion: tls.VersionTLS12} //nolint:gosec // operator's choice
+	if t.CAFile != "" {
+		pem, err := os.ReadFile(t.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("kafka tls ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("kafka tls ca %s: no PEM certificates", t.CAFile)
+		}
+		tc.RootCAs = pool
+	}
+	if t.CertFile != "" {
+		pair, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("kafka tls client certificate: %w", err)
+		}
+		tc.Certificates = []tls.Certificate{pair}
+	}
+	return tc, nil
+}
