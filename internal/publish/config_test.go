@@ -3,6 +3,10 @@ package publish
 import (
 	"testing"
 
+	"bytes"
+	"io"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -80,3 +84,30 @@ func TestSummaryLine(t *testing.T) {
 }
 
 func secs(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+func TestBarRedrawsAndClears(t *testing.T) {
+	var st stats
+	st.records.Store(3)
+	st.bytes.Store(2_000_000)
+	var buf bytes.Buffer
+	stop := startBar(&buf, &st, 100, time.Now())
+	stop()
+	// Whether or not a tick came first, the bar ends with a cleared line.
+	out := buf.String()
+	if !strings.HasSuffix(out, "\r\x1b[K") || strings.Contains(out, "\n") {
+		t.Fatalf("bar output %q, want redraws ending with a cleared line", out)
+	}
+}
+
+func TestIsTerminal(t *testing.T) {
+	f, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, w := range []io.Writer{nil, &bytes.Buffer{}, f, (*os.File)(nil)} {
+		if isTerminal(w) {
+			t.Errorf("isTerminal(%T) = true", w)
+		}
+	}
+}

@@ -21,9 +21,14 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	// go-metrics, which sarama uses, starts one process-wide meter ticker
-	// that never stops.
-	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("github.com/rcrowley/go-metrics.(*meterArbiter).tick"))
+	goleak.VerifyTestMain(m,
+		// go-metrics, which sarama uses, starts one process-wide meter
+		// ticker that never stops.
+		goleak.IgnoreTopFunction("github.com/rcrowley/go-metrics.(*meterArbiter).tick"),
+		// After failed produce requests sarama's circuit breaker sleeps 10s
+		// in a goroutine nothing can stop.
+		goleak.IgnoreAnyFunction("github.com/eapache/go-resiliency/breaker.(*Breaker).timer"),
+	)
 }
 
 // fixture is one hand-written record: how it is written in the input and
@@ -429,5 +434,18 @@ func TestRunMissingFile(t *testing.T) {
 	_, err := publish.Run(context.Background(), publish.Options{Brokers: []string{"127.0.0.1:1"}, Topic: "t"}, filepath.Join(t.TempDir(), "nope.json"))
 	if !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("error %v, want os.ErrNotExist", err)
+	}
+}
+
+func TestMissingTopicFails(t *testing.T) {
+	b := startBroker(t, 1)
+	o := opts(b)
+	o.Topic = "no-such-topic"
+	sum, err := publish.Stream(context.Background(), o, strings.NewReader(jsonLines(rawFixtures())), -1)
+	if !errors.Is(err, sarama.ErrUnknownTopicOrPartition) {
+		t.Fatalf("error %v, want unknown topic", err)
+	}
+	if sum.Records != 0 {
+		t.Fatalf("summary %+v, want nothing published", sum)
 	}
 }
