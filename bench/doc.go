@@ -1,0 +1,35 @@
+// Command bench is landerd's end-to-end benchmark harness.
+//
+// It starts the in-process Kafka-compatible broker (internal/broker) with a
+// topic of generated attempts (internal/attemptgen), then measures, in the
+// same run and against the same topic:
+//
+//   - baseline: a bare sarama consumer group, with landerd's sarama version
+//     and fetch settings, that reads the whole topic and discards it; and
+//   - landerd: the real daemon binary (built from ./cmd/landerd) running
+//     `landerd run` with the production defaults, until every partition's
+//     published state in the lake reaches the topic's end offsets.
+//
+// Each side runs as a child process, so its wall time, CPU seconds (user +
+// system, from the child's rusage) and peak RSS are its own and not the
+// broker's. The broker stays in the harness process and shares the
+// machine's cores with the child, as a local Kafka broker would.
+//
+// Usage, from the module root:
+//
+//	go run ./bench [-n 300000] [-partitions 4] [-runs 1] [-json]
+//	go run ./bench -rss-sweep 100000,300000,600000
+//	go run ./bench -n 300000 -cpuprofile cpu.pprof
+//
+// -rss-sweep runs landerd alone against growing backlogs of one topic and
+// prints its peak RSS for each, which memory.budget_bytes should keep flat.
+// -cpuprofile additionally lands the topic with internal/lander running
+// inside a child of the harness under the CPU profiler (the daemon has no
+// profiling hook), and writes the profile for `go tool pprof`.
+//
+// landerd publishes a partition's buffered records when its file is full or
+// when the oldest of them reaches lake.roll.max_file_age. A benchmark topic
+// fills no file, so the harness passes --max-file-age (flag -max-file-age,
+// default 1s): the last records of each partition land at most that long
+// after they are read, and the landerd wall time includes that tail.
+package main

@@ -1,0 +1,370 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"syscall"
+	"time"
+)
+
+const benchTopic = "assessment-attempts"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	var err error
+	switch {
+	case len(os.Args) > 1 && os.Args[1] == consumeCmd:
+		err = runConsume(ctx, os.Args[2:], os.Stdout)
+	case len(os.Args) > 1 && os.Args[1] == landerCmd:
+		err = runLander(ctx, os.Args[2:], os.Stdout)
+	default:
+		err = runBench(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	}
+	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// options are the harness's flags.
+type options struct {
+	n          int64
+	partitions int
+	runs       int
+	json       bool
+	sweep      string
+	maxFileAge time.Duration
+	addr       string
+	seed       int64
+	timeout    time.Duration
+	landerd    string
+	cpuprofile string
+	keep       bool
+}
+
+func parseOptions(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Int64Var(&o.n, "n", 300_000, "generated attempts in the topic (about 2.7 KB each; the broker holds about twice the topic in RAM)")
+	fs.IntVar(&o.partitions, "partitions", 4, "partitions of the topic")
+	fs.IntVar(&o.runs, "runs", 1, "measure each side this many times and report the medians")
+	fs.BoolVar(&o.json, "json", false, "print the results as JSON on stdout")
+	fs.StringVar(&o.sweep, "rss-sweep", "", "comma-separated backlog sizes (e.g. 100000,300000,600000): measure landerd's peak RSS against each instead")
+	fs.DurationVar(&o.maxFileAge, "max-file-age", time.Second, "landerd --max-file-age: how long the last records wait before they are published")
+	fs.StringVar(&o.addr, "addr", "", "loopback host:port for the broker; empty picks a free port")
+	fs.Int64Var(&o.seed, "seed", 1, "attempt generator seed")
+	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up on a child that has not finished after this long")
+	fs.StringVar(&o.landerd, "landerd", "", "landerd binary to measure; empty builds ./cmd/landerd of the current module")
+	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "also land the topic with internal/lander in a child under the CPU profiler and write the profile here")
+	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (landerd binary, configs, lakes)")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	var errs []error
+	if fs.NArg() > 0 {
+		errs = append(errs, fmt.Errorf("unexpected arguments %q", fs.Args()))
+	}
+	if o.n < 1 {
+		errs = append(errs, errors.New("-n must be positive"))
+	}
+	if o.partitions < 1 || o.partitions > 1024 {
+		errs = append(errs, errors.New("-partitions must be between 1 and 1024"))
+	}
+	if o.runs < 1 {
+		errs = append(errs, errors.New("-runs must be positive"))
+	}
+	if o.maxFileAge <= 0 {
+		errs = append(errs, errors.New("-max-file-age must be positive"))
+	}
+	if o.timeout <= 0 {
+		errs = append(errs, errors.New("-timeout must be positive"))
+	}
+	return o, errors.Join(errs...)
+}
+
+// Report is the harness's machine-readable output (-json).
+type Report struct {
+	Partitions int     `json:"partitions"`
+	MaxFileAge string  `json:"max_file_age"`
+	GoMaxProcs int     `json:"cores"`
+	Records    int64   `json:"records,omitempty"`
+	TopicBytes int64   `json:"topic_bytes,omitempty"`
+	Runs       int     `json:"runs,omitempty"`
+	Baseline   *Series `json:"baseline,omitempty"`
+	Landerd    *Series `json:"landerd,omitempty"`
+	// ThroughputRatio is landerd's median records/s over the baseline's.
+	ThroughputRatio float64      `json:"throughput_ratio,omitempty"`
+	Sweep           []SweepPoint `json:"rss_sweep,omitempty"`
+	CPUProfile      string       `json:"cpu_profile,omitempty"`
+}
+
+// Series is every run of one side and their medians.
+type Series struct {
+	Runs   []Result `json:"runs"`
+	Median Result   `json:"median"`
+}
+
+// bench holds what every measurement of one harness invocation shares.
+type bench struct {
+	opt     options
+	tmp     string
+	landerd string
+	self    string
+	topic   *topic
+	log     io.Writer
+	seq     int
+}
+
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	opt, err := parseOptions(args, stderr)
+	if err != nil {
+		return err
+	}
+	b := &bench{opt: opt, log: stderr}
+	if b.self, err = os.Executable(); err != nil {
+		return fmt.Errorf("find harness binary: %w", err)
+	}
+	if b.tmp, err = os.MkdirTemp("", "landerd-bench-"); err != nil {
+		return fmt.Errorf("temporary directory: %w", err)
+	}
+	if opt.keep {
+		fmt.Fprintf(stderr, "keeping %s\n", b.tmp)
+	} else {
+		defer os.RemoveAll(b.tmp)
+	}
+	b.landerd = opt.landerd
+	if b.landerd == "" {
+		root, err := moduleRoot(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "building %s/cmd/landerd\n", root)
+		if b.landerd, err = buildLanderd(ctx, root, b.tmp); err != nil {
+			return err
+		}
+	}
+	if b.topic, err = startTopic(benchTopic, int32(opt.partitions), opt.addr, opt.seed); err != nil {
+		return err
+	}
+	defer b.topic.close()
+
+	rep := Report{Partitions: opt.partitions, MaxFileAge: opt.maxFileAge.String(), GoMaxProcs: runtime.NumCPU()}
+	if opt.sweep != "" {
+		err = b.sweep(ctx, &rep, stdout)
+	} else {
+		err = b.compare(ctx, &rep, stdout)
+	}
+	if err != nil {
+		return err
+	}
+	if opt.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+	}
+	return nil
+}
+
+// fill grows the topic to n records.
+func (b *bench) fill(ctx context.Context, n int64) ([]int64, error) {
+	start := time.Now()
+	fmt.Fprintf(b.log, "filling topic %q (%d partitions) on %s to %d attempts ... ", benchTopic, b.opt.partitions, b.topic.b.Addr(), n)
+	if err := b.topic.fillTo(ctx, n); err != nil {
+		return nil, err
+	}
+	ends, err := b.topic.endOffsets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(b.log, "%.0f MB in %s; end offsets %v\n", float64(b.topic.bytes)/1e6, time.Since(start).Round(time.Millisecond), ends)
+	return ends, nil
+}
+
+// compare measures the baseline and landerd opt.runs times each against a
+// topic of opt.n records and prints the medians.
+func (b *bench) compare(ctx context.Context, rep *Report, stdout io.Writer) error {
+	ends, err := b.fill(ctx, b.opt.n)
+	if err != nil {
+		return err
+	}
+	var base, land []Result
+	for i := range b.opt.runs {
+		fmt.Fprintf(b.log, "run %d/%d: baseline ... ", i+1, b.opt.runs)
+		r, err := b.baseline(ctx, ends)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(b.log, "%.2fs; landerd ... ", r.Wall.Seconds())
+		base = append(base, r)
+		if r, err = b.runLanderd(ctx, ends); err != nil {
+			return err
+		}
+		fmt.Fprintf(b.log, "%.2fs\n", r.Wall.Seconds())
+		land = append(land, r)
+	}
+	rep.Records, rep.TopicBytes, rep.Runs = b.topic.n, b.topic.bytes, b.opt.runs
+	rep.Baseline = &Series{Runs: base, Median: median(base)}
+	rep.Landerd = &Series{Runs: land, Median: median(land)}
+	if v := rep.Baseline.Median.RecordsPerSec(); v > 0 {
+		rep.ThroughputRatio = rep.Landerd.Median.RecordsPerSec() / v
+	}
+	if b.opt.cpuprofile != "" {
+		fmt.Fprintf(b.log, "profiling internal/lander in a child ... ")
+		r, err := b.profile(ctx, ends)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(b.log, "%.2fs, %.2f CPU s; profile in %s\n", r.Wall.Seconds(), r.CPU.Seconds(), b.opt.cpuprofile)
+		rep.CPUProfile = b.opt.cpuprofile
+	}
+	if b.opt.json {
+		return nil
+	}
+	title := "median of %d runs"
+	if b.opt.runs == 1 {
+		title = "%d run"
+	}
+	fmt.Fprintf(stdout, "\n%d attempts (%.0f MB of JSON), %d partitions, %d cores, landerd --max-file-age %s; "+title+"\n\n",
+		b.topic.n, float64(b.topic.bytes)/1e6, b.opt.partitions, rep.GoMaxProcs, b.opt.maxFileAge, b.opt.runs)
+	if err := writeTable(stdout, []Result{rep.Baseline.Median, rep.Landerd.Median}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nthroughput landerd/baseline: %.2f\n", rep.ThroughputRatio)
+	return nil
+}
+
+// sweep measures landerd against each backlog size in turn, growing one
+// topic between measurements.
+func (b *bench) sweep(ctx context.Context, rep *Report, stdout io.Writer) error {
+	sizes, err := parseSizes(b.opt.sweep)
+	if err != nil {
+		return err
+	}
+	for _, n := range sizes {
+		ends, err := b.fill(ctx, n)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(b.log, "landerd against %d ... ", n)
+		r, err := b.runLanderd(ctx, ends)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(b.log, "%.2fs, peak RSS %.1f MiB\n", r.Wall.Seconds(), float64(r.PeakRSS)/mib)
+		rep.Sweep = append(rep.Sweep, SweepPoint{Backlog: n, Landerd: r})
+	}
+	if b.opt.json {
+		return nil
+	}
+	fmt.Fprintf(stdout, "\nlanderd peak RSS by backlog (%d partitions, memory.budget_bytes default, --max-file-age %s)\n\n", b.opt.partitions, b.opt.maxFileAge)
+	return writeSweep(stdout, rep.Sweep)
+}
+
+// next returns a fresh name for a run's group and directories.
+func (b *bench) next(kind string) string {
+	b.seq++
+	return fmt.Sprintf("bench-%s-%d", kind, b.seq)
+}
+
+func (b *bench) baseline(ctx context.Context, ends []int64) (Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, b.opt.timeout)
+	defer cancel()
+	out := newLineWatcher()
+	cmd := exec.CommandContext(ctx, b.self, consumeCmd,
+		"-brokers", b.topic.b.Addr(), "-topic", benchTopic, "-group", b.next("baseline"), "-ends", formatEnds(ends))
+	cmd.Stdout = out
+	u, err := measure(ctx, cmd, out.wait, false)
+	if err != nil {
+		return Result{}, fmt.Errorf("baseline: %w", err)
+	}
+	return b.result("baseline", u), nil
+}
+
+func (b *bench) runLanderd(ctx context.Context, ends []int64) (Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, b.opt.timeout)
+	defer cancel()
+	name := b.next("landerd")
+	dir := filepath.Join(b.tmp, name)
+	lake := filepath.Join(dir, "lake")
+	if err := os.MkdirAll(lake, 0o755); err != nil {
+		return Result{}, fmt.Errorf("landerd: %w", err)
+	}
+	cfgFile := filepath.Join(dir, "landerd.yaml")
+	if err := os.WriteFile(cfgFile, []byte(landerdConfig(b.topic.b.Addr(), benchTopic, name, lake)), 0o644); err != nil {
+		return Result{}, fmt.Errorf("landerd: %w", err)
+	}
+	cmd := exec.CommandContext(ctx, b.landerd, "run", "--config", cfgFile, "--max-file-age", b.opt.maxFileAge.String())
+	cmd.Env = cleanEnv()
+	done := func(ctx context.Context) error { return landed(ctx, lake, benchTopic, ends) }
+	u, err := measure(ctx, cmd, done, true)
+	if err != nil {
+		return Result{}, fmt.Errorf("landerd: %w", err)
+	}
+	r := b.result("landerd", u)
+	if r.LakeBytes, err = dirBytes(lake); err != nil {
+		return r, fmt.Errorf("landerd: %w", err)
+	}
+	if !b.opt.keep {
+		if err := os.RemoveAll(dir); err != nil {
+			return r, fmt.Errorf("landerd: %w", err)
+		}
+	}
+	return r, nil
+}
+
+func (b *bench) profile(ctx context.Context, ends []int64) (Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, b.opt.timeout)
+	defer cancel()
+	name := b.next("profile")
+	lake := filepath.Join(b.tmp, name, "lake")
+	if err := os.MkdirAll(lake, 0o755); err != nil {
+		return Result{}, fmt.Errorf("profile: %w", err)
+	}
+	prof, err := filepath.Abs(b.opt.cpuprofile)
+	if err != nil {
+		return Result{}, fmt.Errorf("profile: %w", err)
+	}
+	out := newLineWatcher()
+	cmd := exec.CommandContext(ctx, b.self, landerCmd,
+		"-brokers", b.topic.b.Addr(), "-topic", benchTopic, "-group", name, "-lake", lake,
+		"-max-file-age", b.opt.maxFileAge.String(), "-ends", formatEnds(ends), "-cpuprofile", prof)
+	cmd.Stdout = out
+	u, err := measure(ctx, cmd, out.wait, false)
+	if err != nil {
+		return Result{}, fmt.Errorf("profile: %w", err)
+	}
+	return b.result("lander-profiled", u), nil
+}
+
+func (b *bench) result(name string, u usage) Result {
+	return Result{Name: name, Records: b.topic.n, InputBytes: b.topic.bytes, Wall: u.wall, CPU: u.cpu, PeakRSS: u.peakRSS, RusageMaxRSS: u.rusageMaxRSS}
+}
+
+// cleanEnv is the harness's environment without landerd's own variables,
+// so that the configuration file alone decides the run.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if len(kv) >= 8 && kv[:8] == "LANDERD_" {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
+}

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/landerd/landerd/internal/config"
+	"github.com/landerd/landerd/internal/lander"
+	"github.com/landerd/landerd/pkg/sink"
+)
+
+// landerCmd is the hidden subcommand that lands the topic with
+// internal/lander inside a child of the harness, under the CPU profiler.
+const landerCmd = "__lander"
+
+// runLander is the profiling child: the same engine `landerd run` drives,
+// with the same configuration, a JSON info logger (to nowhere) like the
+// daemon's, and a CPU profile covering start to fully landed.
+func runLander(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet(landerCmd, flag.ContinueOnError)
+	brokers := fs.String("brokers", "", "brokers")
+	topic := fs.String("topic", "", "topic")
+	group := fs.String("group", "", "consumer group")
+	lakeDir := fs.String("lake", "", "lake directory")
+	maxAge := fs.Duration("max-file-age", time.Second, "lake.roll.max_file_age")
+	endsFlag := fs.String("ends", "", "end offsets by partition, comma-separated")
+	profile := fs.String("cpuprofile", "", "CPU profile to write")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ends, err := parseEnds(*endsFlag)
+	if err != nil {
+		return err
+	}
+	cfg := config.Default()
+	cfg.Kafka.Brokers = strings.Split(*brokers, ",")
+	cfg.Kafka.Topic = *topic
+	cfg.Kafka.Group = *group
+	cfg.Lake.URL = *lakeDir
+	cfg.Lake.Roll.MaxFileAge = *maxAge
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	lake, err := sink.NewLocal(*lakeDir)
+	if err != nil {
+		return fmt.Errorf("open lake: %w", err)
+	}
+	ec := zap.NewProductionEncoderConfig()
+	ec.EncodeTime = zapcore.RFC3339NanoTimeEncoder
+	log := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(ec), zapcore.AddSync(io.Discard), zapcore.InfoLevel))
+
+	f, err := os.Create(*profile)
+	if err != nil {
+		return fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("cpu profile: %w", err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- lander.New(cfg, lake, log).Run(runCtx) }()
+	waitErr := landed(ctx, *lakeDir, *topic, ends)
+	pprof.StopCPUProfile()
+	if waitErr == nil {
+		fmt.Fprintln(stdout, doneLine)
+	}
+	cancel()
+	runErr := <-done
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("cpu profile: %w", err)
+	}
+	if waitErr != nil {
+		return waitErr
+	}
+	return runErr
+}
