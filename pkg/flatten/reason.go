@@ -1,5 +1,7 @@
 package flatten
 
+import "fmt"
+
 // Reason is a stable, documented code saying why a record could not be
 // flattened. It is stored in the `reason` column of the `_quarantine` table
 // and used as a metric label, so the set is small and fixed.
@@ -32,4 +34,29 @@ const (
 var Reasons = []Reason{
 	ReasonEmpty, ReasonTooLarge, ReasonInvalidUTF8, ReasonInvalidJSON, ReasonTooDeep,
 	ReasonNotObject, ReasonMissingField, ReasonInvalidType, ReasonInvalidValue,
+}
+
+// Description says in a sentence what the reason means, for docs and logs.
+func (r Reason) Description() string {
+	switch r {
+	case ReasonEmpty:
+		return "The message value is empty (a tombstone or a zero-length value)."
+	case ReasonTooLarge:
+		return "The value is larger than kafka.max_message_bytes."
+	case ReasonInvalidUTF8:
+		return "The value is not valid UTF-8."
+	case ReasonInvalidJSON:
+		return "The value is not well-formed JSON (RFC 8259), e.g. truncated, a trailing comma, NaN, or data after the top-level value. Syntax problems take precedence over the reasons below."
+	case ReasonTooDeep:
+		return fmt.Sprintf("Objects and arrays nest deeper than %d levels.", MaxDepth)
+	case ReasonNotObject:
+		return "The value is JSON but its top level is not an object."
+	case ReasonMissingField:
+		return "keen_id is absent, null or empty: without it an attempt cannot be identified or deduplicated."
+	case ReasonInvalidType:
+		return "A known field has the wrong JSON type, e.g. an object where a string belongs, or true where a count belongs."
+	case ReasonInvalidValue:
+		return "A known field has the right JSON type but an unusable value: a timestamp that does not parse (or has no zone), a count that is not an integer or does not fit in 32 bits, a boolean string other than \"true\"/\"false\"."
+	}
+	return "unknown reason"
 }
