@@ -1,0 +1,45 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/landerd/landerd/internal/config"
+)
+
+func TestLanderdConfigIsValid(t *testing.T) {
+	// The harness's config file must load strictly and keep the production
+	// defaults apart from where to connect and land.
+	cfg, err := loadConfigText(t, landerdConfig("127.0.0.1:9092", "t1", "g1", "/tmp/lake"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Kafka.Brokers[0] != "127.0.0.1:9092" || cfg.Kafka.Topic != "t1" || cfg.Kafka.Group != "g1" || cfg.Lake.URL != "/tmp/lake" {
+		t.Errorf("overrides not applied: %+v %+v", cfg.Kafka, cfg.Lake)
+	}
+	if !reflect.DeepEqual(cfg, defaultsWith(cfg)) {
+		t.Errorf("config differs from the defaults beyond brokers/topic/group/lake")
+	}
+}
+
+func loadConfigText(t *testing.T, text string) (config.Config, error) {
+	t.Helper()
+	name := filepath.Join(t.TempDir(), "landerd.yaml")
+	if err := os.WriteFile(name, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(name, func(string) (string, bool) { return "", false })
+	if err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.Validate()
+}
+
+// defaultsWith returns the defaults with cfg's brokers, topic, group and lake.
+func defaultsWith(cfg config.Config) config.Config {
+	d := config.Default()
+	d.Kafka.Brokers, d.Kafka.Topic, d.Kafka.Group, d.Lake.URL = cfg.Kafka.Brokers, cfg.Kafka.Topic, cfg.Kafka.Group, cfg.Lake.URL
+	return d
+}
