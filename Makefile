@@ -1,0 +1,47 @@
+# landerd — common tasks. `make test` is what CI runs.
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+FUZZTIME ?= 30s
+
+.PHONY: all build test deps vet fmt-check unit fuzz bench bench-flatten demo clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/landerd ./cmd/landerd
+
+# test: static checks, every test under the race detector, and a bounded fuzz run.
+test: deps vet fmt-check unit fuzz
+
+# deps installs what the tests need beyond Go: DuckDB (through npm) as the
+# independent reader of the lake.
+deps:
+	sh scripts/duckdb/install.sh
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+unit:
+	$(GO) test -race -timeout 40m ./...
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./pkg/flatten
+
+# bench-flatten: the hot path against the encoding/json baseline.
+bench-flatten:
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./pkg/flatten
+
+# bench: the whole daemon against a bare sarama consumer, same topic, same run.
+bench:
+	$(GO) run ./bench -n 300000 -partitions 4
+
+demo:
+	$(GO) run ./cmd/landerd demo
+
+clean:
+	rm -rf bin lake
