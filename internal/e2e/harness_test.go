@@ -1,0 +1,315 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/landerd/landerd/internal/attemptgen"
+	"github.com/landerd/landerd/internal/broker"
+	"github.com/landerd/landerd/pkg/flatten"
+	"github.com/landerd/landerd/pkg/sink"
+)
+
+// The group timing every test uses: a SIGKILLed member is evicted after
+// sessionTimeout, so a restart gets the partitions back within seconds.
+const (
+	sessionTimeout    = 3 * time.Second
+	heartbeatInterval = 300 * time.Millisecond
+	rebalanceTimeout  = 10 * time.Second
+)
+
+// setup is what a test varies about its topic and daemons.
+type setup struct {
+	partitions     int32
+	maxFileRecords int
+	maxFileAge     time.Duration
+	shutdown       time.Duration // shutdown.deadline
+}
+
+// harness is one test's broker, topic, lake and record of what was produced.
+type harness struct {
+	t       *testing.T
+	broker  *broker.Broker
+	topic   string
+	group   string
+	lakeDir string
+	logDir  string
+	cfgPath string
+	setup   setup
+
+	mu    sync.Mutex // serialises producing, so offsets follow wants
+	gen   *attemptgen.Generator
+	wants [][]flatten.Reason // per partition, by offset: "" for a good attempt
+	sent  int
+}
+
+// newHarness starts a broker with a fresh topic and writes the daemons'
+// configuration file. Records are generated from seed.
+func newHarness(t *testing.T, s setup, seed int64) *harness {
+	t.Helper()
+	dir := t.TempDir()
+	h := &harness{
+		t:       t,
+		topic:   "attempts-e2e",
+		group:   "landerd-e2e",
+		lakeDir: filepath.Join(dir, "lake"),
+		logDir:  filepath.Join(dir, "logs"),
+		cfgPath: filepath.Join(dir, "landerd.yaml"),
+		setup:   s,
+		gen:     attemptgen.New(attemptgen.Config{Seed: seed, BadRate: 0.01, DuplicateRate: 0.01}),
+		wants:   make([][]flatten.Reason, s.partitions),
+	}
+	for _, d := range []string{h.lakeDir, h.logDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := broker.Start(broker.Config{Topic: h.topic, Partitions: s.partitions, MinSessionTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	h.broker = b
+	if err := os.WriteFile(h.cfgPath, []byte(h.configYAML()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// configYAML is the daemons' configuration: short group timeouts, frequent
+// flushes, no metrics listener (several daemons share the host).
+func (h *harness) configYAML() string {
+	rowGroup := min(500, h.setup.maxFileRecords)
+	return fmt.Sprintf(`kafka:
+  dial_timeout: 5s
+  session_timeout: %s
+  heartbeat_interval: %s
+  rebalance_timeout: %s
+lake:
+  roll:
+    max_file_records: %d
+    max_file_age: %s
+  row_group_rows: %d
+shutdown:
+  deadline: %s
+metrics:
+  addr: ""
+log:
+  level: info
+  format: json
+`, sessionTimeout, heartbeatInterval, rebalanceTimeout,
+		h.setup.maxFileRecords, h.setup.maxFileAge, rowGroup, h.setup.shutdown)
+}
+
+// produce generates n records and produces them, spreading them over the
+// partitions in turn, and remembers which table each belongs in.
+func (h *harness) produce(ctx context.Context, n int) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	recs := make([]broker.Record, n)
+	added := make([]int32, 0, n)
+	for i := range recs {
+		r := h.gen.Next()
+		p := int32(h.sent % int(h.setup.partitions))
+		h.sent++
+		recs[i] = broker.Record{Key: r.Key, Value: r.Value, Partition: p}
+		h.wants[p] = append(h.wants[p], r.Want)
+		added = append(added, p)
+	}
+	err := h.broker.ProduceWith(ctx, broker.ProduceOptions{ManualPartition: true}, recs)
+	if err != nil {
+		// Nothing can say which records made it; the comparison with the
+		// end offsets will fail, as it should.
+		return fmt.Errorf("produce %d records: %w", n, err)
+	}
+	return nil
+}
+
+// producer produces total records in chunks, one chunk every interval,
+// until done or ctx ends.
+type producer struct {
+	done chan struct{}
+	err  error
+}
+
+// startProducer starts producing in the background; the test waits for
+// it with wait, and its cleanup waits too.
+func (h *harness) startProducer(ctx context.Context, total, chunk int, every time.Duration) *producer {
+	ctx, cancel := context.WithCancel(ctx)
+	p := &producer{done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for sent := 0; sent < total; sent += chunk {
+			if err := h.produce(ctx, min(chunk, total-sent)); err != nil {
+				p.err = err
+				return
+			}
+			select {
+			case <-ctx.Done():
+				p.err = ctx.Err()
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	h.t.Cleanup(func() {
+		cancel()
+		<-p.done
+	})
+	return p
+}
+
+// wait waits for the producer to finish.
+func (p *producer) wait(t *testing.T) {
+	t.Helper()
+	<-p.done
+	if p.err != nil {
+		t.Fatalf("producer: %v", p.err)
+	}
+}
+
+// endOffsets returns the topic's end offsets and checks them against what
+// was produced.
+func (h *harness) endOffsets(ctx context.Context) map[int32]int64 {
+	h.t.Helper()
+	ends, err := h.broker.EndOffsets(ctx)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for p := range h.setup.partitions {
+		if ends[p] != int64(len(h.wants[p])) {
+			h.t.Fatalf("partition %d: end offset %d, but %d records were produced to it", p, ends[p], len(h.wants[p]))
+		}
+	}
+	return ends
+}
+
+// lake opens the lake for reading.
+func (h *harness) lake() *sink.LocalFS {
+	h.t.Helper()
+	l, err := sink.NewLocal(h.lakeDir)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return l
+}
+
+// landed returns, per partition, the offset after the last published flush
+// (0 when nothing is published).
+func (h *harness) landed() (map[int32]int64, error) {
+	lake := h.lake()
+	out := make(map[int32]int64, h.setup.partitions)
+	for p := range h.setup.partitions {
+		st, err := sink.ReadState(lake, h.topic, p)
+		if err != nil {
+			return nil, err
+		}
+		if st != nil {
+			out[p] = st.Last + 1
+		}
+	}
+	return out, nil
+}
+
+// waitLanded waits up to limit until the lake holds every offset up to the
+// topic's end offsets. It fails the test when the time is up or a daemon
+// it watches exits.
+func (h *harness) waitLanded(ends map[int32]int64, limit time.Duration, running ...*daemon) {
+	h.t.Helper()
+	deadline := time.Now().Add(limit)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		got, err := h.landed()
+		if err != nil {
+			h.t.Fatalf("read lake state: %v", err)
+		}
+		done := true
+		for p, end := range ends {
+			if got[p] < end {
+				done = false
+			}
+		}
+		if done {
+			return
+		}
+		for _, d := range running {
+			if d.exited() {
+				h.t.Fatalf("%s exited before everything landed (%v); landed %v of %v", d.name, d.exitError(), got, ends)
+			}
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("after %s the lake holds %v of end offsets %v", limit, got, ends)
+		}
+		<-tick.C
+	}
+}
+
+// committed returns the consumer group's committed offset per partition
+// (-1 when none).
+func (h *harness) committed(ctx context.Context) map[int32]int64 {
+	h.t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(h.broker.Addr()))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer cl.Close()
+	req := kmsg.NewPtrOffsetFetchRequest()
+	req.Group = h.group
+	rt := kmsg.NewOffsetFetchRequestTopic()
+	rt.Topic = h.topic
+	for p := range h.setup.partitions {
+		rt.Partitions = append(rt.Partitions, p)
+	}
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		h.t.Fatalf("fetch committed offsets: %v", err)
+	}
+	if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
+		h.t.Fatalf("fetch committed offsets: %v", err)
+	}
+	out := map[int32]int64{}
+	for _, t := range resp.Topics {
+		for _, p := range t.Partitions {
+			if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
+				h.t.Fatalf("fetch committed offset of partition %d: %v", p.Partition, err)
+			}
+			out[p.Partition] = p.Offset
+		}
+	}
+	if len(out) != int(h.setup.partitions) {
+		h.t.Fatalf("fetch committed offsets: got %d partitions, want %d", len(out), h.setup.partitions)
+	}
+	return out
+}
+
+// testSeed returns the seed of a test's random choices: LANDERD_E2E_SEED
+// when set (to replay a failure), otherwise the clock. It is logged.
+func testSeed(t *testing.T) int64 {
+	t.Helper()
+	seed := time.Now().UnixNano()
+	if s := os.Getenv("LANDERD_E2E_SEED"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			t.Fatalf("LANDERD_E2E_SEED=%q: %v", s, err)
+		}
+		seed = n
+	}
+	t.Logf("seed %d (replay with LANDERD_E2E_SEED=%d go test -run '^%s$' ./internal/e2e/)", seed, seed, t.Name())
+	return seed
+}

@@ -1,0 +1,325 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/landerd/landerd/pkg/flatten"
+	"github.com/landerd/landerd/pkg/sink"
+)
+
+// lakeSummary is what checkExactlyOnce found.
+type lakeSummary struct {
+	attempts, quarantined, questions int
+	files                            int
+}
+
+func (s lakeSummary) String() string {
+	return fmt.Sprintf("%d attempts, %d quarantined, %d questions in %d files",
+		s.attempts, s.quarantined, s.questions, s.files)
+}
+
+// offsetKey identifies a Kafka record.
+type offsetKey struct {
+	partition int32
+	offset    int64
+}
+
+// maxReported bounds the examples each check reports.
+const maxReported = 10
+
+// checkExactlyOnce reads the whole lake back and checks the delivery
+// contract against what was produced: every offset of every partition is
+// in attempts or _quarantine exactly once, in the table its record belongs
+// to (quarantined with the expected reason); questions rows belong to
+// landed attempts only, one per question; and no temporary file is left in
+// the tables or the control directory.
+func (h *harness) checkExactlyOnce(ctx context.Context) lakeSummary {
+	h.t.Helper()
+	t := h.t
+	h.mu.Lock()
+	wants := make([][]flatten.Reason, len(h.wants))
+	for p := range h.wants {
+		wants[p] = append([]flatten.Reason(nil), h.wants[p]...)
+	}
+	h.mu.Unlock()
+
+	lake := h.lake()
+	var sum lakeSummary
+	seen := make([][]uint8, len(wants)) // times each offset was found
+	for p := range wants {
+		seen[p] = make([]uint8, len(wants[p]))
+	}
+	questionCount := map[offsetKey]int32{} // of each landed attempt
+	var problems []string
+	report := func(format string, args ...any) {
+		problems = append(problems, fmt.Sprintf(format, args...))
+	}
+
+	addRow := func(table string, p int32, off int64, reason string) {
+		if p < 0 || int(p) >= len(wants) || off < 0 || off >= int64(len(wants[p])) {
+			report("%s: row for partition %d offset %d, which was never produced", table, p, off)
+			return
+		}
+		if seen[p][off] < 255 {
+			seen[p][off]++
+		}
+		want := wants[p][off]
+		switch {
+		case table == sink.TableAttempts && want != "":
+			report("attempts: partition %d offset %d landed as an attempt, want quarantined as %s", p, off, want)
+		case table == sink.TableQuarantine && string(want) != reason:
+			report("_quarantine: partition %d offset %d quarantined as %q, want %q", p, off, reason, want)
+		}
+	}
+
+	// attempts and _quarantine: the offsets.
+	for _, table := range []string{sink.TableAttempts, sink.TableQuarantine} {
+		files, err := sink.ListDataFiles(lake, table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			sum.files++
+			h.readFile(ctx, lake, f, func(rec arrow.RecordBatch) {
+				parts, offs := int32Col(t, rec, "kafka_partition"), int64Col(t, rec, "kafka_offset")
+				topics := stringCol(t, rec, "kafka_topic")
+				var reasons *array.String
+				var qcs *array.Int32
+				if table == sink.TableQuarantine {
+					reasons = stringCol(t, rec, "reason")
+				} else {
+					qcs = int32Col(t, rec, "question_count")
+				}
+				for row := range int(rec.NumRows()) {
+					p, off := parts.Value(row), offs.Value(row)
+					if topic := topics.Value(row); topic != h.topic {
+						report("%s: row of topic %q in %s", table, topic, f.Path)
+					}
+					if p != f.Partition || off < f.First || off > f.Last {
+						report("%s: partition %d offset %d in file %s, named for partition %d offsets %d..%d",
+							table, p, off, f.Path, f.Partition, f.First, f.Last)
+					}
+					reason := ""
+					if reasons != nil {
+						reason = reasons.Value(row)
+						sum.quarantined++
+					} else {
+						n := int32(0)
+						if qcs.IsValid(row) {
+							n = qcs.Value(row)
+						}
+						questionCount[offsetKey{p, off}] = n
+						sum.attempts++
+					}
+					addRow(table, p, off, reason)
+				}
+			})
+		}
+	}
+	var missing, dup int
+	for p := range seen {
+		for off, n := range seen[p] {
+			switch {
+			case n == 0:
+				if missing < maxReported {
+					report("partition %d offset %d is in neither attempts nor _quarantine", p, off)
+				}
+				missing++
+			case n > 1:
+				if dup < maxReported {
+					report("partition %d offset %d is in the lake %d times", p, off, n)
+				}
+				dup++
+			}
+		}
+	}
+
+	// questions: one row per question of a landed attempt.
+	got := map[offsetKey]int32{}
+	type qKey struct {
+		offsetKey
+		index int32
+	}
+	qSeen := map[qKey]bool{}
+	files, err := sink.ListDataFiles(lake, sink.TableQuestions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		sum.files++
+		h.readFile(ctx, lake, f, func(rec arrow.RecordBatch) {
+			parts, offs := int32Col(t, rec, "kafka_partition"), int64Col(t, rec, "kafka_offset")
+			idx := int32Col(t, rec, "question_index")
+			for row := range int(rec.NumRows()) {
+				k := offsetKey{parts.Value(row), offs.Value(row)}
+				q := qKey{k, idx.Value(row)}
+				if qSeen[q] {
+					report("questions: partition %d offset %d question %d appears twice", k.partition, k.offset, q.index)
+				}
+				qSeen[q] = true
+				got[k]++
+				sum.questions++
+			}
+		})
+	}
+	var wantQuestions int64
+	for k, n := range questionCount {
+		wantQuestions += int64(n)
+		if got[k] != n {
+			report("questions: partition %d offset %d has %d rows, its attempt has question_count %d", k.partition, k.offset, got[k], n)
+		}
+	}
+	for k := range got {
+		if _, ok := questionCount[k]; !ok {
+			report("questions: rows for partition %d offset %d, which is not a landed attempt", k.partition, k.offset)
+		}
+	}
+	if int64(sum.questions) != wantQuestions {
+		report("questions: %d rows, the attempts' question_count sums to %d", sum.questions, wantQuestions)
+	}
+
+	for _, p := range h.leftovers() {
+		report("temporary file left behind: %s", p)
+	}
+
+	if len(problems) > 0 {
+		shown := problems
+		if len(shown) > 3*maxReported {
+			shown = shown[:3*maxReported]
+		}
+		t.Errorf("the lake is not exactly once (%d missing, %d duplicated, %d problems; %s):\n  %s",
+			missing, dup, len(problems), sum, strings.Join(shown, "\n  "))
+	}
+	var total int
+	for p := range wants {
+		total += len(wants[p])
+	}
+	if sum.attempts+sum.quarantined != total || sum.quarantined == 0 || sum.questions == 0 {
+		t.Errorf("lake holds %s; want %d records in attempts and _quarantine, some of them quarantined", sum, total)
+	}
+	return sum
+}
+
+// readFile calls batch for every record batch of a data file.
+func (h *harness) readFile(ctx context.Context, lake sink.FS, f sink.DataFile, batch func(rec arrow.RecordBatch)) {
+	h.t.Helper()
+	tbl, err := sink.ReadTable(ctx, lake, f.Path, memory.DefaultAllocator)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer tbl.Release()
+	tr := array.NewTableReader(tbl, 0)
+	defer tr.Release()
+	for tr.Next() {
+		batch(tr.RecordBatch())
+	}
+	if err := tr.Err(); err != nil {
+		h.t.Fatalf("read %s: %v", f.Path, err)
+	}
+}
+
+// leftovers lists temporary files in the tables' directories and in the
+// control directory's tmp/ dirs, and anything in the tables that is not a
+// published data file.
+func (h *harness) leftovers() []string {
+	h.t.Helper()
+	var out []string
+	for _, table := range []string{sink.TableAttempts, sink.TableQuestions, sink.TableQuarantine} {
+		root := filepath.Join(h.lakeDir, table)
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				if p == root && errorsIsNotExist(err) {
+					return nil
+				}
+				return err
+			}
+			if d.IsDir() {
+				return nil
+			}
+			if _, _, _, _, perr := sink.ParseFileName(d.Name()); perr != nil || strings.HasSuffix(d.Name(), ".tmp") {
+				out = append(out, p)
+			}
+			return nil
+		})
+		if err != nil {
+			h.t.Fatal(err)
+		}
+	}
+	for p := range h.setup.partitions {
+		dir := filepath.Join(h.lakeDir, filepath.FromSlash(path.Join(sink.PartitionDir(h.topic, p), "tmp")))
+		entries, err := osReadDir(dir)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		for _, e := range entries {
+			out = append(out, filepath.Join(dir, e))
+		}
+	}
+	return out
+}
+
+func int32Col(t *testing.T, rec arrow.RecordBatch, name string) *array.Int32 {
+	t.Helper()
+	c, ok := column(t, rec, name).(*array.Int32)
+	if !ok {
+		t.Fatalf("column %s is %s, want int32", name, column(t, rec, name).DataType())
+	}
+	return c
+}
+
+func int64Col(t *testing.T, rec arrow.RecordBatch, name string) *array.Int64 {
+	t.Helper()
+	c, ok := column(t, rec, name).(*array.Int64)
+	if !ok {
+		t.Fatalf("column %s is %s, want int64", name, column(t, rec, name).DataType())
+	}
+	return c
+}
+
+func stringCol(t *testing.T, rec arrow.RecordBatch, name string) *array.String {
+	t.Helper()
+	c, ok := column(t, rec, name).(*array.String)
+	if !ok {
+		t.Fatalf("column %s is %s, want string", name, column(t, rec, name).DataType())
+	}
+	return c
+}
+
+func column(t *testing.T, rec arrow.RecordBatch, name string) arrow.Array {
+	t.Helper()
+	idx := rec.Schema().FieldIndices(name)
+	if len(idx) != 1 {
+		t.Fatalf("no column %s in %s", name, rec.Schema())
+	}
+	return rec.Column(idx[0])
+}
+
+func errorsIsNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
+
+// osReadDir lists the names in dir; a missing dir lists nothing.
+func osReadDir(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(entries))
+	for i, e := range entries {
+		names[i] = e.Name()
+	}
+	return names, nil
+}
