@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/IBM/sarama"
+	"github.com/xdg-go/scram"
 
 	"github.com/landerd/landerd/internal/config"
 )
@@ -56,8 +57,20 @@ func saramaConfig(k config.Kafka) (*sarama.Config, error) {
 		c.Net.SASL.Mechanism = sarama.SASLTypePlaintext
 		c.Net.SASL.User = k.SASL.Username
 		c.Net.SASL.Password = k.SASL.Password.Value()
+	case config.SASLSCRAMSHA256:
+		c.Net.SASL.Enable = true
+		c.Net.SASL.Mechanism = sarama.SASLTypeSCRAMSHA256
+		c.Net.SASL.SCRAMClientGeneratorFunc = newSCRAM(scram.SHA256)
+	case config.SASLSCRAMSHA512:
+		c.Net.SASL.Enable = true
+		c.Net.SASL.Mechanism = sarama.SASLTypeSCRAMSHA512
+		c.Net.SASL.SCRAMClientGeneratorFunc = newSCRAM(scram.SHA512)
 	default:
-		return nil, fmt.Errorf("kafka sasl mechanism %q is not supported by this build", k.SASL.Mechanism)
+		return nil, fmt.Errorf("kafka sasl mechanism %q is not supported", k.SASL.Mechanism)
+	}
+	if c.Net.SASL.Enable && c.Net.SASL.Mechanism != sarama.SASLTypePlaintext {
+		c.Net.SASL.User = k.SASL.Username
+		c.Net.SASL.Password = k.SASL.Password.Value()
 	}
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("kafka client config: %w", err)
