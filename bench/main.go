@@ -52,6 +52,7 @@ type options struct {
 	timeout    time.Duration
 	landerd    string
 	cpuprofile string
+	memprofile string
 	keep       bool
 }
 
@@ -70,6 +71,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up on a child that has not finished after this long")
 	fs.StringVar(&o.landerd, "landerd", "", "landerd binary to measure; empty builds ./cmd/landerd of the current module")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "also land the topic with internal/lander in a child under the CPU profiler and write the profile here")
+	fs.StringVar(&o.memprofile, "memprofile", "", "with -cpuprofile, also write that child's heap profile at its largest live heap here")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (landerd binary, configs, lakes)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -89,6 +91,9 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.maxFileAge <= 0 {
 		errs = append(errs, errors.New("-max-file-age must be positive"))
+	}
+	if o.memprofile != "" && o.cpuprofile == "" {
+		errs = append(errs, errors.New("-memprofile needs -cpuprofile"))
 	}
 	if o.timeout <= 0 {
 		errs = append(errs, errors.New("-timeout must be positive"))
@@ -340,10 +345,18 @@ func (b *bench) profile(ctx context.Context, ends []int64) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("profile: %w", err)
 	}
-	out := newLineWatcher()
-	cmd := exec.CommandContext(ctx, b.self, landerCmd,
+	args := []string{landerCmd,
 		"-brokers", b.topic.b.Addr(), "-topic", benchTopic, "-group", name, "-lake", lake,
-		"-max-file-age", b.opt.maxFileAge.String(), "-ends", formatEnds(ends), "-cpuprofile", prof)
+		"-max-file-age", b.opt.maxFileAge.String(), "-ends", formatEnds(ends), "-cpuprofile", prof}
+	if b.opt.memprofile != "" {
+		mem, err := filepath.Abs(b.opt.memprofile)
+		if err != nil {
+			return Result{}, fmt.Errorf("profile: %w", err)
+		}
+		args = append(args, "-memprofile", mem)
+	}
+	out := newLineWatcher()
+	cmd := exec.CommandContext(ctx, b.self, args...)
 	cmd.Stdout = out
 	u, err := measure(ctx, cmd, out.wait, false)
 	if err != nil {

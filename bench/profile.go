@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"runtime/metrics"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -34,6 +37,7 @@ func runLander(ctx context.Context, args []string, stdout io.Writer) error {
 	maxAge := fs.Duration("max-file-age", time.Second, "lake.roll.max_file_age")
 	endsFlag := fs.String("ends", "", "end offsets by partition, comma-separated")
 	profile := fs.String("cpuprofile", "", "CPU profile to write")
+	memProfile := fs.String("memprofile", "", "heap profile to write, taken at the largest live heap seen")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -69,8 +73,17 @@ func runLander(ctx context.Context, args []string, stdout io.Writer) error {
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- lander.New(cfg, lake, log).Run(runCtx) }()
+	heapCtx, stopHeap := context.WithCancel(ctx)
+	heap := make(chan []byte, 1)
+	go func() { heap <- peakHeapProfile(heapCtx) }()
 	waitErr := landed(ctx, *lakeDir, *topic, ends)
 	pprof.StopCPUProfile()
+	stopHeap()
+	if prof := <-heap; *memProfile != "" && prof != nil {
+		if err := os.WriteFile(*memProfile, prof, 0o644); err != nil {
+			waitErr = errors.Join(waitErr, fmt.Errorf("heap profile: %w", err))
+		}
+	}
 	if waitErr == nil {
 		fmt.Fprintln(stdout, doneLine)
 	}
@@ -83,4 +96,31 @@ func runLander(ctx context.Context, args []string, stdout io.Writer) error {
 		return waitErr
 	}
 	return runErr
+}
+
+// heapEvery is how often peakHeapProfile looks at the live heap.
+const heapEvery = 50 * time.Millisecond
+
+// peakHeapProfile watches the live heap until ctx ends and returns the
+// heap profile taken when it was largest (within 5%).
+func peakHeapProfile(ctx context.Context) []byte {
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	var best uint64
+	var prof []byte
+	tick := time.NewTicker(heapEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return prof
+		case <-tick.C:
+		}
+		metrics.Read(sample)
+		if live := sample[0].Value.Uint64(); live > best+best/20 {
+			var buf bytes.Buffer
+			if err := pprof.Lookup("heap").WriteTo(&buf, 0); err == nil {
+				best, prof = live, buf.Bytes()
+			}
+		}
+	}
 }
