@@ -324,3 +324,36 @@ func TestEventDatePartitioning(t *testing.T) {
 		}
 	}
 }
+
+// TestRollsOnSize: with the record limit and the age far away, files are
+// published when one of them reaches max_file_bytes.
+func TestRollsOnSize(t *testing.T) {
+	f := newFixture(t, 1)
+	f.cfg.Lake.Roll.MaxFileRecords = 1_000_000
+	f.cfg.Lake.Roll.MaxFileBytes = 1 << 20
+	f.cfg.Lake.Roll.MaxFileAge = 3 * time.Second
+	f.cfg.Lake.RowGroupRows = 500
+	gen := attemptgen.New(attemptgen.Config{Seed: 13})
+	f.produce(t, gen, 12000)
+	stop := f.run(t)
+	f.waitLanded(t, 60*time.Second)
+	stop()
+	f.checkExactlyOnce(t)
+	files, err := sink.ListDataFiles(f.lake, flatten.TableQuestions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := 0
+	for _, df := range files {
+		if df.Size >= 1<<20 {
+			big++
+		}
+		// A file closes at most one row group past the limit.
+		if df.Size > 2<<20 {
+			t.Errorf("%s is %d bytes, far past the 1 MiB limit", df.Path, df.Size)
+		}
+	}
+	if len(files) < 2 || big == 0 {
+		t.Errorf("%d questions files, %d of them at the size limit; want a roll on size", len(files), big)
+	}
+}

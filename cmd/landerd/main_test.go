@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/landerd/landerd/internal/realdata"
+	"github.com/landerd/landerd/pkg/flatten"
+	"github.com/landerd/landerd/pkg/sink"
+)
+
+func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = runMain(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestUsageAndVersion(t *testing.T) {
+	cases := []struct {
+		args     []string
+		code     int
+		contains string
+	}{
+		{nil, 2, "Usage:"},
+		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{[]string{"version"}, 0, "landerd dev"},
+		{[]string{"publish", "--file", "x.json"}, 2, "--topic is required"},
+		{[]string{"publish", "--topic", "t"}, 2, "--file is required"},
+		{[]string{"run", "--no-such-flag"}, 2, "flag provided but not defined"},
+		{[]string{"run", "extra"}, 2, "unexpected arguments"},
+		{[]string{"demo", "--partitions", "0"}, 2, "--partitions must be at least 1"},
+	}
+	for _, c := range cases {
+		code, out, errOut := runCmd(t, c.args...)
+		if code != c.code || !strings.Contains(out+errOut, c.contains) {
+			t.Errorf("%q: exit %d, output %q; want exit %d containing %q", c.args, code, out+errOut, c.code, c.contains)
+		}
+	}
+}
+
+// TestBadConfigListsEveryProblem: a bad configuration exits 2 before any
+// connection opens, naming every problem at once.
+func TestBadConfigListsEveryProblem(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bad.yaml")
+	bad := "kafka:\n  brokers: []\n  session_timeout: 1s\n  heartbeat_interval: 1s\nlake:\n  compression: lzma\n  roll:\n    max_file_age: 0s\n"
+	if err := os.WriteFile(path, []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runCmd(t, "run", "--config", path)
+	if code != 2 {
+		t.Fatalf("exit %d, want 2; stderr:\n%s", code, errOut)
+	}
+	for _, want := range []string{"kafka.brokers", "kafka.heartbeat_interval", "lake.compression", "lake.roll.max_file_age"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr does not name %s:\n%s", want, errOut)
+		}
+	}
+	// A flag that breaks validation is reported the same way.
+	code, _, errOut = runCmd(t, "run", "--brokers", "no-port", "--lake", "s3://bucket/x")
+	if code != 2 || !strings.Contains(errOut, "kafka.brokers") || !strings.Contains(errOut, "lake.url") {
+		t.Errorf("exit %d, stderr:\n%s", code, errOut)
+	}
+}
+
+// TestDemo runs the demo on generated attempts and checks that every one
+// landed, good ones in attempts and malformed ones in _quarantine.
+func TestDemo(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errOut := runCmd(t, "demo", "--lake", dir, "--count", "2000", "--bad-rate", "0.05", "--partitions", "2")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	a, q := countLake(t, dir)
+	if a+q != 2000 || q == 0 || q > 300 {
+		t.Errorf("landed %d attempts and %d quarantined, want 2000 in all with about 5%% quarantined", a, q)
+	}
+	if !strings.Contains(out, "read_parquet(") {
+		t.Errorf("demo output does not say how to query the lake:\n%s", out)
+	}
+}
+
+// TestDemoRealDataSet: the demo lands all 3,280 attempts of the real data set.
+func TestDemoRealDataSet(t *testing.T) {
+	file := realdata.Path(t, realdata.ArrayFile)
+	dir := t.TempDir()
+	code, out, errOut := runCmd(t, "demo", "--lake", dir, "--file", file)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	a, q := countLake(t, dir)
+	if a != realdata.Attempts || q != 0 {
+		t.Errorf("landed %d attempts, %d quarantined; want %d, 0", a, q, realdata.Attempts)
+	}
+}
+
+// countLake counts the rows of attempts and _quarantine from the Parquet
+// footers of every file.
+func countLake(t *testing.T, dir string) (attempts, quarantined int64) {
+	t.Helper()
+	lake, err := sink.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func(table string) int64 {
+		files, err := sink.ListDataFiles(lake, table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		for _, f := range files {
+			tbl, err := sink.ReadTable(context.Background(), lake, f.Path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n += tbl.NumRows()
+			tbl.Release()
+		}
+		return n
+	}
+	return count(flatten.TableAttempts), count(flatten.TableQuarantine)
+}
