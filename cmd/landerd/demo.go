@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -33,14 +32,8 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	bad := fs.Float64("bad-rate", 0.01, "share of generated records that are malformed (without --file)")
 	partitions := fs.Int("partitions", 4, "partitions of the demo topic")
 	verbose := fs.Bool("v", false, "show the lander's log")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return usagef("demo: unexpected arguments %q", fs.Args())
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if *partitions < 1 || *count < 0 {
 		return usagef("demo: --partitions must be at least 1 and --count not negative")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"io"
 	"strings"
@@ -19,15 +18,10 @@ func cmdPublish(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	compression := fs.String("compression", "none", "batch compression: none, gzip, snappy, lz4 or zstd")
 	version := fs.String("kafka-version", "2.8.0", "Kafka protocol version")
 	skip := fs.Bool("skip-invalid", false, "skip JSON lines that are not valid JSON instead of stopping")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usageError{err}
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	switch {
-	case fs.NArg() > 0:
-		return usagef("publish: unexpected arguments %q", fs.Args())
 	case *topic == "":
 		return usagef("publish: --topic is required")
 	case *file == "":

@@ -384,22 +384,33 @@ func (d *Decoder) array(field string) bool {
 	return false
 }
 
-func (d *Decoder) str(field string) Str {
-	switch d.s.peek() {
-	case '"':
-		b := d.s.str()
-		if d.s.err != nil {
-			d.nameField(field)
-			return Str{}
-		}
-		return Str{B: b, Valid: true}
-	case 'n':
+// text reads a value that arrives as a JSON string or, when numbers is
+// set, as a JSON number, and returns its text. ok is false when the value is
+// null (absent) or on error.
+func (d *Decoder) text(field, want string, numbers bool) (text []byte, ok bool) {
+	switch c := d.s.peek(); {
+	case c == 'n':
 		d.s.literal("null")
 		d.nameField(field)
-		return Str{}
+		return nil, false
+	case c == '"':
+		text = d.s.str()
+	case numbers && (c == '-' || (c >= '0' && c <= '9')):
+		text = d.s.number()
+	default:
+		d.typeErr(field, want)
+		return nil, false
 	}
-	d.typeErr(field, "a string")
-	return Str{}
+	if d.s.err != nil {
+		d.nameField(field)
+		return nil, false
+	}
+	return text, true
+}
+
+func (d *Decoder) str(field string) Str {
+	b, ok := d.text(field, "a string", false)
+	return Str{B: b, Valid: ok}
 }
 
 func (d *Decoder) bool(field string) Bool {
@@ -412,50 +423,28 @@ func (d *Decoder) bool(field string) Bool {
 		d.s.literal("false")
 		d.nameField(field)
 		return Bool{Valid: d.s.err == nil}
-	case 'n':
-		d.s.literal("null")
-		d.nameField(field)
-		return Bool{}
-	case '"':
-		b := d.s.str()
-		switch {
-		case d.s.err != nil:
-		case string(b) == "true":
-			return Bool{V: true, Valid: true}
-		case string(b) == "false":
-			return Bool{Valid: true}
-		default:
-			d.valueErr(field, "%q is not a boolean", b)
-		}
-		d.nameField(field)
-		return Bool{}
 	}
-	d.typeErr(field, "a boolean")
+	b, ok := d.text(field, "a boolean", false)
+	switch {
+	case !ok:
+		return Bool{}
+	case string(b) == "true":
+		return Bool{V: true, Valid: true}
+	case string(b) == "false":
+		return Bool{Valid: true}
+	}
+	d.valueErr(field, "%q is not a boolean", b)
 	return Bool{}
 }
 
 func (d *Decoder) int32(field string) Int32 {
-	var text []byte
-	switch c := d.s.peek(); {
-	case c == 'n':
-		d.s.literal("null")
-		d.nameField(field)
-		return Int32{}
-	case c == '"':
-		text = d.s.str()
-	case c == '-' || (c >= '0' && c <= '9'):
-		text = d.s.number()
-	default:
-		d.typeErr(field, "an integer")
-		return Int32{}
-	}
-	if d.s.err != nil {
-		d.nameField(field)
-		return Int32{}
-	}
-	v, ok := parseInt32(text)
+	b, ok := d.text(field, "an integer", true)
 	if !ok {
-		d.valueErr(field, "%q is not a 32-bit integer", text)
+		return Int32{}
+	}
+	v, ok := parseInt32(b)
+	if !ok {
+		d.valueErr(field, "%q is not a 32-bit integer", b)
 		return Int32{}
 	}
 	return Int32{V: v, Valid: true}
@@ -463,51 +452,27 @@ func (d *Decoder) int32(field string) Int32 {
 
 // iso reads an RFC 3339 timestamp string.
 func (d *Decoder) iso(field string) Time {
-	switch d.s.peek() {
-	case '"':
-		b := d.s.str()
-		if d.s.err != nil {
-			d.nameField(field)
-			return Time{}
-		}
-		us, ok := parseISOMicros(b)
-		if !ok {
-			d.valueErr(field, "%q is not an RFC 3339 timestamp with a zone", b)
-			return Time{}
-		}
-		return Time{Micros: us, Valid: true}
-	case 'n':
-		d.s.literal("null")
-		d.nameField(field)
+	b, ok := d.text(field, "a timestamp string", false)
+	if !ok {
 		return Time{}
 	}
-	d.typeErr(field, "a timestamp string")
-	return Time{}
+	us, ok := parseISOMicros(b)
+	if !ok {
+		d.valueErr(field, "%q is not an RFC 3339 timestamp with a zone", b)
+		return Time{}
+	}
+	return Time{Micros: us, Valid: true}
 }
 
 // epoch reads seconds since the epoch, as a string or a number.
 func (d *Decoder) epoch(field string) Time {
-	var text []byte
-	switch c := d.s.peek(); {
-	case c == 'n':
-		d.s.literal("null")
-		d.nameField(field)
-		return Time{}
-	case c == '"':
-		text = d.s.str()
-	case c == '-' || (c >= '0' && c <= '9'):
-		text = d.s.number()
-	default:
-		d.typeErr(field, "epoch seconds")
-		return Time{}
-	}
-	if d.s.err != nil {
-		d.nameField(field)
-		return Time{}
-	}
-	us, ok := parseEpochMicros(text)
+	b, ok := d.text(field, "epoch seconds", true)
 	if !ok {
-		d.valueErr(field, "%q is not epoch seconds", text)
+		return Time{}
+	}
+	us, ok := parseEpochMicros(b)
+	if !ok {
+		d.valueErr(field, "%q is not epoch seconds", b)
 		return Time{}
 	}
 	return Time{Micros: us, Valid: true}

@@ -70,22 +70,8 @@ func parseEpochMicros(b []byte) (int64, bool) {
 	if i == 0 {
 		return 0, false
 	}
-	var frac, scale int64 = 0, 1_000_000
-	if i < len(b) && b[i] == '.' {
-		i++
-		start := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			if scale > 1 {
-				scale /= 10
-				frac += int64(b[i]-'0') * scale
-			}
-			i++
-		}
-		if i == start {
-			return 0, false
-		}
-	}
-	if i != len(b) {
+	frac, i, ok := fraction(b, i)
+	if !ok || i != len(b) {
 		return 0, false
 	}
 	return sec*1_000_000 + frac, true
@@ -117,21 +103,9 @@ func parseISOMicros(b []byte) (int64, bool) {
 		day < 1 || day > daysIn(year, month) || hour > 23 || minute > 59 || second > 59 {
 		return 0, false
 	}
-	i := 19
-	var frac, scale int64 = 0, 1_000_000
-	if b[i] == '.' {
-		i++
-		start := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			if scale > 1 {
-				scale /= 10
-				frac += int64(b[i]-'0') * scale
-			}
-			i++
-		}
-		if i == start {
-			return 0, false
-		}
+	frac, i, ok := fraction(b, 19)
+	if !ok {
+		return 0, false
 	}
 	var offset int64
 	switch {
@@ -151,6 +125,25 @@ func parseISOMicros(b []byte) (int64, bool) {
 	}
 	secs := daysFromCivil(year, month, day)*86400 + int64(hour*3600+minute*60+second) - offset
 	return secs*1_000_000 + frac, true
+}
+
+// fraction parses an optional ".digits" at b[i:] as microseconds (digits
+// past the sixth are truncated) and returns the index after it.
+func fraction(b []byte, i int) (micros int64, next int, ok bool) {
+	if i >= len(b) || b[i] != '.' {
+		return 0, i, true
+	}
+	i++
+	start := i
+	scale := int64(1_000_000)
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		if scale > 1 {
+			scale /= 10
+			micros += int64(b[i]-'0') * scale
+		}
+		i++
+	}
+	return micros, i, i > start
 }
 
 func digits(b []byte) (int, bool) {
