@@ -18,6 +18,14 @@ type handler struct {
 
 	mu     sync.Mutex
 	owners map[int32]*owner
+	failed error // the first error that stopped a partition
+}
+
+// failure returns the error that stopped a partition in this session, if any.
+func (h *handler) failure() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.failed
 }
 
 // Setup claims every assigned partition in the lake before any message is
@@ -78,6 +86,11 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 	defer timer.Stop()
 	var armed time.Time
 	fail := func(err error) error {
+		h.mu.Lock()
+		if h.failed == nil {
+			h.failed = err
+		}
+		h.mu.Unlock()
 		o.abandon()
 		o.log.Error("partition stopped; its unpublished data will be read again", zap.Error(err))
 		return err

@@ -99,6 +99,9 @@ func (l *Lander) Run(ctx context.Context) error {
 		h := &handler{l: l, owners: map[int32]*owner{}}
 		err := group.Consume(ctx, []string{l.cfg.Kafka.Topic}, h)
 		l.readiness(false)
+		if err == nil {
+			err = h.failure() // a partition stopped on an error: back off before rejoining
+		}
 		switch {
 		case ctx.Err() != nil:
 		case errors.Is(err, sarama.ErrClosedConsumerGroup):

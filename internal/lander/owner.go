@@ -34,7 +34,8 @@ type owner struct {
 	cfg   *settings
 	log   *zap.Logger
 	part  *sink.Partition
-	mem   *countingAllocator
+	mem   *countingAllocator // Arrow builders: what buffering is bounded by
+	wmem  *countingAllocator // Parquet encoders of the open files
 	dec   flatten.Decoder
 	topic string
 	id    int32
@@ -64,6 +65,7 @@ func newOwner(cfg *settings, log *zap.Logger, part *sink.Partition) *owner {
 		log:   log,
 		part:  part,
 		mem:   newCountingAllocator(cfg.alloc),
+		wmem:  newCountingAllocator(cfg.alloc),
 		topic: part.Topic(),
 		id:    part.Partition(),
 		next:  part.NextOffset(),
@@ -151,6 +153,9 @@ func rows(hb *hiveBuf) int {
 	return a + q
 }
 
+// buffered returns the bytes the owner holds in memory.
+func (o *owner) buffered() int64 { return o.mem.Allocated() + o.wmem.Allocated() }
+
 // deadline is when the current flush must be published, or the zero time
 // when nothing is buffered.
 func (o *owner) deadline() time.Time {
@@ -180,7 +185,7 @@ func (o *owner) writeRecords(hive string, hb *hiveBuf, recs [nTables]arrow.Recor
 			continue
 		}
 		if hb.files[t] == nil {
-			f, err := o.part.Create(tables[t].Name, hive, tables[t].Schema, o.cfg.writer(o.mem))
+			f, err := o.part.Create(tables[t].Name, hive, tables[t].Schema, o.cfg.writer(o.wmem))
 			if err != nil {
 				return fmt.Errorf("write %s: %w", tables[t].Name, err)
 			}
