@@ -15,6 +15,13 @@
 // broker's. The broker stays in the harness process and shares the
 // machine's cores with the child, as a local Kafka broker would.
 //
+// Peak RSS is the child's VmHWM from /proc, sampled every 10ms. The
+// child's ru_maxrss is not used: Go starts children sharing the parent's
+// address space until exec, and Linux carries that address space's
+// high-water mark into the child's ru_maxrss, so it would report the
+// harness's own RSS (about twice the topic) for every child. It is kept in
+// the JSON output as rusage_maxrss_bytes for reference.
+//
 // Usage, from the module root:
 //
 //	go run ./bench [-n 300000] [-partitions 4] [-runs 1] [-json]
@@ -32,4 +39,10 @@
 // fills no file, so the harness passes --max-file-age (flag -max-file-age,
 // default 1s): the last records of each partition land at most that long
 // after they are read, and the landerd wall time includes that tail.
+//
+// The package's Go benchmarks split the owner's per-record CPU between
+// flattening (BenchmarkFlatten) and Parquet encoding under several writer
+// settings (BenchmarkParquet):
+//
+//	go test -run '^$' -bench . ./bench
 package main
