@@ -136,17 +136,19 @@ func (h *harness) produce(ctx context.Context, n int) error {
 }
 
 // producer produces total records in chunks, one chunk every interval,
-// until done or ctx ends.
+// in the background.
 type producer struct {
-	done chan struct{}
-	err  error
+	done  chan struct{}
+	hurry chan struct{} // closed by finish: produce the rest without pausing
+	once  sync.Once
+	err   error
 }
 
 // startProducer starts producing in the background; the test waits for
-// it with wait, and its cleanup waits too.
+// it with wait or finish, and its cleanup stops it.
 func (h *harness) startProducer(ctx context.Context, total, chunk int, every time.Duration) *producer {
 	ctx, cancel := context.WithCancel(ctx)
-	p := &producer{done: make(chan struct{})}
+	p := &producer{done: make(chan struct{}), hurry: make(chan struct{})}
 	go func() {
 		defer close(p.done)
 		tick := time.NewTicker(every)
@@ -160,6 +162,7 @@ func (h *harness) startProducer(ctx context.Context, total, chunk int, every tim
 			case <-ctx.Done():
 				p.err = ctx.Err()
 				return
+			case <-p.hurry:
 			case <-tick.C:
 			}
 		}
@@ -178,6 +181,14 @@ func (p *producer) wait(t *testing.T) {
 	if p.err != nil {
 		t.Fatalf("producer: %v", p.err)
 	}
+}
+
+// finish produces the remaining records without pausing between chunks,
+// and waits until they are produced.
+func (p *producer) finish(t *testing.T) {
+	t.Helper()
+	p.once.Do(func() { close(p.hurry) })
+	p.wait(t)
 }
 
 // endOffsets returns the topic's end offsets and checks them against what

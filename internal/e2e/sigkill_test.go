@@ -1,0 +1,124 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// killMoment says when a crash test kills the daemon.
+type killMoment int
+
+const (
+	// killAtRandom kills after a random delay from the first assignment.
+	killAtRandom killMoment = iota
+	// killAfterFlush kills right after a "flush published" log line: the
+	// other partitions are then often between their commit point, their
+	// renames and the Kafka commit.
+	killAfterFlush
+	// killAfterAssign kills right after a partition is claimed, while the
+	// daemon recovers and starts reading.
+	killAfterAssign
+)
+
+func (k killMoment) String() string {
+	return [...]string{"at random", "after a flush", "after an assignment"}[k]
+}
+
+// TestSIGKILLExactlyOnce kills the daemon with SIGKILL at random moments
+// and right after it publishes, restarts it each time while records keep
+// arriving, then lets it land everything and checks the lake holds every
+// record exactly once.
+func TestSIGKILLExactlyOnce(t *testing.T) {
+	seed := testSeed(t)
+	rng := rand.New(rand.NewPCG(uint64(seed), 1))
+	total := 50000
+	kills := []killMoment{killAtRandom, killAfterFlush, killAfterAssign, killAtRandom, killAfterFlush, killAtRandom}
+	if testing.Short() {
+		total = 8000
+		kills = []killMoment{killAtRandom, killAfterFlush, killAfterAssign}
+	}
+	s := setup{partitions: 4, maxFileRecords: 1000, maxFileAge: time.Second, shutdown: 10 * time.Second}
+	h := newHarness(t, s, seed)
+	ctx := t.Context()
+	// A backlog, then a steady stream while the daemon is killed and
+	// restarted, then whatever is left at once.
+	if err := h.produce(ctx, total/10); err != nil {
+		t.Fatal(err)
+	}
+	prod := h.startProducer(ctx, total-total/10, 250, 200*time.Millisecond)
+
+	var daemons []*daemon
+	for i, moment := range kills {
+		d := startDaemon(t, h, fmt.Sprintf("landerd-%d", i))
+		daemons = append(daemons, d)
+		switch moment {
+		case killAtRandom:
+			d.waitAssigned(t, time.Minute)
+			time.Sleep(time.Duration(rng.Int64N(int64(3 * time.Second))))
+		case killAfterFlush:
+			// The partitions tend to flush together; stop after the first,
+			// second or third flush of such a round, while the others are
+			// still publishing, in the first or second round.
+			from := 0
+			for range 1 + rng.IntN(3) + int(s.partitions)*rng.IntN(2) {
+				next, ok := d.waitLog(from, time.Minute, isMsg(msgFlushPublished))
+				if !ok {
+					t.Fatalf("%s published nothing within a minute (exited: %v)\n%s", d.name, d.exited(), d.tail(20))
+				}
+				from = next
+			}
+		case killAfterAssign:
+			d.waitAssigned(t, time.Minute)
+		}
+		d.kill(t)
+		// Partitions whose lake is ahead of the group's committed offset:
+		// the kill fell between a publish and its Kafka commit.
+		landed, err := h.landed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		committed := h.committed(ctx)
+		var ahead []int32
+		for p := range s.partitions {
+			if landed[p] > max(committed[p], 0) {
+				ahead = append(ahead, p)
+			}
+			if committed[p] > landed[p] {
+				t.Errorf("after kill %d, partition %d: committed offset %d is ahead of the lake (%d)", i, p, committed[p], landed[p])
+			}
+		}
+		t.Logf("kill %d (%s): %s had published %d flushes; lake ahead of the committed offset in partitions %v",
+			i, moment, d.name, len(d.logs(isMsg(msgFlushPublished))), ahead)
+	}
+
+	d := startDaemon(t, h, "landerd-final")
+	daemons = append(daemons, d)
+	d.waitAssigned(t, time.Minute)
+	prod.finish(t)
+	h.waitLanded(h.endOffsets(ctx), 3*time.Minute, d)
+	if code, _ := d.stop(t, s.shutdown+2*time.Second); code != 0 {
+		t.Fatalf("%s: exit code %d after SIGTERM, want 0 (%v)", d.name, code, d.exitError())
+	}
+	sum := h.checkExactlyOnce(context.Background())
+	t.Logf("lake: %s", sum)
+	logRecovery(t, daemons)
+}
+
+// logRecovery reports what the daemons' claims repaired after the crashes:
+// flushes rolled forward (a crash between commit point and renames) and
+// orphaned temporary files removed.
+func logRecovery(t *testing.T, daemons []*daemon) {
+	t.Helper()
+	var rolled, orphans, claims int
+	for _, d := range daemons {
+		for _, l := range d.logs(isMsg(msgPartitionAssign)) {
+			claims++
+			rolled += l.RolledForward
+			orphans += l.OrphansRemoved
+		}
+	}
+	t.Logf("recovery: %d claims, %d files rolled forward, %d orphaned temporary files removed", claims, rolled, orphans)
+}
