@@ -185,7 +185,7 @@ func (o *owner) writeRecords(hive string, hb *hiveBuf, recs [nTables]arrow.Recor
 			continue
 		}
 		if hb.files[t] == nil {
-			f, err := o.part.Create(tables[t].Name, hive, tables[t].Schema, o.cfg.writer(o.wmem))
+			f, err := o.part.Create(tables[t].Name, hive, tables[t].Schema, o.cfg.writer(tables[t], o.wmem))
 			if err != nil {
 				return fmt.Errorf("write %s: %w", tables[t].Name, err)
 			}

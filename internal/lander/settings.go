@@ -66,8 +66,10 @@ func (s *settings) rowGroupBytes() int64 {
 	return s.budget / n / 2
 }
 
-func (s *settings) writer(mem memory.Allocator) sink.WriterOptions {
-	return sink.WriterOptions{Compression: s.compression, Allocator: mem}
+func (s *settings) writer(t *flatten.Table, mem memory.Allocator) sink.WriterOptions {
+	o := writerOptions(s.compression, t)
+	o.Allocator = mem
+	return o
 }
 
 // hiveOf names the Hive partition of an attempt's rows: the UTC date it
@@ -88,4 +90,11 @@ func (s *settings) hiveOf(a *flatten.Attempt, now time.Time) string {
 // use it, since they may have no event time.
 func ingestHive(now time.Time) string {
 	return partitionByIngest + "=" + now.UTC().Format(time.DateOnly)
+}
+
+// writerOptions are the Parquet settings of a table's files: the
+// configured codec, with dictionary encoding only for the columns that have
+// few distinct values (flatten.Table.Dictionary).
+func writerOptions(compression string, t *flatten.Table) sink.WriterOptions {
+	return sink.WriterOptions{Compression: compression, Dictionary: t.Dictionary}
 }

@@ -27,6 +27,10 @@ type Table struct {
 	Doc     string
 	Columns []Column
 	Schema  *arrow.Schema
+	// Dictionary lists the columns with few distinct values, which Parquet
+	// stores best dictionary-encoded; the others are near-unique or numeric
+	// and are stored plain.
+	Dictionary []string
 }
 
 // Timestamp is the Arrow type of every timestamp column: microseconds, UTC.
@@ -89,7 +93,7 @@ var AttemptsTable = newTable(TableAttempts,
 		{"completed_at", Timestamp, true, "derived", "Latest `at` over all options of all questions: when the attempt was completed; null when no option was touched."},
 		{"duration_seconds", f64, true, "derived", "completed_at - started_at in seconds (fractional); null when either is null."},
 		{"unknown_fields", str, true, "derived", "Fields of the message landerd does not know, as a JSON object mapping each field's path to its raw value (e.g. {\"sequences.extra\":1}); null when there are none, so nothing that arrived is lost."},
-	})
+	}, "base_exam_id", "exam_name", "max_attempts", "sequence_id")
 
 // QuestionsTable has one row per question of an attempt.
 var QuestionsTable = newTable(TableQuestions,
@@ -111,7 +115,7 @@ var QuestionsTable = newTable(TableQuestions,
 		{"last_answer_at", Timestamp, true, "derived", "Latest `at` among the question's options; null when none was touched."},
 		{"options", arrow.ListOf(OptionType), true, "sequences.questions[].options", "The options as a list of structs {id, checked, correct, submitted, at}; fields absent in the source are null."},
 		{"unknown_fields", str, true, "derived", "Unknown fields of the question and its options (paths relative to the question, e.g. \"options[1].hint\"), as a JSON object; null when none."},
-	})
+	}, "base_exam_id", "question_id", "user_result")
 
 // QuarantineTable has one row per message that could not be flattened.
 var QuarantineTable = newTable(TableQuarantine,
@@ -122,15 +126,19 @@ var QuarantineTable = newTable(TableQuarantine,
 		{"detail", str, false, "landerd", "Human-readable description, with the byte offset of the problem."},
 		{"kafka_key", bin, true, "kafka", "Kafka record key, as sent."},
 		{"raw", bin, false, "kafka", "The message value exactly as it arrived."},
-	})
+	}, "reason")
 
-func newTable(name, doc string, cols []Column) *Table {
+// lineageDictionary are the lineage columns with few distinct values.
+var lineageDictionary = []string{"kafka_topic", "kafka_partition"}
+
+func newTable(name, doc string, cols []Column, dict ...string) *Table {
 	cols = append(cols, lineageColumns...)
 	fields := make([]arrow.Field, len(cols))
 	for i, c := range cols {
 		fields[i] = arrow.Field{Name: c.Name, Type: c.Type, Nullable: c.Nullable}
 	}
-	return &Table{Name: name, Doc: doc, Columns: cols, Schema: arrow.NewSchema(fields, nil)}
+	return &Table{Name: name, Doc: doc, Columns: cols, Schema: arrow.NewSchema(fields, nil),
+		Dictionary: append(dict, lineageDictionary...)}
 }
 
 // Tables lists the lake's tables in a fixed order.

@@ -17,6 +17,15 @@ type WriterOptions struct {
 	// Compression is the codec of every column: "zstd" (the default when
 	// empty), "snappy", "gzip" or "none".
 	Compression string
+	// CompressionLevel is the codec's level; 0 means the codec's default.
+	CompressionLevel int
+	// Dictionary lists the leaf columns, by dotted Parquet path (e.g.
+	// "exam_name", "options.list.element.id"), that use dictionary
+	// encoding. nil means every column does (the Parquet default); an empty,
+	// non-nil list means none does. Dictionaries pay off only for columns
+	// with few distinct values: for near-unique columns they cost CPU in
+	// hashing and in compressing a dictionary page as large as the data.
+	Dictionary []string
 	// Allocator allocates the writer's Arrow and Parquet buffers; nil means
 	// memory.DefaultAllocator.
 	Allocator memory.Allocator
@@ -97,12 +106,22 @@ func newParquetFile(f File, schema *arrow.Schema, opts WriterOptions) (*ParquetF
 		return nil, err
 	}
 	mem := opts.allocator()
-	props := parquet.NewWriterProperties(
+	popts := []parquet.WriterProperty{
 		parquet.WithAllocator(mem),
 		parquet.WithCompression(codec),
 		parquet.WithStats(true),
 		parquet.WithDataPageVersion(parquet.DataPageV1),
-	)
+	}
+	if opts.CompressionLevel != 0 {
+		popts = append(popts, parquet.WithCompressionLevel(opts.CompressionLevel))
+	}
+	if opts.Dictionary != nil {
+		popts = append(popts, parquet.WithDictionaryDefault(false))
+		for _, col := range opts.Dictionary {
+			popts = append(popts, parquet.WithDictionaryFor(col, true))
+		}
+	}
+	props := parquet.NewWriterProperties(popts...)
 	arrowProps := pqarrow.NewArrowWriterProperties(
 		pqarrow.WithAllocator(mem),
 		pqarrow.WithStoreSchema(),
