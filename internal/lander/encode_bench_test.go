@@ -35,7 +35,11 @@ func BenchmarkEncode(b *testing.B) {
 	}{
 		{"all-dictionary-zstd", func(*flatten.Table) sink.WriterOptions { return sink.WriterOptions{} }},
 		{"landerd", func(t *flatten.Table) sink.WriterOptions { return writerOptions("zstd", t) }},
-		{"landerd-zstd1", func(t *flatten.Table) sink.WriterOptions { o := writerOptions("zstd", t); o.CompressionLevel = 1; return o }},
+		{"landerd-zstd1", func(t *flatten.Table) sink.WriterOptions {
+			o := writerOptions("zstd", t)
+			o.CompressionLevel = 1
+			return o
+		}},
 		{"landerd-snappy", func(t *flatten.Table) sink.WriterOptions { return writerOptions("snappy", t) }},
 		{"landerd-none", func(t *flatten.Table) sink.WriterOptions { return writerOptions("none", t) }},
 	}
