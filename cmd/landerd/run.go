@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -91,7 +92,8 @@ func cmdRun(ctx context.Context, args []string, _ io.Writer, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	log.Info("starting", zap.String("version", version), zap.Stringer("config", cfg))
+	limit := setMemoryLimit(cfg)
+	log.Info("starting", zap.String("version", version), zap.Int64("memory_limit_bytes", limit), zap.Stringer("config", cfg))
 	return runLander(ctx, cfg, lake, log)
 }
 
@@ -115,6 +117,21 @@ func runLander(ctx context.Context, cfg config.Config, lake sink.FS, log *zap.Lo
 	case <-grace.C:
 		return fmt.Errorf("shutdown took longer than %s; unpublished records will be read again", cfg.Shutdown.Deadline)
 	}
+}
+
+// memoryOverhead is what the process needs beside the buffered rows: the
+// Kafka client's fetched messages, compression encoders, the runtime.
+const memoryOverhead = 128 << 20
+
+// setMemoryLimit sets the Go runtime's soft memory limit from the memory
+// budget, unless GOMEMLIMIT is set, and returns the limit in force.
+func setMemoryLimit(cfg config.Config) int64 {
+	if _, ok := os.LookupEnv("GOMEMLIMIT"); ok {
+		return debug.SetMemoryLimit(-1)
+	}
+	limit := int64(cfg.Memory.BudgetBytes) + memoryOverhead
+	debug.SetMemoryLimit(limit)
+	return limit
 }
 
 // openLake opens the lake's filesystem named by lake.url.
