@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -68,6 +69,9 @@ func newHarness(t *testing.T, s setup, seed int64) *harness {
 		setup:   s,
 		gen:     attemptgen.New(attemptgen.Config{Seed: seed, BadRate: 0.01, DuplicateRate: 0.01}),
 		wants:   make([][]flatten.Reason, s.partitions),
+	}
+	if keep := os.Getenv("LANDERD_E2E_LOGS"); keep != "" {
+		h.logDir = filepath.Join(keep, strings.ReplaceAll(t.Name(), "/", "_"))
 	}
 	for _, d := range []string{h.lakeDir, h.logDir} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
