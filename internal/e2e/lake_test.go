@@ -39,14 +39,32 @@ type offsetKey struct {
 // maxReported bounds the examples each check reports.
 const maxReported = 10
 
-// checkExactlyOnce reads the whole lake back and checks the delivery
-// contract against what was produced: every offset of every partition is
-// in attempts or _quarantine exactly once, in the table its record belongs
-// to (quarantined with the expected reason); questions rows belong to
-// landed attempts only, one per question; and no temporary file is left in
-// the tables or the control directory.
+// checkExactlyOnce reads the whole lake back and fails the test unless it
+// holds every produced record exactly once (see verifyLake).
 func (h *harness) checkExactlyOnce(ctx context.Context) lakeSummary {
 	h.t.Helper()
+	sum, problems, err := h.verifyLake(ctx, h.lakeDir)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if len(problems) > 0 {
+		shown := problems
+		if len(shown) > 3*maxReported {
+			shown = shown[:3*maxReported]
+		}
+		h.t.Errorf("the lake is not exactly once (%d problems; %s):\n  %s", len(problems), sum, strings.Join(shown, "\n  "))
+	}
+	return sum
+}
+
+// verifyLake reads the lake at dir back and checks the delivery contract
+// against what was produced: every offset of every partition is in
+// attempts or _quarantine exactly once, in the table its record belongs to
+// (quarantined with the expected reason); questions rows belong to landed
+// attempts only, one per question of the attempt; and no temporary file is
+// left in the tables or the control directory. It returns what it found
+// and every violation; the error is for a lake it could not read.
+func (h *harness) verifyLake(ctx context.Context, dir string) (sum lakeSummary, problems []string, err error) {
 	t := h.t
 	h.mu.Lock()
 	wants := make([][]flatten.Reason, len(h.wants))
@@ -55,14 +73,15 @@ func (h *harness) checkExactlyOnce(ctx context.Context) lakeSummary {
 	}
 	h.mu.Unlock()
 
-	lake := h.lake()
-	var sum lakeSummary
+	lake, err := sink.NewLocal(dir)
+	if err != nil {
+		return sum, nil, err
+	}
 	seen := make([][]uint8, len(wants)) // times each offset was found
 	for p := range wants {
 		seen[p] = make([]uint8, len(wants[p]))
 	}
 	questionCount := map[offsetKey]int32{} // of each landed attempt
-	var problems []string
 	report := func(format string, args ...any) {
 		problems = append(problems, fmt.Sprintf(format, args...))
 	}
@@ -88,11 +107,11 @@ func (h *harness) checkExactlyOnce(ctx context.Context) lakeSummary {
 	for _, table := range []string{sink.TableAttempts, sink.TableQuarantine} {
 		files, err := sink.ListDataFiles(lake, table)
 		if err != nil {
-			t.Fatal(err)
+			return sum, nil, err
 		}
 		for _, f := range files {
 			sum.files++
-			h.readFile(ctx, lake, f, func(rec arrow.RecordBatch) {
+			err := readFile(ctx, lake, f, func(rec arrow.RecordBatch) {
 				parts, offs := int32Col(t, rec, "kafka_partition"), int64Col(t, rec, "kafka_offset")
 				topics := stringCol(t, rec, "kafka_topic")
 				var reasons *array.String
@@ -126,6 +145,9 @@ func (h *harness) checkExactlyOnce(ctx context.Context) lakeSummary {
 					addRow(table, p, off, reason)
 				}
 			})
+			if err != nil {
+				return sum, nil, err
+			}
 		}
 	}
 	var missing, dup int
@@ -155,11 +177,11 @@ func (h *harness) checkExactlyOnce(ctx context.Context) lakeSummary {
 	qSeen := map[qKey]bool{}
 	files, err := sink.ListDataFiles(lake, sink.TableQuestions)
 	if err != nil {
-		t.Fatal(err)
+		return sum, nil, err
 	}
 	for _, f := range files {
 		sum.files++
-		h.readFile(ctx, lake, f, func(rec arrow.RecordBatch) {
+		err := readFile(ctx, lake, f, func(rec arrow.RecordBatch) {
 			parts, offs := int32Col(t, rec, "kafka_partition"), int64Col(t, rec, "kafka_offset")
 			idx := int32Col(t, rec, "question_index")
 			for row := range int(rec.NumRows()) {
@@ -173,6 +195,9 @@ func (h *harness) checkExactlyOnce(ctx context.Context) lakeSummary {
 				sum.questions++
 			}
 		})
+		if err != nil {
+			return sum, nil, err
+		}
 	}
 	var wantQuestions int64
 	for k, n := range questionCount {
@@ -190,34 +215,31 @@ func (h *harness) checkExactlyOnce(ctx context.Context) lakeSummary {
 		report("questions: %d rows, the attempts' question_count sums to %d", sum.questions, wantQuestions)
 	}
 
-	for _, p := range h.leftovers() {
+	left, err := h.leftovers(dir)
+	if err != nil {
+		return sum, nil, err
+	}
+	for _, p := range left {
 		report("temporary file left behind: %s", p)
 	}
-
-	if len(problems) > 0 {
-		shown := problems
-		if len(shown) > 3*maxReported {
-			shown = shown[:3*maxReported]
-		}
-		t.Errorf("the lake is not exactly once (%d missing, %d duplicated, %d problems; %s):\n  %s",
-			missing, dup, len(problems), sum, strings.Join(shown, "\n  "))
+	if missing > 0 || dup > 0 {
+		problems = append([]string{fmt.Sprintf("%d offsets missing, %d duplicated", missing, dup)}, problems...)
 	}
 	var total int
 	for p := range wants {
 		total += len(wants[p])
 	}
 	if sum.attempts+sum.quarantined != total || sum.quarantined == 0 || sum.questions == 0 {
-		t.Errorf("lake holds %s; want %d records in attempts and _quarantine, some of them quarantined", sum, total)
+		report("lake holds %s; want %d records in attempts and _quarantine, some of them quarantined", sum, total)
 	}
-	return sum
+	return sum, problems, nil
 }
 
 // readFile calls batch for every record batch of a data file.
-func (h *harness) readFile(ctx context.Context, lake sink.FS, f sink.DataFile, batch func(rec arrow.RecordBatch)) {
-	h.t.Helper()
+func readFile(ctx context.Context, lake sink.FS, f sink.DataFile, batch func(rec arrow.RecordBatch)) error {
 	tbl, err := sink.ReadTable(ctx, lake, f.Path, memory.DefaultAllocator)
 	if err != nil {
-		h.t.Fatal(err)
+		return err
 	}
 	defer tbl.Release()
 	tr := array.NewTableReader(tbl, 0)
@@ -226,18 +248,18 @@ func (h *harness) readFile(ctx context.Context, lake sink.FS, f sink.DataFile, b
 		batch(tr.RecordBatch())
 	}
 	if err := tr.Err(); err != nil {
-		h.t.Fatalf("read %s: %v", f.Path, err)
+		return fmt.Errorf("read %s: %w", f.Path, err)
 	}
+	return nil
 }
 
-// leftovers lists temporary files in the tables' directories and in the
-// control directory's tmp/ dirs, and anything in the tables that is not a
-// published data file.
-func (h *harness) leftovers() []string {
-	h.t.Helper()
+// leftovers lists temporary files in the tables' directories of the lake
+// at dir and in its control directory's tmp/ dirs, and anything in the
+// tables that is not a published data file.
+func (h *harness) leftovers(dir string) ([]string, error) {
 	var out []string
 	for _, table := range []string{sink.TableAttempts, sink.TableQuestions, sink.TableQuarantine} {
-		root := filepath.Join(h.lakeDir, table)
+		root := filepath.Join(dir, table)
 		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				if p == root && errorsIsNotExist(err) {
@@ -254,20 +276,20 @@ func (h *harness) leftovers() []string {
 			return nil
 		})
 		if err != nil {
-			h.t.Fatal(err)
+			return nil, err
 		}
 	}
 	for p := range h.setup.partitions {
-		dir := filepath.Join(h.lakeDir, filepath.FromSlash(path.Join(sink.PartitionDir(h.topic, p), "tmp")))
-		entries, err := osReadDir(dir)
+		tmp := filepath.Join(dir, filepath.FromSlash(path.Join(sink.PartitionDir(h.topic, p), "tmp")))
+		entries, err := osReadDir(tmp)
 		if err != nil {
-			h.t.Fatal(err)
+			return nil, err
 		}
 		for _, e := range entries {
-			out = append(out, filepath.Join(dir, e))
+			out = append(out, filepath.Join(tmp, e))
 		}
 	}
-	return out
+	return out, nil
 }
 
 func int32Col(t *testing.T, rec arrow.RecordBatch, name string) *array.Int32 {

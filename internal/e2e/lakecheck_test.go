@@ -1,0 +1,104 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/landerd/landerd/pkg/sink"
+)
+
+// TestLakeCheckCatchesViolations proves that the exactly-once check the
+// other tests rely on fails when the lake breaks the contract: it lands a
+// small topic, then damages copies of the lake in the ways a broken
+// publication protocol would, and expects the check to name each problem.
+func TestLakeCheckCatchesViolations(t *testing.T) {
+	s := setup{partitions: 2, maxFileRecords: 500, maxFileAge: time.Second, shutdown: 10 * time.Second}
+	h := newHarness(t, s, 7)
+	ctx := t.Context()
+	if err := h.produce(ctx, 3000); err != nil {
+		t.Fatal(err)
+	}
+	d := startDaemon(t, h, "landerd")
+	d.waitAssigned(t, time.Minute)
+	h.waitLanded(h.endOffsets(ctx), time.Minute, d)
+	if code, _ := d.stop(t, s.shutdown+2*time.Second); code != 0 {
+		t.Fatalf("exit code %d after SIGTERM, want 0", code)
+	}
+	if _, problems, err := h.verifyLake(ctx, h.lakeDir); err != nil || len(problems) > 0 {
+		t.Fatalf("the undamaged lake fails the check: %v %q", err, problems)
+	}
+
+	lake := h.lake()
+	first := func(table string) sink.DataFile {
+		t.Helper()
+		files, err := sink.ListDataFiles(lake, table)
+		if err != nil || len(files) < 2 {
+			t.Fatalf("%s: %d files, %v; want at least 2", table, len(files), err)
+		}
+		return files[1]
+	}
+	// A second copy of a published file, in another Hive partition: what
+	// a flush published twice looks like.
+	duplicate := func(table string) func(string) error {
+		return func(dir string) error {
+			f := first(table)
+			body, err := os.ReadFile(filepath.Join(dir, f.Path))
+			if err != nil {
+				return err
+			}
+			other := filepath.Join(dir, table, "ingest_date=1999-12-31")
+			if err := os.MkdirAll(other, 0o755); err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(other, filepath.Base(f.Path)), body, 0o644)
+		}
+	}
+	remove := func(table string) func(string) error {
+		return func(dir string) error { return os.Remove(filepath.Join(dir, first(table).Path)) }
+	}
+	write := func(rel string) func(string) error {
+		return func(dir string) error {
+			name := filepath.Join(dir, filepath.FromSlash(rel))
+			if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+				return err
+			}
+			return os.WriteFile(name, []byte("partial"), 0o644)
+		}
+	}
+	tests := []struct {
+		name   string
+		damage func(dir string) error
+		want   string
+	}{
+		{"attempts file published twice", duplicate(sink.TableAttempts), "is in the lake 2 times"},
+		{"quarantine file published twice", duplicate(sink.TableQuarantine), "is in the lake 2 times"},
+		{"attempts file lost", remove(sink.TableAttempts), "in neither attempts nor _quarantine"},
+		{"quarantine file lost", remove(sink.TableQuarantine), "in neither attempts nor _quarantine"},
+		{"questions file lost", remove(sink.TableQuestions), "its attempt has question_count"},
+		{"questions file published twice", duplicate(sink.TableQuestions), "appears twice"},
+		{"temporary file in a table", write(sink.TableAttempts + "/ingest_date=2020-01-01/x.parquet.tmp"), "temporary file left behind"},
+		{"orphan in the control directory", write(sink.PartitionDir(h.topic, 1) + "/tmp/e0000000001-000001-attempts.parquet.tmp"), "temporary file left behind"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.CopyFS(dir, os.DirFS(h.lakeDir)); err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.damage(dir); err != nil {
+				t.Fatal(err)
+			}
+			_, problems, err := h.verifyLake(context.Background(), dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(strings.Join(problems, "\n"), tc.want) {
+				t.Errorf("problems %q do not mention %q", problems, tc.want)
+			}
+		})
+	}
+}
