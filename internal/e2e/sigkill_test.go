@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -21,10 +22,13 @@ const (
 	// killAfterAssign kills right after a partition is claimed, while the
 	// daemon recovers and starts reading.
 	killAfterAssign
+	// killDuringShutdown sends SIGTERM and kills a few milliseconds later,
+	// while the daemon publishes its final flushes.
+	killDuringShutdown
 )
 
 func (k killMoment) String() string {
-	return [...]string{"at random", "after a flush", "after an assignment"}[k]
+	return [...]string{"at random", "after a flush", "after an assignment", "during shutdown"}[k]
 }
 
 // TestSIGKILLExactlyOnce kills the daemon with SIGKILL at random moments
@@ -35,7 +39,7 @@ func TestSIGKILLExactlyOnce(t *testing.T) {
 	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(uint64(seed), 1))
 	total := 50000
-	kills := []killMoment{killAtRandom, killAfterFlush, killAfterAssign, killAtRandom, killAfterFlush, killAtRandom}
+	kills := []killMoment{killAtRandom, killAfterFlush, killAfterAssign, killAtRandom, killAfterFlush, killDuringShutdown, killAtRandom}
 	if testing.Short() {
 		total = 8000
 		kills = []killMoment{killAtRandom, killAfterFlush, killAfterAssign}
@@ -72,8 +76,17 @@ func TestSIGKILLExactlyOnce(t *testing.T) {
 			}
 		case killAfterAssign:
 			d.waitAssigned(t, time.Minute)
+		case killDuringShutdown:
+			if _, ok := d.waitLog(0, time.Minute, isMsg(msgFlushPublished)); !ok {
+				t.Fatalf("%s published nothing within a minute (exited: %v)\n%s", d.name, d.exited(), d.tail(20))
+			}
+			time.Sleep(time.Duration(rng.Int64N(int64(time.Second))))
+			d.signal(t, syscall.SIGTERM)
+			time.Sleep(time.Duration(rng.Int64N(int64(50 * time.Millisecond))))
 		}
-		d.kill(t)
+		if !d.exited() {
+			d.kill(t)
+		}
 		// Partitions whose lake is ahead of the group's committed offset:
 		// the kill fell between a publish and its Kafka commit.
 		landed, err := h.landed()
