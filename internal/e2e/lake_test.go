@@ -9,7 +9,6 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
-	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -65,7 +64,6 @@ func (h *harness) checkExactlyOnce(ctx context.Context) lakeSummary {
 // left in the tables or the control directory. It returns what it found
 // and every violation; the error is for a lake it could not read.
 func (h *harness) verifyLake(ctx context.Context, dir string) (sum lakeSummary, problems []string, err error) {
-	t := h.t
 	h.mu.Lock()
 	wants := make([][]flatten.Reason, len(h.wants))
 	for p := range h.wants {
@@ -111,15 +109,19 @@ func (h *harness) verifyLake(ctx context.Context, dir string) (sum lakeSummary, 
 		}
 		for _, f := range files {
 			sum.files++
-			err := readFile(ctx, lake, f, func(rec arrow.RecordBatch) {
-				parts, offs := int32Col(t, rec, "kafka_partition"), int64Col(t, rec, "kafka_offset")
-				topics := stringCol(t, rec, "kafka_topic")
+			err := readFile(ctx, lake, f, func(rec arrow.RecordBatch) error {
+				c := columns{rec: rec}
+				parts, offs := column[*array.Int32](&c, "kafka_partition"), column[*array.Int64](&c, "kafka_offset")
+				topics := column[*array.String](&c, "kafka_topic")
 				var reasons *array.String
 				var qcs *array.Int32
 				if table == sink.TableQuarantine {
-					reasons = stringCol(t, rec, "reason")
+					reasons = column[*array.String](&c, "reason")
 				} else {
-					qcs = int32Col(t, rec, "question_count")
+					qcs = column[*array.Int32](&c, "question_count")
+				}
+				if c.err != nil {
+					return fmt.Errorf("%s: %w", f.Path, c.err)
 				}
 				for row := range int(rec.NumRows()) {
 					p, off := parts.Value(row), offs.Value(row)
@@ -144,6 +146,7 @@ func (h *harness) verifyLake(ctx context.Context, dir string) (sum lakeSummary, 
 					}
 					addRow(table, p, off, reason)
 				}
+				return nil
 			})
 			if err != nil {
 				return sum, nil, err
@@ -181,9 +184,13 @@ func (h *harness) verifyLake(ctx context.Context, dir string) (sum lakeSummary, 
 	}
 	for _, f := range files {
 		sum.files++
-		err := readFile(ctx, lake, f, func(rec arrow.RecordBatch) {
-			parts, offs := int32Col(t, rec, "kafka_partition"), int64Col(t, rec, "kafka_offset")
-			idx := int32Col(t, rec, "question_index")
+		err := readFile(ctx, lake, f, func(rec arrow.RecordBatch) error {
+			c := columns{rec: rec}
+			parts, offs := column[*array.Int32](&c, "kafka_partition"), column[*array.Int64](&c, "kafka_offset")
+			idx := column[*array.Int32](&c, "question_index")
+			if c.err != nil {
+				return fmt.Errorf("%s: %w", f.Path, c.err)
+			}
 			for row := range int(rec.NumRows()) {
 				k := offsetKey{parts.Value(row), offs.Value(row)}
 				q := qKey{k, idx.Value(row)}
@@ -194,6 +201,7 @@ func (h *harness) verifyLake(ctx context.Context, dir string) (sum lakeSummary, 
 				got[k]++
 				sum.questions++
 			}
+			return nil
 		})
 		if err != nil {
 			return sum, nil, err
@@ -236,7 +244,7 @@ func (h *harness) verifyLake(ctx context.Context, dir string) (sum lakeSummary, 
 }
 
 // readFile calls batch for every record batch of a data file.
-func readFile(ctx context.Context, lake sink.FS, f sink.DataFile, batch func(rec arrow.RecordBatch)) error {
+func readFile(ctx context.Context, lake sink.FS, f sink.DataFile, batch func(rec arrow.RecordBatch) error) error {
 	tbl, err := sink.ReadTable(ctx, lake, f.Path, memory.DefaultAllocator)
 	if err != nil {
 		return err
@@ -245,7 +253,9 @@ func readFile(ctx context.Context, lake sink.FS, f sink.DataFile, batch func(rec
 	tr := array.NewTableReader(tbl, 0)
 	defer tr.Release()
 	for tr.Next() {
-		batch(tr.RecordBatch())
+		if err := batch(tr.RecordBatch()); err != nil {
+			return err
+		}
 	}
 	if err := tr.Err(); err != nil {
 		return fmt.Errorf("read %s: %w", f.Path, err)
@@ -292,40 +302,32 @@ func (h *harness) leftovers(dir string) ([]string, error) {
 	return out, nil
 }
 
-func int32Col(t *testing.T, rec arrow.RecordBatch, name string) *array.Int32 {
-	t.Helper()
-	c, ok := column(t, rec, name).(*array.Int32)
-	if !ok {
-		t.Fatalf("column %s is %s, want int32", name, column(t, rec, name).DataType())
-	}
-	return c
+// columns looks up the columns of a record batch by name and type,
+// keeping the first problem.
+type columns struct {
+	rec arrow.RecordBatch
+	err error
 }
 
-func int64Col(t *testing.T, rec arrow.RecordBatch, name string) *array.Int64 {
-	t.Helper()
-	c, ok := column(t, rec, name).(*array.Int64)
-	if !ok {
-		t.Fatalf("column %s is %s, want int64", name, column(t, rec, name).DataType())
-	}
-	return c
-}
-
-func stringCol(t *testing.T, rec arrow.RecordBatch, name string) *array.String {
-	t.Helper()
-	c, ok := column(t, rec, name).(*array.String)
-	if !ok {
-		t.Fatalf("column %s is %s, want string", name, column(t, rec, name).DataType())
-	}
-	return c
-}
-
-func column(t *testing.T, rec arrow.RecordBatch, name string) arrow.Array {
-	t.Helper()
-	idx := rec.Schema().FieldIndices(name)
+// column returns the named column of c's batch as a T, or the zero T after
+// recording why it cannot.
+func column[T arrow.Array](c *columns, name string) T {
+	var zero T
+	idx := c.rec.Schema().FieldIndices(name)
 	if len(idx) != 1 {
-		t.Fatalf("no column %s in %s", name, rec.Schema())
+		if c.err == nil {
+			c.err = fmt.Errorf("no column %s", name)
+		}
+		return zero
 	}
-	return rec.Column(idx[0])
+	a, ok := c.rec.Column(idx[0]).(T)
+	if !ok {
+		if c.err == nil {
+			c.err = fmt.Errorf("column %s has type %s, want %T", name, c.rec.Column(idx[0]).DataType(), zero)
+		}
+		return zero
+	}
+	return a
 }
 
 func errorsIsNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
