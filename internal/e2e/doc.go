@@ -19,9 +19,25 @@
 //
 //	go test ./internal/e2e/
 //
-// The protocol under test is described in docs/exactly-once.md. The
-// SIGKILL test lands 50,000 attempts over 4 partitions and kills the daemon
-// at least six times; with -short every test lands fewer records and kills
-// fewer times. The random kill moments are drawn from a
-// seed that is logged; set LANDERD_E2E_SEED to replay a run.
+// The protocol under test is described in docs/exactly-once.md. The tests:
+//
+//   - TestSIGKILLExactlyOnce: 50,000 attempts over 4 partitions, seven
+//     SIGKILLs (at random, right after a flush, right after an assignment,
+//     during the shutdown flush) with restarts while records keep arriving.
+//   - TestRebalanceUnderLoad: 40,000 attempts over 6 partitions, daemons
+//     joining, leaving with SIGTERM and dying with SIGKILL.
+//   - TestStalledMemberIsFenced: a daemon frozen with SIGSTOP past the
+//     session timeout must not publish for the partitions it lost.
+//   - TestStorageFaultsExactlyOnce: failing create, write, close, rename,
+//     mkdir, open and remove calls spread over a run of 12,000 attempts.
+//   - TestGracefulShutdown: SIGTERM while landing exits 0 within
+//     shutdown.deadline with everything consumed published and committed.
+//   - TestLakeCheckCatchesViolations: the lake check itself fails on
+//     duplicated, lost and leftover files.
+//
+// With -short every test lands fewer records, kills fewer times and
+// injects fewer faults. The random moments are drawn from a seed that is
+// logged; set LANDERD_E2E_SEED to replay a run. The daemons' logs are kept
+// in a temporary directory and their last lines shown when a test fails;
+// set LANDERD_E2E_LOGS to a directory to keep them all.
 package e2e
