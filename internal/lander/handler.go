@@ -85,6 +85,9 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 	timer.Stop()
 	defer timer.Stop()
 	var armed time.Time
+	// fail records the error for Run, which backs off before rejoining,
+	// and returns nil: returning at all ends the session, and the error is
+	// logged here, once, with its partition.
 	fail := func(err error) error {
 		h.mu.Lock()
 		if h.failed == nil {
@@ -93,7 +96,7 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 		h.mu.Unlock()
 		o.abandon()
 		o.log.Error("partition stopped; its unpublished data will be read again", zap.Error(err))
-		return err
+		return nil
 	}
 	for {
 		select {

@@ -97,10 +97,11 @@ func (l *Lander) Run(ctx context.Context) error {
 	back.reset()
 	for ctx.Err() == nil {
 		h := &handler{l: l, owners: map[int32]*owner{}}
+		started := time.Now()
 		err := group.Consume(ctx, []string{l.cfg.Kafka.Topic}, h)
 		l.readiness(false)
-		if err == nil {
-			err = h.failure() // a partition stopped on an error: back off before rejoining
+		if time.Since(started) > healthySession {
+			back.reset() // a long session was healthy: the next failure starts over
 		}
 		switch {
 		case ctx.Err() != nil:
@@ -109,6 +110,10 @@ func (l *Lander) Run(ctx context.Context) error {
 		case err != nil:
 			l.log.Warn("group session failed; rejoining", zap.Error(err), zap.Duration("in", back.next()))
 			back.wait(ctx)
+		case h.failure() != nil:
+			// The partition that failed has logged why.
+			l.log.Info("rejoining after a partition failure", zap.Duration("in", back.next()))
+			back.wait(ctx)
 		default:
 			back.reset()
 		}
@@ -116,6 +121,10 @@ func (l *Lander) Run(ctx context.Context) error {
 	l.log.Info("stopped")
 	return nil
 }
+
+// healthySession is how long a group session must have lasted for its end
+// to reset the backoff.
+const healthySession = time.Minute
 
 // backoff is a capped exponential delay that waits on a context.
 type backoff struct {
