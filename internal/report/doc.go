@@ -1,0 +1,13 @@
+// Package report answers the business questions of the lake (how many
+// assessments, which topic, who took a course, the course ranking, the
+// average score, the pass share and the average time to complete) from the
+// landed attempts alone.
+//
+// Every figure is computed twice: over the raw rows of the attempts table,
+// which mirrors the Kafka topic and so holds an attempt as often as it was
+// sent, and over attempts deduplicated by keen_id, keeping each keen_id's row
+// with the lowest (kafka_partition, kafka_offset, kafka_topic). An
+// [Accumulator] does the pure computation over Arrow record batches; [Read]
+// feeds it the lake's files one at a time through a [sink.FS], so the same
+// code reads a local or an HDFS lake.
+package report
