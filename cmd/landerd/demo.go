@@ -14,6 +14,7 @@ import (
 	"github.com/landerd/landerd/internal/broker"
 	"github.com/landerd/landerd/internal/config"
 	"github.com/landerd/landerd/internal/publish"
+	"github.com/landerd/landerd/internal/report"
 	"github.com/landerd/landerd/pkg/flatten"
 	"github.com/landerd/landerd/pkg/sink"
 )
@@ -111,7 +112,11 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return waitErr
 	}
 	_ = log.Sync()
-	return printLake(stdout, lake, root, time.Since(start))
+	if err := printLake(stdout, lake, root, time.Since(start)); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\n(landerd report --lake %s prints this again; --json for machines)\n", root)
+	return printReport(ctx, stdout, lake, report.DefaultOptions(), false)
 }
 
 // produceLines sends each line as one record, keyed by nothing: the broker

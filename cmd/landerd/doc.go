@@ -6,6 +6,7 @@
 //	landerd run [--config FILE] [--brokers B] [--topic T] [--group G] [--lake URL] [--max-file-age D]
 //	landerd publish --brokers B --topic T --file F
 //	landerd demo [--file F] [--lake DIR] [--count N]
+//	landerd report [--lake URL | --config FILE] [--pass-threshold X] [--json]
 //	landerd version
 //
 // Exit codes: 0 success, 1 runtime failure, 2 bad configuration or usage.

@@ -46,6 +46,7 @@ Usage:
   landerd run      [--config FILE] [--brokers B] [--topic T] [--group G] [--lake URL] [--max-file-age D]
   landerd publish  --brokers B --topic T --file F [--compression C]
   landerd demo     [--file F] [--lake DIR] [--count N] [--partitions P]
+  landerd report   [--lake URL | --config FILE] [--pass-threshold X] [--json]
   landerd version
 
 Run 'landerd COMMAND --help' for a command's flags.
@@ -75,6 +76,8 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdPublish(ctx, args[1:], stdout, stderr)
 	case "demo":
 		err = cmdDemo(ctx, args[1:], stdout, stderr)
+	case "report":
+		err = cmdReport(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "landerd %s\n", version)
 	case "help", "-h", "--help":

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/landerd/landerd/internal/config"
+	"github.com/landerd/landerd/internal/report"
+	"github.com/landerd/landerd/pkg/sink"
+)
+
+// cmdReport answers the business questions from the lake alone.
+func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("landerd report", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	def := report.DefaultOptions()
+	var f runFlags
+	fs.StringVar(&f.config, "config", "", "YAML configuration file: the lake is its lake.url (and hdfs settings)")
+	fs.StringVar(&f.lake, "lake", "", "lake root: a path, file:///path or hdfs://namenode:port/path (overrides lake.url)")
+	threshold := fs.Float64("pass-threshold", def.PassThreshold, "an attempt passes when its score is above this")
+	course := fs.String("course", def.Course, "the exam_name whose attempts question 3 counts")
+	top := fs.Int("top", def.RankingSize, "places shown at each end of the course ranking (ties extend it)")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *threshold < 0 || *threshold > 1 || *top < 1 {
+		return usagef("report: --pass-threshold must be in [0, 1] and --top at least 1")
+	}
+	cfg, err := f.load()
+	if err != nil {
+		return err
+	}
+	// A report reads; it must not create a missing local lake as run does.
+	if loc, err := cfg.Lake.Location(); err == nil && loc.Scheme == config.SchemeFile {
+		if _, err := os.Stat(loc.Path); err != nil {
+			return fmt.Errorf("report: %w", err)
+		}
+	}
+	lake, err := openLake(cfg)
+	if err != nil {
+		return err
+	}
+	opts := report.Options{PassThreshold: *threshold, Course: *course, RankingSize: *top}
+	return printReport(ctx, stdout, lake, opts, *asJSON)
+}
+
+// printReport reads the report from lake and prints it as text or JSON.
+func printReport(ctx context.Context, w io.Writer, lake sink.FS, opts report.Options, asJSON bool) error {
+	rep, err := report.Read(ctx, lake, opts, memory.DefaultAllocator)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return rep.WriteJSON(w)
+	}
+	return rep.WriteText(w)
+}
