@@ -33,14 +33,13 @@ func (h *handler) failure() error {
 // behind, and seeks the group to the first offset the lake does not hold.
 func (h *handler) Setup(sess sarama.ConsumerGroupSession) error {
 	claims := sess.Claims()[h.l.cfg.Kafka.Topic]
-	h.l.readiness(true)
 	for _, p := range claims {
 		part, err := sink.Claim(sess.Context(), h.l.fs, h.l.cfg.Kafka.Topic, p)
 		if err != nil {
 			return fmt.Errorf("claim partition %d: %w", p, err)
 		}
 		log := h.l.log.With(zap.String("topic", part.Topic()), zap.Int32("partition", p))
-		o := newOwner(h.l.set, log, part)
+		o := newOwner(h.l.set, log, part, h.l.set.metrics.Partition(part.Topic(), p))
 		if o.next >= 0 {
 			sess.ResetOffset(part.Topic(), p, o.next, "")
 		}
@@ -53,6 +52,8 @@ func (h *handler) Setup(sess sarama.ConsumerGroupSession) error {
 		h.mu.Unlock()
 	}
 	h.l.set.assigned.Store(int64(len(claims)))
+	h.l.set.metrics.Rebalanced(h.l.cfg.Kafka.Topic, len(claims))
+	h.l.readiness(true)
 	return nil
 }
 
@@ -62,9 +63,11 @@ func (h *handler) Cleanup(sarama.ConsumerGroupSession) error {
 	defer h.mu.Unlock()
 	for p, o := range h.owners {
 		o.abandon()
+		o.pm.Remove()
 		delete(h.owners, p)
 	}
 	h.l.set.assigned.Store(0)
+	h.l.set.metrics.Unassigned(h.l.cfg.Kafka.Topic)
 	return nil
 }
 
@@ -80,6 +83,10 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 	if o == nil {
 		return fmt.Errorf("partition %d was not claimed in setup", claim.Partition())
 	}
+	// The partition's series go with it: revoked, failed or shut down.
+	defer o.pm.Remove()
+	o.hwm, o.initial = claim.HighWaterMarkOffset, claim.InitialOffset()
+	o.report()
 	ctx := context.WithoutCancel(sess.Context()) // a started publish runs to its end
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -112,6 +119,7 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 			if err := o.flush(ctx, sess); err != nil {
 				return fail(err)
 			}
+			o.report()
 		case <-sess.Context().Done():
 			return h.finish(o, sess)
 		}

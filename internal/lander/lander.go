@@ -13,6 +13,7 @@ import (
 
 	"github.com/landerd/landerd/internal/config"
 	"github.com/landerd/landerd/pkg/flatten"
+	"github.com/landerd/landerd/pkg/metrics"
 	"github.com/landerd/landerd/pkg/sink"
 )
 
@@ -24,14 +25,33 @@ type Lander struct {
 	log *zap.Logger
 	set *settings
 
-	mu    sync.Mutex
-	ready bool
+	probeEvery time.Duration
+
+	mu         sync.Mutex
+	ready      bool  // a member of the group with its partitions claimed
+	stopping   bool  // Run's context has ended
+	storageErr error // the last lake probe's failure
 }
+
+// Option configures a Lander.
+type Option func(*Lander)
+
+// WithMetrics records the lander's metrics in m. Without it they are kept
+// in a registry nobody reads.
+func WithMetrics(m *metrics.Lander) Option { return func(l *Lander) { l.set.metrics = m } }
+
+// WithStorageProbe sets how often Run checks that the lake's root is
+// reachable, for readiness (default 10s).
+func WithStorageProbe(every time.Duration) Option { return func(l *Lander) { l.probeEvery = every } }
 
 // New returns a Lander for a validated configuration, landing into fsys.
 // It starts nothing; call Run.
-func New(cfg config.Config, fsys sink.FS, log *zap.Logger) *Lander {
-	l := &Lander{cfg: cfg, fs: fsys, log: log.With(zap.String("component", "lander")), set: newSettings(cfg)}
+func New(cfg config.Config, fsys sink.FS, log *zap.Logger, opts ...Option) *Lander {
+	l := &Lander{cfg: cfg, log: log.With(zap.String("component", "lander")), set: newSettings(cfg), probeEvery: 10 * time.Second}
+	for _, opt := range opts {
+		opt(l)
+	}
+	l.fs = countingFS{FS: fsys, m: l.set.metrics}
 	badLog := l.log.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
 		return zapcore.NewSamplerWithOptions(c, time.Second, 5, 0)
 	}))
@@ -43,11 +63,23 @@ func New(cfg config.Config, fsys sink.FS, log *zap.Logger) *Lander {
 }
 
 // Ready reports whether the lander is a member of the group with its
-// partitions claimed in the lake.
-func (l *Lander) Ready() bool {
+// partitions claimed in the lake, the lake is reachable, and it is not
+// shutting down.
+func (l *Lander) Ready() bool { return l.CheckReady() == nil }
+
+// CheckReady returns nil when Ready is true, and otherwise why not.
+func (l *Lander) CheckReady() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.ready
+	switch {
+	case l.stopping:
+		return errors.New("shutting down")
+	case l.storageErr != nil:
+		return fmt.Errorf("lake unreachable: %w", l.storageErr)
+	case !l.ready:
+		return errors.New("not a member of the consumer group")
+	}
+	return nil
 }
 
 func (l *Lander) readiness(r bool) {
@@ -64,6 +96,23 @@ func (l *Lander) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	l.mu.Lock()
+	l.stopping = false
+	l.mu.Unlock()
+	stopWatch := context.AfterFunc(ctx, func() {
+		l.mu.Lock()
+		l.stopping = true // readiness drops at once; the final flush follows
+		l.mu.Unlock()
+	})
+	defer stopWatch()
+	l.set.metrics.Topic(l.cfg.Kafka.Topic)
+	probeCtx, stopProbe := context.WithCancel(ctx)
+	var probe sync.WaitGroup
+	probe.Go(func() { l.probeStorage(probeCtx) })
+	defer func() {
+		stopProbe()
+		probe.Wait()
+	}()
 	var group sarama.ConsumerGroup
 	back := backoff{min: 500 * time.Millisecond, max: 30 * time.Second}
 	for {
@@ -82,6 +131,9 @@ func (l *Lander) Run(ctx context.Context) error {
 			return zapcore.NewSamplerWithOptions(c, time.Second, 3, 0)
 		}))
 		for err := range group.Errors() {
+			if isCommitError(err) {
+				l.set.metrics.CommitFailed(l.cfg.Kafka.Topic)
+			}
 			errLog.Warn("consumer group error", zap.Error(err))
 		}
 	})
@@ -120,6 +172,56 @@ func (l *Lander) Run(ctx context.Context) error {
 	}
 	l.log.Info("stopped")
 	return nil
+}
+
+// probeStorage checks that the lake's root is reachable now and every
+// probeEvery until ctx ends, and logs each change once.
+func (l *Lander) probeStorage(ctx context.Context) {
+	t := time.NewTicker(l.probeEvery)
+	defer t.Stop()
+	var last error
+	for {
+		_, err := l.fs.Stat(".")
+		switch {
+		case err != nil && last == nil:
+			l.log.Warn("lake unreachable", zap.String("lake", l.fs.String()), zap.Error(err))
+		case err == nil && last != nil:
+			l.log.Info("lake reachable again", zap.String("lake", l.fs.String()))
+		}
+		last = err
+		l.mu.Lock()
+		l.storageErr = err
+		l.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// isCommitError reports whether an error from the consumer group is the
+// offset manager's report of a failed commit: a per-partition error with
+// a code only offset commits return.
+func isCommitError(err error) bool {
+	var ce *sarama.ConsumerError
+	if !errors.As(err, &ce) || ce.Topic == "" {
+		return false
+	}
+	if errors.Is(ce.Err, sarama.ErrIncompleteResponse) {
+		return true
+	}
+	var kerr sarama.KError
+	if !errors.As(ce.Err, &kerr) {
+		return false
+	}
+	switch kerr {
+	case sarama.ErrIllegalGeneration, sarama.ErrUnknownMemberId, sarama.ErrRebalanceInProgress,
+		sarama.ErrFencedInstancedId, sarama.ErrOffsetMetadataTooLarge, sarama.ErrInvalidCommitOffsetSize,
+		sarama.ErrGroupAuthorizationFailed:
+		return true
+	}
+	return false
 }
 
 // healthySession is how long a group session must have lasted for its end

@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/landerd/landerd/pkg/flatten"
+	"github.com/landerd/landerd/pkg/metrics"
 	"github.com/landerd/landerd/pkg/sink"
 )
 
@@ -42,13 +43,18 @@ type owner struct {
 
 	next int64 // first offset the lake does not hold; -1 when unknown
 
+	pm      *metrics.Partition
+	hwm     func() int64 // the claim's high watermark; nil before ConsumeClaim
+	initial int64        // the claim's initial offset; negative when a sentinel
+
 	// The flush being accumulated.
 	hives   map[string]*hiveBuf
 	first   int64 // first offset of the flush; -1 when empty
 	last    int64
 	records int64
-	opened  time.Time // when the flush got its first record
-	day     int64     // UTC day (since the epoch) of the flush, for ingest_date
+	opened  time.Time                    // when the flush got its first record
+	day     int64                        // UTC day (since the epoch) of the flush, for ingest_date
+	bad     map[flatten.Reason]*[2]int64 // quarantined records and bytes of the flush, by reason
 }
 
 // hiveBuf is one Hive partition's share of a flush: Arrow builders for
@@ -59,18 +65,21 @@ type hiveBuf struct {
 	ranges [nTables][2]int64 // offsets of the rows in batch, per table; [0] is -1 when none
 }
 
-func newOwner(cfg *settings, log *zap.Logger, part *sink.Partition) *owner {
+func newOwner(cfg *settings, log *zap.Logger, part *sink.Partition, pm *metrics.Partition) *owner {
 	o := &owner{
-		cfg:   cfg,
-		log:   log,
-		part:  part,
-		mem:   newCountingAllocator(cfg.alloc),
-		wmem:  newCountingAllocator(cfg.alloc),
-		topic: part.Topic(),
-		id:    part.Partition(),
-		next:  part.NextOffset(),
-		hives: map[string]*hiveBuf{},
-		first: -1,
+		pm:      pm,
+		initial: -1,
+		bad:     map[flatten.Reason]*[2]int64{},
+		cfg:     cfg,
+		log:     log,
+		part:    part,
+		mem:     newCountingAllocator(cfg.alloc),
+		wmem:    newCountingAllocator(cfg.alloc),
+		topic:   part.Topic(),
+		id:      part.Partition(),
+		next:    part.NextOffset(),
+		hives:   map[string]*hiveBuf{},
+		first:   -1,
 	}
 	o.dec.MaxBytes = cfg.maxMessageBytes
 	return o
@@ -79,9 +88,11 @@ func newOwner(cfg *settings, log *zap.Logger, part *sink.Partition) *owner {
 // add lands one message in the current flush, writing row groups and
 // flushing as the limits say.
 func (o *owner) add(ctx context.Context, sess sarama.ConsumerGroupSession, msg *sarama.ConsumerMessage) error {
+	o.pm.Consumed(len(msg.Value))
 	if o.next >= 0 && msg.Offset < o.next {
 		return nil // already in the lake: the group's offset lagged behind a publish
 	}
+	defer o.report()
 	now := o.cfg.now().UTC()
 	day := now.Unix() / 86400
 	if o.first >= 0 && day != o.day && o.cfg.partitionBy == partitionByIngest {
@@ -104,6 +115,13 @@ func (o *owner) add(ctx context.Context, sess sarama.ConsumerGroupSession, msg *
 		hb.batch.AppendQuarantine(&meta, why, msg.Value)
 		extend(&hb.ranges[tQuarantine], msg.Offset)
 		o.cfg.quarantined(o.topic, o.id, msg.Offset, why)
+		n := o.bad[why.Reason]
+		if n == nil {
+			n = new([2]int64)
+			o.bad[why.Reason] = n
+		}
+		n[0]++
+		n[1] += int64(len(msg.Value))
 	} else {
 		hb = o.hive(o.cfg.hiveOf(a, now))
 		hb.batch.AppendAttempt(&meta, a)
@@ -114,6 +132,11 @@ func (o *owner) add(ctx context.Context, sess sarama.ConsumerGroupSession, msg *
 	}
 	if o.first < 0 {
 		o.first, o.opened, o.day = msg.Offset, now, day
+		if meta.Timestamp.IsZero() {
+			o.pm.Pending(now)
+		} else {
+			o.pm.Pending(meta.Timestamp)
+		}
 	}
 	o.last = msg.Offset
 	o.records++
@@ -151,6 +174,36 @@ func extend(r *[2]int64, offset int64) {
 func rows(hb *hiveBuf) int {
 	a, _, q := hb.batch.Len()
 	return a + q
+}
+
+// report updates the partition's gauges: lag, memory and open files.
+func (o *owner) report() {
+	o.pm.Buffered(o.buffered(), o.openFiles())
+	if o.hwm == nil {
+		return
+	}
+	base := o.next // the first offset not yet landed
+	if base < 0 {
+		base = o.first
+	}
+	if base < 0 {
+		base = o.initial
+	}
+	if base >= 0 {
+		o.pm.Lag(o.hwm() - base)
+	}
+}
+
+func (o *owner) openFiles() int {
+	n := 0
+	for _, hb := range o.hives {
+		for _, f := range hb.files {
+			if f != nil {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // buffered returns the bytes the owner holds in memory.
@@ -236,18 +289,28 @@ func (o *owner) flush(ctx context.Context, sess sarama.ConsumerGroupSession) err
 	if err := o.part.Publish(ctx, files, o.first, o.last); err != nil {
 		return err
 	}
+	m := o.cfg.metrics
 	for _, f := range files {
 		bytes += f.Size()
+		m.FilePublished(o.topic, f.Table(), f.Rows(), f.Size())
+	}
+	for reason, n := range o.bad {
+		m.Quarantined(o.topic, string(reason), n[0], n[1])
+		delete(o.bad, reason)
 	}
 	sess.MarkOffset(o.topic, o.id, o.last+1, "")
 	sess.Commit()
+	m.Committed(o.topic)
+	took := o.cfg.now().Sub(start)
+	m.Flushed(o.topic, took)
 	o.log.Info("flush published",
-		zap.Int64("first_offset", o.first), zap.Int64("last_offset", o.last),
+		zap.Int64("first_offset", o.first), zap.Int64("last_offset", o.last), zap.Int64("committed_offset", o.last+1),
 		zap.Int64("records", o.records), zap.Int("files", len(files)), zap.Int64("bytes", bytes),
-		zap.Duration("took", o.cfg.now().Sub(start)))
-	o.cfg.published(o.topic, o.id, o.records, len(files), bytes, o.cfg.now().Sub(start))
+		zap.Duration("took", took))
+	o.cfg.published(o.topic, o.id, o.records, len(files), bytes, took)
 	o.next = o.last + 1
 	o.first, o.records = -1, 0
+	o.pm.Pending(time.Time{})
 	return nil
 }
 
@@ -273,6 +336,9 @@ func (o *owner) abandon() {
 		o.log.Warn("abandon left temporary files for the next owner to clean", zap.Error(err))
 	}
 	o.first, o.records = -1, 0
+	clear(o.bad)
+	o.pm.Pending(time.Time{})
+	o.pm.Buffered(o.buffered(), 0)
 }
 
 func (o *owner) release() {

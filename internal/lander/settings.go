@@ -5,9 +5,11 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/landerd/landerd/internal/config"
 	"github.com/landerd/landerd/pkg/flatten"
+	"github.com/landerd/landerd/pkg/metrics"
 	"github.com/landerd/landerd/pkg/sink"
 )
 
@@ -33,6 +35,7 @@ type settings struct {
 	budget           int64
 	assigned         atomic.Int64 // partitions owned now, to share the budget
 
+	metrics     *metrics.Lander
 	quarantined func(topic string, partition int32, offset int64, why *flatten.InvalidError)
 	published   func(topic string, partition int32, records int64, files int, bytes int64, took time.Duration)
 }
@@ -50,6 +53,7 @@ func newSettings(c config.Config) *settings {
 		maxFileAge:       c.Lake.Roll.MaxFileAge,
 		shutdownDeadline: c.Shutdown.Deadline,
 		budget:           int64(c.Memory.BudgetBytes),
+		metrics:          metrics.NewLander(prometheus.NewRegistry()), // replaced by WithMetrics
 		quarantined:      func(string, int32, int64, *flatten.InvalidError) {},
 		published:        func(string, int32, int64, int, int64, time.Duration) {},
 	}
