@@ -33,6 +33,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	bad := fs.Float64("bad-rate", 0.01, "share of generated records that are malformed (without --file)")
 	partitions := fs.Int("partitions", 4, "partitions of the demo topic")
 	verbose := fs.Bool("v", false, "show the lander's log")
+	metricsAddr := fs.String("metrics-addr", "127.0.0.1:0", "address serving /metrics, /healthz and /readyz while the demo runs (port 0 picks a free one; empty disables)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -79,6 +80,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	cfg.Metrics.Addr = *metricsAddr // after validation, which rejects port 0
 	root, err := filepath.Abs(*lakeDir)
 	if err != nil {
 		return err
@@ -102,7 +104,10 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	start := time.Now()
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- runLander(runCtx, cfg, lake, log) }()
+	listening := func(addr string) {
+		fmt.Fprintf(stdout, "metrics on http://%s/metrics (also /healthz, /readyz)\n", addr)
+	}
+	go func() { done <- runLander(runCtx, cfg, lake, log, listening) }()
 	waitErr := waitLanded(ctx, lake, demoTopic, ends)
 	cancel()
 	if err := <-done; err != nil {

@@ -43,9 +43,9 @@ var errHelp = errors.New("help shown")
 const usage = `landerd lands a Kafka topic of assessment attempts in a Parquet lake, exactly once.
 
 Usage:
-  landerd run      [--config FILE] [--brokers B] [--topic T] [--group G] [--lake URL] [--max-file-age D]
+  landerd run      [--config FILE] [--brokers B] [--topic T] [--group G] [--lake URL] [--max-file-age D] [--metrics-addr A]
   landerd publish  --brokers B --topic T --file F [--compression C]
-  landerd demo     [--file F] [--lake DIR] [--count N] [--partitions P]
+  landerd demo     [--file F] [--lake DIR] [--count N] [--partitions P] [--metrics-addr A]
   landerd report   [--lake URL | --config FILE] [--pass-threshold X] [--json]
   landerd version
 

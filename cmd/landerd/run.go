@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/landerd/landerd/internal/config"
 	"github.com/landerd/landerd/internal/lander"
+	"github.com/landerd/landerd/pkg/metrics"
 	"github.com/landerd/landerd/pkg/sink"
 )
 
@@ -26,6 +28,21 @@ const faultsEnv = "LANDERD_INJECT_FAULTS"
 type runFlags struct {
 	config, brokers, topic, group, lake string
 	maxFileAge                          time.Duration
+	metricsAddr                         optionalString
+}
+
+// optionalString is a string flag that remembers whether it was given, so
+// that an empty value can override the configuration.
+type optionalString struct {
+	value string
+	set   bool
+}
+
+func (o *optionalString) String() string { return o.value }
+
+func (o *optionalString) Set(v string) error {
+	o.value, o.set = v, true
+	return nil
 }
 
 func (f *runFlags) register(fs *flag.FlagSet) {
@@ -35,6 +52,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.group, "group", "", "consumer group (overrides kafka.group)")
 	fs.StringVar(&f.lake, "lake", "", "lake root: a path, file:///path or hdfs://namenode:port/path (overrides lake.url)")
 	fs.DurationVar(&f.maxFileAge, "max-file-age", 0, "publish buffered records at the latest after this long (overrides lake.roll.max_file_age)")
+	fs.Var(&f.metricsAddr, "metrics-addr", "address serving /metrics, /healthz and /readyz, e.g. :9464; empty disables (overrides metrics.addr)")
 }
 
 // load reads the configuration, applies the environment and the flags, and
@@ -65,6 +83,9 @@ func (f *runFlags) load() (config.Config, error) {
 	if f.maxFileAge != 0 {
 		cfg.Lake.Roll.MaxFileAge = f.maxFileAge
 	}
+	if f.metricsAddr.set {
+		cfg.Metrics.Addr = f.metricsAddr.value
+	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, usageError{fmt.Errorf("invalid configuration:\n%w", err)}
 	}
@@ -94,18 +115,56 @@ func cmdRun(ctx context.Context, args []string, _ io.Writer, stderr io.Writer) e
 	}
 	limit := setMemoryLimit(cfg)
 	log.Info("starting", zap.String("version", version), zap.Int64("memory_limit_bytes", limit), zap.Stringer("config", cfg))
-	return runLander(ctx, cfg, lake, log)
+	return runLander(ctx, cfg, lake, log, nil)
 }
 
-// runLander runs the lander until ctx ends, and makes sure the process does
-// not outlive the shutdown deadline by much.
-func runLander(ctx context.Context, cfg config.Config, lake sink.FS, log *zap.Logger) error {
-	l := lander.New(cfg, lake, log)
+// runLander runs the lander and, unless metrics.addr is empty, the HTTP
+// server of /metrics, /healthz and /readyz, until ctx ends or either
+// fails; it makes sure the process does not outlive the shutdown deadline
+// by much. The server outlives the lander's final flush, so readiness is
+// seen to drop and the last metrics can be scraped. listening, when not
+// nil, is told the server's address once it is bound.
+func runLander(ctx context.Context, cfg config.Config, lake sink.FS, log *zap.Logger, listening func(addr string)) error {
+	reg := metrics.NewRegistry(version)
+	l := lander.New(cfg, lake, log, lander.WithMetrics(metrics.NewLander(reg)))
+	srvCtx, stopSrv := context.WithCancel(context.WithoutCancel(ctx))
+	srvDone := make(chan error, 1)
+	if cfg.Metrics.Addr == "" {
+		srvDone <- nil
+	} else {
+		srv := metrics.NewServer(cfg.Metrics.Addr, reg, l.CheckReady, log.With(zap.String("component", "metrics")))
+		addr, err := srv.Listen()
+		if err != nil {
+			stopSrv()
+			return err
+		}
+		if listening != nil {
+			listening(addr.String())
+		}
+		go func() { srvDone <- srv.Run(srvCtx) }()
+	}
+	defer func() {
+		stopSrv()
+		if err := <-srvDone; err != nil {
+			log.Warn("metrics server", zap.Error(err))
+		}
+	}()
+
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
 	done := make(chan error, 1)
-	go func() { done <- l.Run(ctx) }()
+	go func() { done <- l.Run(runCtx) }()
+	var srvErr error
 	select {
 	case err := <-done:
 		return err
+	case srvErr = <-srvDone:
+		srvDone <- nil // for the deferred wait
+		if srvErr == nil {
+			srvErr = errors.New("metrics server stopped")
+		}
+		log.Error("metrics server failed; stopping", zap.Error(srvErr))
+		stopRun()
 	case <-ctx.Done():
 	}
 	log.Info("shutting down", zap.Duration("deadline", cfg.Shutdown.Deadline))
@@ -113,6 +172,9 @@ func runLander(ctx context.Context, cfg config.Config, lake sink.FS, log *zap.Lo
 	defer grace.Stop()
 	select {
 	case err := <-done:
+		if srvErr != nil {
+			return srvErr
+		}
 		return err
 	case <-grace.C:
 		return fmt.Errorf("shutdown took longer than %s; unpublished records will be read again", cfg.Shutdown.Deadline)
