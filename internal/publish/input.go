@@ -304,50 +304,43 @@ func compact(src []byte) ([]byte, error) {
 // a single pass without a parser: it drops whitespace outside strings. It
 // returns a new slice of exactly the right length.
 func compactValid(src []byte) []byte {
+	var s jsonStrings
 	n := 0
-	inString, escaped := false, false
 	for _, c := range src {
-		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-		case c == '"':
-			inString = true
-		case isSpace(c):
-			continue
+		if s.inString(c) || !isSpace(c) {
+			n++
 		}
-		n++
 	}
 	dst := make([]byte, 0, n)
 	if n == len(src) {
 		return append(dst, src...)
 	}
-	inString, escaped = false, false
+	s = jsonStrings{}
 	for _, c := range src {
-		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-		case c == '"':
-			inString = true
-		case isSpace(c):
-			continue
+		if s.inString(c) || !isSpace(c) {
+			dst = append(dst, c)
 		}
-		dst = append(dst, c)
 	}
 	return dst
+}
+
+// jsonStrings follows valid JSON byte by byte and tells which bytes belong
+// to a string token (its quotes included).
+type jsonStrings struct{ in, escaped bool }
+
+func (s *jsonStrings) inString(c byte) bool {
+	switch {
+	case !s.in:
+		s.in = c == '"'
+		return s.in
+	case s.escaped:
+		s.escaped = false
+	case c == '\\':
+		s.escaped = true
+	case c == '"':
+		s.in = false
+	}
+	return true
 }
 
 // keyOf returns the message key for a record: its top-level user_exam_id
