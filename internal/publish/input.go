@@ -22,6 +22,7 @@ type InputError struct {
 	Err    error
 }
 
+// Error implements error, naming the line or byte offset of the problem.
 func (e *InputError) Error() string {
 	if e.Line > 0 {
 		return fmt.Sprintf("line %d: %v", e.Line, e.Err)
@@ -29,6 +30,7 @@ func (e *InputError) Error() string {
 	return fmt.Sprintf("byte offset %d: %v", e.Offset, e.Err)
 }
 
+// Unwrap returns the underlying error.
 func (e *InputError) Unwrap() error { return e.Err }
 
 // ErrRecordTooLarge is wrapped by an InputError for a record over the limit.
@@ -47,6 +49,7 @@ const (
 	FormatLines
 )
 
+// String names the format.
 func (f Format) String() string {
 	switch f {
 	case FormatArray:
