@@ -7,6 +7,7 @@
 //	landerd publish --brokers B --topic T --file F
 //	landerd demo [--file F] [--lake DIR] [--count N]
 //	landerd report [--lake URL | --config FILE] [--pass-threshold X] [--json]
+//	landerd healthcheck [--url http://127.0.0.1:9464/healthz] [--timeout D]
 //	landerd version
 //
 // Exit codes: 0 success, 1 runtime failure, 2 bad configuration or usage.

@@ -47,6 +47,7 @@ Usage:
   landerd publish  --brokers B --topic T --file F [--compression C]
   landerd demo     [--file F] [--lake DIR] [--count N] [--partitions P] [--metrics-addr A]
   landerd report   [--lake URL | --config FILE] [--pass-threshold X] [--json]
+  landerd healthcheck [--url http://127.0.0.1:9464/healthz] [--timeout D]
   landerd version
 
 Run 'landerd COMMAND --help' for a command's flags.
@@ -78,6 +79,8 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdDemo(ctx, args[1:], stdout, stderr)
 	case "report":
 		err = cmdReport(ctx, args[1:], stdout, stderr)
+	case "healthcheck":
+		err = cmdHealthcheck(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "landerd %s\n", version)
 	case "help", "-h", "--help":
