@@ -1,0 +1,214 @@
+package sink_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/landerd/landerd/internal/hdfstest"
+	"github.com/landerd/landerd/pkg/sink"
+	"github.com/landerd/landerd/pkg/sink/sinktest"
+)
+
+// hdfsEnv names a real NameNode (host:port) to run the HDFS tests against
+// as well.
+const hdfsEnv = "LANDERD_TEST_HDFS"
+
+// lakeSeq numbers lake roots so that tests sharing a cluster do not meet.
+var lakeSeq atomic.Int64
+
+// newHDFS opens a fresh lake root on the NameNode at addr and removes it
+// when the test ends.
+func newHDFS(t *testing.T, addr string, opts sink.HDFSOptions) *sink.HDFS {
+	t.Helper()
+	root := fmt.Sprintf("/tmp/landerd-test-%d-%d-%d", os.Getpid(), time.Now().UnixNano(), lakeSeq.Add(1))
+	h, err := sink.NewHDFS("hdfs://"+addr+root, opts)
+	if err != nil {
+		t.Fatalf("new hdfs lake: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := h.Close(); err != nil {
+			t.Errorf("close hdfs lake: %v", err)
+		}
+	})
+	return h
+}
+
+func TestHDFSConformance(t *testing.T) {
+	c := hdfstest.Start(t, hdfstest.Config{})
+	sinktest.TestFS(t, func(t *testing.T) sink.FS {
+		return newHDFS(t, c.Addr(), sink.HDFSOptions{User: "lander"})
+	})
+}
+
+func TestHDFSConformanceRealCluster(t *testing.T) {
+	addr := os.Getenv(hdfsEnv)
+	if addr == "" {
+		t.Skipf("%s is not set (host:port of a NameNode)", hdfsEnv)
+	}
+	sinktest.TestFS(t, func(t *testing.T) sink.FS {
+		return newHDFS(t, addr, sink.HDFSOptions{})
+	})
+}
+
+func TestNewHDFSBadURL(t *testing.T) {
+	for _, u := range []string{"file:///x", "hdfs:///x", "hdfs://h/x", "hdfs://h:1", "hdfs://h:1/../x"} {
+		if h, err := sink.NewHDFS(u, sink.HDFSOptions{User: "u"}); err == nil {
+			h.Close()
+			t.Errorf("NewHDFS(%q) succeeded", u)
+		}
+	}
+}
+
+func TestHDFSString(t *testing.T) {
+	c := hdfstest.Start(t, hdfstest.Config{})
+	h, err := sink.NewHDFS("hdfs://"+c.Addr()+"/lake/x/", sink.HDFSOptions{User: "u"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if got, want := h.String(), "hdfs://"+c.Addr()+"/lake/x"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+}
+
+// writeAll creates name holding data.
+func writeAll(fsys sink.FS, name string, data []byte) error {
+	f, err := fsys.Create(name)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		return errors.Join(err, f.Close())
+	}
+	return f.Close()
+}
+
+// readAll reads name whole.
+func readAll(t *testing.T, fsys sink.FS, name string) []byte {
+	t.Helper()
+	f, err := fsys.Open(name)
+	if err != nil {
+		t.Fatalf("open %s: %v", name, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	if err != nil {
+		t.Fatalf("read %s: %v", name, err)
+	}
+	return b
+}
+
+func TestHDFSFaults(t *testing.T) {
+	const blockSize = 64 << 10
+	data := bytes.Repeat([]byte("0123456789abcdef"), 3*blockSize/16+100)
+	tests := []struct {
+		name   string
+		inject func(c *hdfstest.Cluster)
+		// wantErr: the write or close fails and leaves no complete file.
+		wantErr bool
+	}{
+		{"ReplicatingCloseRetried", func(c *hdfstest.Cluster) { c.DelayCompletes(3) }, false},
+		{"FailedComplete", func(c *hdfstest.Cluster) { c.FailCalls("complete", 1) }, true},
+		{"DataNodeFailsMidFile", func(c *hdfstest.Cluster) { c.FailDataNodeAfter(1000) }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := hdfstest.Start(t, hdfstest.Config{BlockSize: blockSize})
+			h := newHDFS(t, c.Addr(), sink.HDFSOptions{User: "u", CallTimeout: 5 * time.Second})
+			tt.inject(c)
+			err := writeAll(h, "f", data)
+			if tt.wantErr {
+				if err == nil {
+					t.Fatal("write succeeded despite the fault")
+				}
+				// The lake is usable afterwards.
+				if err := writeAll(h, "g", data); err != nil {
+					t.Fatalf("write after the fault: %v", err)
+				}
+				if got := readAll(t, h, "g"); !bytes.Equal(got, data) {
+					t.Fatalf("g: read %d bytes back, not the %d written", len(got), len(data))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("write: %v", err)
+			}
+			if got := readAll(t, h, "f"); !bytes.Equal(got, data) {
+				t.Fatalf("read %d bytes back, not the %d written", len(got), len(data))
+			}
+		})
+	}
+}
+
+func TestHDFSRenameFailureKeepsSource(t *testing.T) {
+	c := hdfstest.Start(t, hdfstest.Config{})
+	h := newHDFS(t, c.Addr(), sink.HDFSOptions{User: "u"})
+	if err := writeAll(h, "tmp", []byte("new")); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeAll(h, "final", []byte("old")); err != nil {
+		t.Fatal(err)
+	}
+	c.FailCalls("rename2", 1)
+	if err := h.Rename("tmp", "final"); err == nil {
+		t.Fatal("rename succeeded despite the fault")
+	}
+	if got := string(readAll(t, h, "final")); got != "old" {
+		t.Fatalf("final after failed rename = %q, want old", got)
+	}
+	if err := h.Rename("tmp", "final"); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(readAll(t, h, "final")); got != "new" {
+		t.Fatalf("final after rename = %q, want new", got)
+	}
+}
+
+func TestHDFSHungNameNodeTimesOut(t *testing.T) {
+	c := hdfstest.Start(t, hdfstest.Config{})
+	h := newHDFS(t, c.Addr(), sink.HDFSOptions{User: "u", CallTimeout: 200 * time.Millisecond})
+	c.SetNameNodeHung(true)
+	_, err := h.Stat(".")
+	if err == nil {
+		t.Fatal("stat answered by a hung namenode")
+	}
+	var pe *fs.PathError
+	if !errors.As(err, &pe) || pe.Op != "stat" {
+		t.Fatalf("stat error %v is not a stat *fs.PathError", err)
+	}
+	c.SetNameNodeHung(false)
+	// The timed-out client is retired; the next call dials a new one.
+	fi, err := h.Stat(".")
+	if err != nil || !fi.IsDir() {
+		t.Fatalf("stat after the namenode recovered: %v, %v", fi, err)
+	}
+}
+
+func TestHDFSNameNodeDownThenBack(t *testing.T) {
+	c := hdfstest.Start(t, hdfstest.Config{})
+	h := newHDFS(t, c.Addr(), sink.HDFSOptions{User: "u", CallTimeout: time.Second})
+	if err := writeAll(h, "a", []byte("a")); err != nil {
+		t.Fatal(err)
+	}
+	c.SetNameNodeDown(true)
+	if err := writeAll(h, "b", []byte("b")); err == nil {
+		t.Fatal("create with the namenode down succeeded")
+	} else if strings.Contains(err.Error(), "already exists") {
+		t.Fatalf("unexpected error: %v", err)
+	}
+	c.SetNameNodeDown(false)
+	if err := writeAll(h, "b", []byte("b")); err != nil {
+		t.Fatalf("create after the namenode came back: %v", err)
+	}
+	if got := string(readAll(t, h, "b")); got != "b" {
+		t.Fatalf("b = %q", got)
+	}
+}
