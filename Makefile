@@ -15,9 +15,11 @@ build:
 test: deps vet fmt-check unit fuzz
 
 # deps installs what the tests need beyond Go: DuckDB (through npm) as the
-# independent reader of the lake.
+# independent reader of the lake, and a Compose CLI to validate
+# docker-compose.yml (optional: that check is skipped without one).
 deps:
 	sh scripts/duckdb/install.sh
+	sh scripts/deploy/install.sh
 
 vet:
 	$(GO) vet ./...

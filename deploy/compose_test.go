@@ -1,0 +1,299 @@
+package deploy
+
+import (
+	"net/url"
+	"os"
+	"os/exec"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/landerd/landerd/internal/config"
+)
+
+// composeFile is the part of a Compose file the checks read.
+type composeFile struct {
+	Services map[string]composeService `yaml:"services"`
+}
+
+type composeService struct {
+	Image       string            `yaml:"image"`
+	Build       any               `yaml:"build"`
+	Hostname    string            `yaml:"hostname"`
+	Command     []string          `yaml:"command"`
+	Entrypoint  []string          `yaml:"entrypoint"`
+	Environment map[string]string `yaml:"environment"`
+	EnvFile     string            `yaml:"env_file"`
+	Volumes     []yaml.Node       `yaml:"volumes"`
+	Profiles    []string          `yaml:"profiles"`
+	Deploy      struct {
+		Replicas int `yaml:"replicas"`
+	} `yaml:"deploy"`
+	StopGracePeriod string `yaml:"stop_grace_period"`
+}
+
+// mount is one volume of a service: a bind mount of a repository path
+// (source starting with ./) or a named volume.
+type mount struct{ source, target string }
+
+func (s composeService) mounts(t *testing.T) []mount {
+	t.Helper()
+	var out []mount
+	for _, n := range s.Volumes {
+		switch n.Kind {
+		case yaml.ScalarNode:
+			parts := strings.Split(n.Value, ":")
+			if len(parts) < 2 {
+				t.Fatalf("volume %q has no target", n.Value)
+			}
+			out = append(out, mount{parts[0], parts[1]})
+		case yaml.MappingNode:
+			var m struct{ Source, Target string }
+			if err := n.Decode(&m); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, mount{m.Source, m.Target})
+		}
+	}
+	return out
+}
+
+// mountOf returns the source mounted at target, or "".
+func (s composeService) mountOf(t *testing.T, target string) string {
+	for _, m := range s.mounts(t) {
+		if m.target == target {
+			return m.source
+		}
+	}
+	return ""
+}
+
+// flagValue returns the value after flag in args, or "".
+func flagValue(args []string, flag string) string {
+	if i := slices.Index(args, flag); i >= 0 && i+1 < len(args) {
+		return args[i+1]
+	}
+	return ""
+}
+
+func loadCompose(t *testing.T) composeFile {
+	t.Helper()
+	var f composeFile
+	if err := yaml.Unmarshal(readRepoFile(t, "docker-compose.yml"), &f); err != nil {
+		t.Fatalf("docker-compose.yml: %v", err)
+	}
+	return f
+}
+
+// TestComposeSystem checks that docker-compose.yml brings up the whole
+// system and that its services, the configs they mount and landerd's
+// configuration agree with each other.
+func TestComposeSystem(t *testing.T) {
+	f := loadCompose(t)
+	svc := func(name string) composeService {
+		t.Helper()
+		s, ok := f.Services[name]
+		if !ok {
+			t.Fatalf("docker-compose.yml has no %s service", name)
+		}
+		return s
+	}
+	lander := svc("landerd")
+	cfgPath := lander.mountOf(t, "/etc/landerd/landerd.yaml")
+	if cfgPath == "" || flagValue(lander.Command, "--config") != "/etc/landerd/landerd.yaml" {
+		t.Fatalf("landerd must run with --config /etc/landerd/landerd.yaml mounted from deploy/; command %q, mounts %v", lander.Command, lander.mounts(t))
+	}
+	cfg, err := config.Load(repoFile(t, cfgPath), nil)
+	if err != nil {
+		t.Fatalf("landerd's config loader rejects %s:\n%v", cfgPath, err)
+	}
+
+	t.Run("images pinned", func(t *testing.T) {
+		for name, s := range f.Services {
+			if s.Image == "" {
+				t.Errorf("%s: no image", name)
+				continue
+			}
+			i := strings.LastIndexByte(s.Image, ':')
+			if i < 0 || strings.Contains(s.Image[i:], "/") {
+				t.Errorf("%s: image %q has no version tag", name, s.Image)
+				continue
+			}
+			tag := s.Image[i+1:]
+			if s.Build == nil && (tag == "latest" || !strings.ContainsAny(tag, "0123456789")) {
+				t.Errorf("%s: image %q is not pinned to a version", name, s.Image)
+			}
+		}
+	})
+
+	t.Run("kafka in KRaft mode", func(t *testing.T) {
+		k := svc("kafka")
+		for name, s := range f.Services {
+			if strings.Contains(s.Image, "zookeeper") {
+				t.Errorf("service %s runs ZooKeeper", name)
+			}
+		}
+		if !strings.Contains(k.Environment["KAFKA_PROCESS_ROLES"], "controller") || k.Environment["KAFKA_CONTROLLER_QUORUM_VOTERS"] == "" {
+			t.Errorf("kafka is not its own KRaft controller: %v", k.Environment)
+		}
+		advertised := k.Environment["KAFKA_ADVERTISED_LISTENERS"]
+		for _, b := range cfg.Kafka.Brokers {
+			if !strings.Contains(advertised, "://"+b) {
+				t.Errorf("landerd's broker %s is not among kafka's advertised listeners %q", b, advertised)
+			}
+		}
+		init := svc("kafka-init")
+		if got := flagValue(init.Command, "--topic"); got != cfg.Kafka.Topic {
+			t.Errorf("kafka-init creates topic %q, landerd reads %q", got, cfg.Kafka.Topic)
+		}
+		if got := flagValue(init.Command, "--partitions"); got != strconv.Itoa(topicPartitions) {
+			t.Errorf("kafka-init creates %s partitions, want %d (the autoscaler's cap)", got, topicPartitions)
+		}
+		pub := svc("publish")
+		if pub.Command[0] != "publish" || flagValue(pub.Command, "--topic") != cfg.Kafka.Topic ||
+			flagValue(pub.Command, "--brokers") != strings.Join(cfg.Kafka.Brokers, ",") {
+			t.Errorf("publish command %q does not publish to landerd's brokers and topic", pub.Command)
+		}
+		if pub.mountOf(t, flagValue(pub.Command, "--file")) == "" {
+			t.Errorf("publish reads %s, which is not mounted", flagValue(pub.Command, "--file"))
+		}
+	})
+
+	t.Run("landerd on HDFS", func(t *testing.T) {
+		if lander.Deploy.Replicas != 2 {
+			t.Errorf("landerd replicas %d, want 2", lander.Deploy.Replicas)
+		}
+		if grace := composeDuration(t, lander.StopGracePeriod); grace <= cfg.Shutdown.Deadline {
+			t.Errorf("stop_grace_period %s must exceed shutdown.deadline %s", grace, cfg.Shutdown.Deadline)
+		}
+		u, err := url.Parse(cfg.Lake.URL)
+		if err != nil || u.Scheme != "hdfs" {
+			t.Fatalf("lake.url %q is not an hdfs:// URL", cfg.Lake.URL)
+		}
+		if nn := svc("namenode"); u.Hostname() != nn.Hostname || !slices.Equal(nn.Command, []string{"hdfs", "namenode"}) {
+			t.Errorf("lake.url names host %s; the namenode service is %q running %q", u.Hostname(), nn.Hostname, nn.Command)
+		}
+		if dn := svc("datanode"); !slices.Equal(dn.Command, []string{"hdfs", "datanode"}) {
+			t.Errorf("datanode runs %q", dn.Command)
+		}
+		// hdfs-init hands the lake's root to the user landerd acts as.
+		script := strings.Join(svc("hdfs-init").Command, " ")
+		for _, want := range []string{"-mkdir -p " + u.Path, "-chown -R " + cfg.HDFS.User + ":" + cfg.HDFS.User + " " + u.Path} {
+			if !strings.Contains(script, want) {
+				t.Errorf("hdfs-init does not run %q: %s", want, script)
+			}
+		}
+		hadoopEnv := string(readRepoFile(t, svc("namenode").EnvFile))
+		if !strings.Contains(hadoopEnv, "fs.defaultFS=hdfs://"+u.Host+"\n") {
+			t.Errorf("%s does not make %s the default file system", svc("namenode").EnvFile, u.Host)
+		}
+	})
+
+	t.Run("prometheus and grafana", func(t *testing.T) {
+		var prom struct {
+			ScrapeConfigs []struct {
+				JobName      string `yaml:"job_name"`
+				DNSSDConfigs []struct {
+					Names []string `yaml:"names"`
+					Type  string   `yaml:"type"`
+					Port  int      `yaml:"port"`
+				} `yaml:"dns_sd_configs"`
+			} `yaml:"scrape_configs"`
+		}
+		src := svc("prometheus").mountOf(t, "/etc/prometheus/prometheus.yml")
+		if err := yaml.Unmarshal(readRepoFile(t, src), &prom); err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		var scraped bool
+		for _, sc := range prom.ScrapeConfigs {
+			for _, d := range sc.DNSSDConfigs {
+				if slices.Contains(d.Names, "landerd") && d.Port == listenPort(t, cfg.Metrics.Addr) {
+					scraped = true
+				}
+			}
+		}
+		if !scraped {
+			t.Errorf("%s does not scrape every landerd replica on the metrics port %s", src, cfg.Metrics.Addr)
+		}
+
+		g := svc("grafana")
+		if g.mountOf(t, "/etc/grafana/provisioning") != "./deploy/grafana/provisioning" {
+			t.Errorf("grafana does not mount deploy/grafana/provisioning: %v", g.mounts(t))
+		}
+		var provider struct {
+			Providers []struct {
+				Options struct {
+					Path string `yaml:"path"`
+				} `yaml:"options"`
+			} `yaml:"providers"`
+		}
+		if err := yaml.Unmarshal(readRepoFile(t, "deploy/grafana/provisioning/dashboards/landerd.yaml"), &provider); err != nil || len(provider.Providers) != 1 {
+			t.Fatalf("dashboard provider: %v", err)
+		}
+		dash := path.Join(provider.Providers[0].Options.Path, "landerd.json")
+		if g.mountOf(t, dash) != "./deploy/grafana/landerd.json" {
+			t.Errorf("grafana does not mount the dashboard at the provisioned path %s: %v", dash, g.mounts(t))
+		}
+		ds := string(readRepoFile(t, "deploy/grafana/provisioning/datasources/prometheus.yaml"))
+		if !strings.Contains(ds, "url: http://prometheus:9090") {
+			t.Error("the Grafana data source does not point at the prometheus service")
+		}
+	})
+
+	t.Run("trino reads the lake", func(t *testing.T) {
+		tr := svc("trino")
+		catalog := tr.mountOf(t, "/etc/trino/catalog/hive.properties")
+		props := string(readRepoFile(t, catalog))
+		u, _ := url.Parse(cfg.Lake.URL)
+		for _, want := range []string{"connector.name=hive\n", "fs.hadoop.enabled=true\n", "hive.metastore=file\n", "hive.metastore.catalog.dir=hdfs://" + u.Host + "/"} {
+			if !strings.Contains(props, want) {
+				t.Errorf("%s lacks %q", catalog, strings.TrimSpace(want))
+			}
+		}
+		q := svc("query")
+		if q.Image != tr.Image || q.mountOf(t, "/sql") != "./sql/trino" {
+			t.Errorf("query must run %s with sql/trino mounted at /sql", tr.Image)
+		}
+		script := string(readRepoFile(t, q.mountOf(t, q.Entrypoint[len(q.Entrypoint)-1])))
+		if !strings.Contains(script, "lake=${LAKE_URL:-"+cfg.Lake.URL+"}") {
+			t.Errorf("the query script does not default to the lake %s", cfg.Lake.URL)
+		}
+	})
+
+	t.Run("mounted files exist", func(t *testing.T) {
+		for _, s := range f.Services {
+			for _, m := range s.mounts(t) {
+				if strings.HasPrefix(m.source, "./") {
+					repoFile(t, m.source)
+				}
+			}
+			if s.EnvFile != "" {
+				repoFile(t, s.EnvFile)
+			}
+		}
+	})
+}
+
+// TestComposeCLI validates docker-compose.yml with the Compose CLI's own
+// schema check (`config -q`, which needs no Docker engine), when a Compose
+// CLI is installed; scripts/deploy/install.sh installs one.
+func TestComposeCLI(t *testing.T) {
+	var cmd *exec.Cmd
+	switch {
+	case exec.Command("docker", "compose", "version").Run() == nil:
+		cmd = exec.Command("docker", "compose", "-f", "docker-compose.yml", "config", "-q")
+	case func() bool { _, err := exec.LookPath("docker-compose"); return err == nil }():
+		cmd = exec.Command("docker-compose", "-f", "docker-compose.yml", "config", "-q")
+	default:
+		t.Skip("no Compose CLI (docker compose or docker-compose): the compose file was checked only by TestComposeSystem; run scripts/deploy/install.sh")
+	}
+	cmd.Dir = ".."
+	cmd.Env = append(os.Environ(), "LANDERD_SAMPLE_FILE=./README.md")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, out)
+	}
+}
