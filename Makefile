@@ -4,12 +4,16 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 FUZZTIME ?= 30s
 
-.PHONY: all build test deps vet fmt-check unit fuzz bench bench-flatten demo clean
+.PHONY: all build image test deps vet fmt-check unit fuzz bench bench-flatten demo clean
 
 all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/landerd ./cmd/landerd
+
+# image: the container image (Dockerfile), with the same version stamp.
+image:
+	docker build --build-arg VERSION=$(VERSION) -t landerd:$(VERSION) .
 
 # test: static checks, every test under the race detector, and a bounded fuzz run.
 test: deps vet fmt-check unit fuzz
