@@ -33,7 +33,12 @@ type composeService struct {
 	Deploy      struct {
 		Replicas int `yaml:"replicas"`
 	} `yaml:"deploy"`
-	StopGracePeriod string `yaml:"stop_grace_period"`
+	StopGracePeriod string    `yaml:"stop_grace_period"`
+	DependsOn       yaml.Node `yaml:"depends_on"`
+	Healthcheck     *struct {
+		Test    []string `yaml:"test"`
+		Disable bool     `yaml:"disable"`
+	} `yaml:"healthcheck"`
 }
 
 // mount is one volume of a service: a bind mount of a repository path
@@ -261,6 +266,34 @@ func TestComposeSystem(t *testing.T) {
 		script := string(readRepoFile(t, q.mountOf(t, q.Entrypoint[len(q.Entrypoint)-1])))
 		if !strings.Contains(script, "lake=${LAKE_URL:-"+cfg.Lake.URL+"}") {
 			t.Errorf("the query script does not default to the lake %s", cfg.Lake.URL)
+		}
+	})
+
+	t.Run("health conditions", func(t *testing.T) {
+		// A service_healthy dependency needs a health check: one in the
+		// compose file, or the landerd image's HEALTHCHECK.
+		for name, s := range f.Services {
+			if s.DependsOn.Kind != yaml.MappingNode {
+				continue
+			}
+			var deps map[string]struct {
+				Condition string `yaml:"condition"`
+			}
+			if err := s.DependsOn.Decode(&deps); err != nil {
+				t.Fatalf("%s depends_on: %v", name, err)
+			}
+			for dep, c := range deps {
+				d, ok := f.Services[dep]
+				switch {
+				case !ok:
+					t.Errorf("%s depends on %s, which is not a service", name, dep)
+				case c.Condition != "service_healthy":
+				case d.Healthcheck != nil && !d.Healthcheck.Disable && len(d.Healthcheck.Test) > 0:
+				case d.Healthcheck == nil && d.Build != nil:
+				default:
+					t.Errorf("%s waits for %s to be healthy, but %s has no health check", name, dep, dep)
+				}
+			}
 		}
 	})
 
