@@ -115,7 +115,11 @@ func cmdRun(ctx context.Context, args []string, _ io.Writer, stderr io.Writer) e
 	}
 	limit := setMemoryLimit(cfg)
 	log.Info("starting", zap.String("version", version), zap.Int64("memory_limit_bytes", limit), zap.Stringer("config", cfg))
-	return runLander(ctx, cfg, lake, log, nil)
+	err = runLander(ctx, cfg, lake, log, nil)
+	if cerr := closeLake(lake); cerr != nil && err == nil {
+		err = fmt.Errorf("close lake: %w", cerr)
+	}
+	return err
 }
 
 // runLander runs the lander and, unless metrics.addr is empty, the HTTP
@@ -213,6 +217,12 @@ func openLake(cfg config.Config) (sink.FS, error) {
 			return nil, fmt.Errorf("open lake: %w", err)
 		}
 		lake = local
+	case config.SchemeHDFS:
+		hdfs, err := openHDFS(cfg.HDFS, loc)
+		if err != nil {
+			return nil, err
+		}
+		lake = hdfs
 	default:
 		return nil, usagef("lake %s: scheme %q is not supported by this build", cfg.Lake.URL, loc.Scheme)
 	}

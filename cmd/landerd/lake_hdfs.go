@@ -1,0 +1,67 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	krbclient "github.com/jcmturner/gokrb5/v8/client"
+	krbconfig "github.com/jcmturner/gokrb5/v8/config"
+	"github.com/jcmturner/gokrb5/v8/keytab"
+
+	"github.com/landerd/landerd/internal/config"
+	"github.com/landerd/landerd/pkg/sink"
+)
+
+// openHDFS opens the HDFS lake at loc with the hdfs section of the
+// configuration, logging in to Kerberos first when it is enabled.
+func openHDFS(h config.HDFS, loc config.Location) (*sink.HDFS, error) {
+	opts := sink.HDFSOptions{
+		User:        h.User,
+		CallTimeout: h.CallTimeout,
+		Replication: h.Replication,
+		BlockSize:   int64(h.BlockSize),
+	}
+	if h.Kerberos.Enabled {
+		kc, err := kerberosLogin(h.Kerberos)
+		if err != nil {
+			return nil, fmt.Errorf("open lake: %w", err)
+		}
+		opts.KerberosClient = kc
+		opts.KerberosServicePrincipalName = h.Kerberos.ServicePrincipalName
+	}
+	lake, err := sink.NewHDFS("hdfs://"+loc.Host+loc.Path, opts)
+	if err != nil {
+		return nil, fmt.Errorf("open lake: %w", err)
+	}
+	return lake, nil
+}
+
+// kerberosLogin logs the configured principal in with its keytab.
+func kerberosLogin(k config.Kerberos) (*krbclient.Client, error) {
+	at := strings.LastIndex(k.Principal, "@")
+	if at <= 0 || at == len(k.Principal)-1 {
+		return nil, usagef("kerberos principal %q: want name[/instance]@REALM", k.Principal)
+	}
+	kt, err := keytab.Load(k.Keytab)
+	if err != nil {
+		return nil, fmt.Errorf("kerberos keytab %s: %w", k.Keytab, err)
+	}
+	conf, err := krbconfig.Load(k.Krb5Conf)
+	if err != nil {
+		return nil, fmt.Errorf("kerberos config %s: %w", k.Krb5Conf, err)
+	}
+	kc := krbclient.NewWithKeytab(k.Principal[:at], k.Principal[at+1:], kt, conf, krbclient.DisablePAFXFAST(true))
+	if err := kc.Login(); err != nil {
+		return nil, fmt.Errorf("kerberos login %s: %w", k.Principal, err)
+	}
+	return kc, nil
+}
+
+// closeLake closes the lake's filesystem when it holds connections.
+func closeLake(lake sink.FS) error {
+	if c, ok := lake.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
+}
