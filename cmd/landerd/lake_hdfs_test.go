@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -9,6 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
+
+	"github.com/landerd/landerd/internal/attemptgen"
+	"github.com/landerd/landerd/internal/broker"
 	"github.com/landerd/landerd/internal/config"
 	"github.com/landerd/landerd/internal/hdfstest"
 	"github.com/landerd/landerd/pkg/flatten"
@@ -98,6 +103,65 @@ func TestOpenLakeHDFSErrors(t *testing.T) {
 				t.Errorf("error %q does not contain %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestRunLandsOnHDFS lands generated attempts through the whole pipeline
+// into a lake on the test cluster and counts them back.
+func TestRunLandsOnHDFS(t *testing.T) {
+	const count = 1500
+	ctx := context.Background()
+	b, err := broker.Start(broker.Config{Topic: demoTopic, Partitions: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var buf bytes.Buffer
+	gen := attemptgen.Config{Seed: 42, BadRate: 0.05}
+	if err := attemptgen.WriteLines(&buf, gen, count); err != nil {
+		t.Fatal(err)
+	}
+	if err := produceLines(ctx, b, buf.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	ends, err := b.EndOffsets(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	c := hdfstest.Start(t, hdfstest.Config{})
+	cfg := hdfsConfig(c, "/lake")
+	cfg.Kafka.Brokers = []string{b.Addr()}
+	cfg.Kafka.Topic = demoTopic
+	cfg.Kafka.Group = "landerd-hdfs-test"
+	cfg.Lake.Roll.MaxFileAge = 200 * time.Millisecond
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Metrics.Addr = "127.0.0.1:0" // after validation, which rejects port 0
+	lake, err := openLake(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- runLander(runCtx, cfg, lake, zap.NewNop(), nil) }()
+	waitCtx, stopWait := context.WithTimeout(ctx, time.Minute)
+	defer stopWait()
+	waitErr := waitLanded(waitCtx, lake, demoTopic, ends)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if waitErr != nil {
+		t.Fatalf("wait for the lake: %v", waitErr)
+	}
+	attempts, quarantined := countFS(t, lake)
+	if attempts+quarantined != count || quarantined == 0 {
+		t.Errorf("landed %d attempts and %d quarantined, want %d in all, some quarantined", attempts, quarantined, count)
+	}
+	if err := closeLake(lake); err != nil {
+		t.Errorf("close lake: %v", err)
 	}
 }
 
