@@ -6,10 +6,12 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"go.uber.org/zap"
 
 	"github.com/landerd/landerd/internal/attemptgen"
@@ -107,9 +109,46 @@ func TestOpenLakeHDFSErrors(t *testing.T) {
 }
 
 // TestRunLandsOnHDFS lands generated attempts through the whole pipeline
-// into a lake on the test cluster and counts them back.
+// into a lake on the test cluster, with storage faults injected, and
+// checks that every Kafka record landed exactly once.
 func TestRunLandsOnHDFS(t *testing.T) {
-	const count = 1500
+	tests := []struct {
+		name string
+		// inject runs when the lander starts; it may fail calls or take a
+		// node down, and returns when the fault is over.
+		inject func(c *hdfstest.Cluster)
+		// faults: the fault takes effect.
+		faults bool
+	}{
+		{"NoFault", func(*hdfstest.Cluster) {}, false},
+		{"DataNodeFailsMidFile", func(c *hdfstest.Cluster) { c.FailDataNodeAfter(2000) }, true},
+		{"RenameAndCompleteFail", func(c *hdfstest.Cluster) {
+			c.FailCalls("rename2", 1)
+			c.FailCalls("complete", 1)
+			c.DelayCompletes(2)
+		}, true},
+		{"NameNodeDown", func(c *hdfstest.Cluster) {
+			c.SetNameNodeDown(true)
+			time.Sleep(2 * time.Second)
+			c.SetNameNodeDown(false)
+		}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if n := landOnHDFS(t, tt.inject); (n > 0) != tt.faults {
+				t.Errorf("%d injected faults took effect; want some: %v", n, tt.faults)
+			}
+		})
+	}
+}
+
+// landOnHDFS publishes generated attempts to a broker, runs the lander
+// into a lake on a test cluster while inject runs, waits until every
+// offset is published and checks the lake holds each record once. It
+// returns how many injected faults took effect.
+func landOnHDFS(t *testing.T, inject func(c *hdfstest.Cluster)) int {
+	const count = 600
 	ctx := context.Background()
 	b, err := broker.Start(broker.Config{Topic: demoTopic, Partitions: 2})
 	if err != nil {
@@ -129,8 +168,9 @@ func TestRunLandsOnHDFS(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	c := hdfstest.Start(t, hdfstest.Config{})
+	c := hdfstest.Start(t, hdfstest.Config{BlockSize: 64 << 10})
 	cfg := hdfsConfig(c, "/lake")
+	cfg.HDFS.CallTimeout = time.Second
 	cfg.Kafka.Brokers = []string{b.Addr()}
 	cfg.Kafka.Topic = demoTopic
 	cfg.Kafka.Group = "landerd-hdfs-test"
@@ -143,9 +183,15 @@ func TestRunLandsOnHDFS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer func() {
+		if err := closeLake(lake); err != nil {
+			t.Errorf("close lake: %v", err)
+		}
+	}()
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- runLander(runCtx, cfg, lake, zap.NewNop(), nil) }()
+	inject(c)
 	waitCtx, stopWait := context.WithTimeout(ctx, time.Minute)
 	defer stopWait()
 	waitErr := waitLanded(waitCtx, lake, demoTopic, ends)
@@ -156,35 +202,59 @@ func TestRunLandsOnHDFS(t *testing.T) {
 	if waitErr != nil {
 		t.Fatalf("wait for the lake: %v", waitErr)
 	}
-	attempts, quarantined := countFS(t, lake)
-	if attempts+quarantined != count || quarantined == 0 {
-		t.Errorf("landed %d attempts and %d quarantined, want %d in all, some quarantined", attempts, quarantined, count)
+	landed := landedOffsets(t, lake)
+	for p, end := range ends {
+		got := landed[p]
+		if int64(len(got)) != end {
+			t.Errorf("partition %d: %d rows landed, want %d", p, len(got), end)
+		}
+		slices.Sort(got)
+		for i, off := range got {
+			if off != int64(i) {
+				t.Errorf("partition %d: offset %d landed at sorted position %d: lost or duplicated records", p, off, i)
+				break
+			}
+		}
 	}
-	if err := closeLake(lake); err != nil {
-		t.Errorf("close lake: %v", err)
-	}
+	return c.Injected()
 }
 
-// countFS counts the rows of the attempts and quarantine tables in lake.
-func countFS(t *testing.T, lake sink.FS) (attempts, quarantined int64) {
+// landedOffsets returns the Kafka offsets of the rows of the attempts and
+// quarantine tables in lake, by partition.
+func landedOffsets(t *testing.T, lake sink.FS) map[int32][]int64 {
 	t.Helper()
-	count := func(table string) int64 {
+	offsets := make(map[int32][]int64)
+	for _, table := range []string{flatten.TableAttempts, flatten.TableQuarantine} {
 		files, err := sink.ListDataFiles(lake, table)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			t.Fatal(err)
 		}
-		var n int64
 		for _, f := range files {
 			tbl, err := sink.ReadTable(context.Background(), lake, f.Path, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			n += tbl.NumRows()
+			pi, oi := tbl.Schema().FieldIndices("kafka_partition"), tbl.Schema().FieldIndices("kafka_offset")
+			if len(pi) != 1 || len(oi) != 1 {
+				tbl.Release()
+				t.Fatalf("%s: no kafka_partition and kafka_offset columns", f.Path)
+			}
+			parts, offs := tbl.Column(pi[0]).Data().Chunks(), tbl.Column(oi[0]).Data().Chunks()
+			for k := range parts {
+				pa, pok := parts[k].(*array.Int32)
+				oa, ook := offs[k].(*array.Int64)
+				if !pok || !ook || pa.Len() != oa.Len() {
+					tbl.Release()
+					t.Fatalf("%s: unexpected kafka_partition or kafka_offset chunks", f.Path)
+				}
+				for r := range pa.Len() {
+					offsets[pa.Value(r)] = append(offsets[pa.Value(r)], oa.Value(r))
+				}
+			}
 			tbl.Release()
 		}
-		return n
 	}
-	return count(flatten.TableAttempts), count(flatten.TableQuarantine)
+	return offsets
 }
 
 var _ io.Closer = (*sink.HDFS)(nil)

@@ -44,8 +44,9 @@ type Cluster struct {
 	nnHung    bool
 	failCalls map[string]int
 	replicate int   // completes still to answer "not yet"
-	dnFailAt  int64 // -1, or the data bytes after which the next block write is dropped
+	dnFailAt  int64 // -1, or the data bytes after which a block write is dropped
 	dnDown    bool
+	injected  int // faults that took effect
 }
 
 // Start starts a cluster and stops it when tb's test ends.
@@ -134,7 +135,11 @@ func (c *Cluster) accept(ln net.Listener, conns map[net.Conn]struct{}, serve fun
 			return
 		}
 		c.mu.Lock()
-		refuse := c.closed || (ln == c.nnLn && c.nnDown) || (ln == c.dnLn && c.dnDown)
+		down := (ln == c.nnLn && c.nnDown) || (ln == c.dnLn && c.dnDown)
+		if down {
+			c.injected++
+		}
+		refuse := c.closed || down
 		if !refuse {
 			conns[conn] = struct{}{}
 			c.wg.Add(1)
@@ -165,6 +170,7 @@ func (c *Cluster) SetNameNodeDown(down bool) {
 	if down {
 		for conn := range c.nnConns {
 			conn.Close()
+			c.injected++
 		}
 	}
 }
@@ -187,6 +193,7 @@ func (c *Cluster) SetDataNodeDown(down bool) {
 	if down {
 		for conn := range c.dnConns {
 			conn.Close()
+			c.injected++
 		}
 	}
 }
@@ -209,9 +216,11 @@ func (c *Cluster) DelayCompletes(n int) {
 	c.replicate += n
 }
 
-// FailDataNodeAfter makes the DataNode drop the next block write after
-// receiving n bytes of its data: it closes the connection without storing
-// the block or acknowledging the packet that crossed n.
+// FailDataNodeAfter makes the DataNode drop the first block write started
+// after this call that receives more than n bytes of data: it closes the
+// connection without storing the block or acknowledging the packet that
+// crossed n. The fault fires once; block writes shorter than n leave it
+// armed.
 func (c *Cluster) FailDataNodeAfter(n int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -224,6 +233,15 @@ func (c *Cluster) Calls(method string) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.calls[method]
+}
+
+// Injected returns how many injected faults have taken effect: failed or
+// delayed calls, dropped block writes, and connections a down node refused
+// or dropped. Tests use it to check that a fault was exercised.
+func (c *Cluster) Injected() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.injected
 }
 
 // dnPort returns the DataNode's transfer port.

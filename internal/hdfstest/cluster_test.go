@@ -244,6 +244,9 @@ func TestFaults(t *testing.T) {
 		if werr == nil && cerr == nil {
 			t.Fatal("write through a failing datanode succeeded")
 		}
+		if n := c.Injected(); n != 1 {
+			t.Errorf("injected faults: %d, want 1", n)
+		}
 		// The first block was stored whole; the second never completed,
 		// so the file cannot be completed either.
 		if fi, err := cl.Stat("/f"); err != nil || fi.Size() != testBlockSize {
@@ -308,6 +311,9 @@ func TestFaults(t *testing.T) {
 		}
 		if got := string(get(t, cl, "/a")); got != "data" {
 			t.Errorf("content: %q", got)
+		}
+		if n := c.Injected(); n != 2 {
+			t.Errorf("injected faults: %d, want 2", n)
 		}
 		if n := c.Calls("complete"); n != 3 {
 			t.Errorf("complete calls: %d, want 3", n)

@@ -104,10 +104,13 @@ func (c *Cluster) receiveBlock(conn net.Conn, r *bufio.Reader, op *blockOp) {
 		_ = opResponse(conn, "ERROR", "only CRC32C checksums over 512-byte chunks are supported", nil)
 		return
 	}
-	c.mu.Lock()
-	failAt := c.dnFailAt
-	c.dnFailAt = -1
-	c.mu.Unlock()
+	failAt := c.claimFault()
+	fired := false
+	defer func() {
+		if !fired {
+			c.unclaimFault(failAt)
+		}
+	}()
 	if err := opResponse(conn, "SUCCESS", "", nil); err != nil {
 		return
 	}
@@ -129,6 +132,10 @@ func (c *Cluster) receiveBlock(conn net.Conn, r *bufio.Reader, op *blockOp) {
 		}
 		data = append(data, body[len(body)-int(h.DataLen):]...)
 		if failAt >= 0 && int64(len(data)) > failAt {
+			fired = true
+			c.mu.Lock()
+			c.injected++
+			c.mu.Unlock()
 			return // the injected DataNode failure
 		}
 		if h.LastPacketInBlock {
@@ -139,6 +146,29 @@ func (c *Cluster) receiveBlock(conn net.Conn, r *bufio.Reader, op *blockOp) {
 		if err := ack(conn, int64(h.Seqno), "SUCCESS"); err != nil || h.LastPacketInBlock {
 			return
 		}
+	}
+}
+
+// claimFault takes the armed DataNode fault for a block write starting
+// now: the data bytes after which it fails, or -1.
+func (c *Cluster) claimFault() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := c.dnFailAt
+	c.dnFailAt = -1
+	return n
+}
+
+// unclaimFault re-arms a fault that a block write claimed but, being
+// short, never reached.
+func (c *Cluster) unclaimFault(n int64) {
+	if n < 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.dnFailAt < 0 {
+		c.dnFailAt = n
 	}
 }
 

@@ -172,6 +172,7 @@ func (c *Cluster) call(method, user string, body []byte, callID int64, clientID 
 		rerr = &remoteErr{class: exNoMethod, msg: err.Error()}
 	} else if c.failCalls[method] > 0 {
 		c.failCalls[method]--
+		c.injected++
 		rerr = &remoteErr{class: exIO, msg: method + ": injected failure"}
 	} else {
 		respType, resp, rerr = c.dispatch(method, user, &req)
@@ -282,6 +283,7 @@ func (c *Cluster) dispatch(method, user string, req *request) (string, any, *rem
 		}
 		if c.replicate > 0 {
 			c.replicate--
+			c.injected++
 			return resp, map[string]any{"result": false}, nil
 		}
 		n.lease = ""

@@ -125,6 +125,9 @@ func TestHDFSFaults(t *testing.T) {
 			h := newHDFS(t, c.Addr(), sink.HDFSOptions{User: "u", CallTimeout: 5 * time.Second})
 			tt.inject(c)
 			err := writeAll(h, "f", data)
+			if c.Injected() == 0 {
+				t.Fatal("the fault did not take effect")
+			}
 			if tt.wantErr {
 				if err == nil {
 					t.Fatal("write succeeded despite the fault")
