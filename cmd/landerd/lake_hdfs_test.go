@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -108,10 +109,22 @@ func TestOpenLakeHDFSErrors(t *testing.T) {
 	}
 }
 
+// outageEnv sets how long the NameNode stays down in TestRunLandsOnHDFS
+// (a Go duration; 2s by default), e.g. 30s for a long outage.
+const outageEnv = "LANDERD_TEST_HDFS_OUTAGE"
+
 // TestRunLandsOnHDFS lands generated attempts through the whole pipeline
 // into a lake on the test cluster, with storage faults injected, and
 // checks that every Kafka record landed exactly once.
 func TestRunLandsOnHDFS(t *testing.T) {
+	outage := 2 * time.Second
+	if v := os.Getenv(outageEnv); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Fatalf("%s: %v", outageEnv, err)
+		}
+		outage = d
+	}
 	tests := []struct {
 		name string
 		// inject runs when the lander starts; it may fail calls or take a
@@ -129,14 +142,14 @@ func TestRunLandsOnHDFS(t *testing.T) {
 		}, true},
 		{"NameNodeDown", func(c *hdfstest.Cluster) {
 			c.SetNameNodeDown(true)
-			time.Sleep(2 * time.Second)
+			time.Sleep(outage)
 			c.SetNameNodeDown(false)
 		}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if n := landOnHDFS(t, tt.inject); (n > 0) != tt.faults {
+			if n := landOnHDFS(t, tt.inject, outage); (n > 0) != tt.faults {
 				t.Errorf("%d injected faults took effect; want some: %v", n, tt.faults)
 			}
 		})
@@ -145,9 +158,10 @@ func TestRunLandsOnHDFS(t *testing.T) {
 
 // landOnHDFS publishes generated attempts to a broker, runs the lander
 // into a lake on a test cluster while inject runs, waits until every
-// offset is published and checks the lake holds each record once. It
-// returns how many injected faults took effect.
-func landOnHDFS(t *testing.T, inject func(c *hdfstest.Cluster)) int {
+// offset is published (for at most a minute after the outage) and checks
+// the lake holds each record once. It returns how many injected faults
+// took effect.
+func landOnHDFS(t *testing.T, inject func(c *hdfstest.Cluster), outage time.Duration) int {
 	const count = 600
 	ctx := context.Background()
 	b, err := broker.Start(broker.Config{Topic: demoTopic, Partitions: 2})
@@ -192,7 +206,7 @@ func landOnHDFS(t *testing.T, inject func(c *hdfstest.Cluster)) int {
 	done := make(chan error, 1)
 	go func() { done <- runLander(runCtx, cfg, lake, zap.NewNop(), nil) }()
 	inject(c)
-	waitCtx, stopWait := context.WithTimeout(ctx, time.Minute)
+	waitCtx, stopWait := context.WithTimeout(ctx, time.Minute+outage)
 	defer stopWait()
 	waitErr := waitLanded(waitCtx, lake, demoTopic, ends)
 	cancel()
