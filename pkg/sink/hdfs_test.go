@@ -59,10 +59,13 @@ func TestHDFSConformanceRealCluster(t *testing.T) {
 }
 
 func TestNewHDFSBadURL(t *testing.T) {
-	for _, u := range []string{"file:///x", "hdfs:///x", "hdfs://h/x", "hdfs://h:1", "hdfs://h:1/../x"} {
-		if h, err := sink.NewHDFS(u, sink.HDFSOptions{User: "u"}); err == nil {
+	for _, u := range []string{"file:///x", "hdfs:///x", "hdfs://h/x", "hdfs://h:1", "::"} {
+		h, err := sink.NewHDFS(u, sink.HDFSOptions{User: "u"})
+		if err == nil {
 			h.Close()
 			t.Errorf("NewHDFS(%q) succeeded", u)
+		} else if !strings.Contains(err.Error(), "hdfs lake") {
+			t.Errorf("NewHDFS(%q): %v; want an hdfs lake error", u, err)
 		}
 	}
 }
