@@ -218,3 +218,38 @@ func TestHDFSNameNodeDownThenBack(t *testing.T) {
 		t.Fatalf("b = %q", got)
 	}
 }
+
+// BenchmarkHDFSWriteRead writes and reads back a 4 MiB file through the
+// client and the test cluster: a measure of the test cluster's cost, not
+// of a real one.
+func BenchmarkHDFSWriteRead(b *testing.B) {
+	c := hdfstest.Start(b, hdfstest.Config{})
+	h, err := sink.NewHDFS("hdfs://"+c.Addr()+"/bench", sink.HDFSOptions{User: "u"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer h.Close()
+	data := bytes.Repeat([]byte("landerd!"), 4<<20/8)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for i := 0; b.Loop(); i++ {
+		name := fmt.Sprintf("f%d", i)
+		if err := writeAll(h, name, data); err != nil {
+			b.Fatal(err)
+		}
+		f, err := h.Open(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, err := io.Copy(io.Discard, f)
+		if err != nil || n != int64(len(data)) {
+			b.Fatalf("read %d bytes: %v", n, err)
+		}
+		if err := f.Close(); err != nil {
+			b.Fatal(err)
+		}
+		if err := h.RemoveAll(name); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
