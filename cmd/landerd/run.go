@@ -132,27 +132,28 @@ func runLander(ctx context.Context, cfg config.Config, lake sink.FS, log *zap.Lo
 	reg := metrics.NewRegistry(version)
 	l := lander.New(cfg, lake, log, lander.WithMetrics(metrics.NewLander(reg)))
 	srvCtx, stopSrv := context.WithCancel(context.WithoutCancel(ctx))
-	srvDone := make(chan error, 1)
-	if cfg.Metrics.Addr == "" {
-		srvDone <- nil
-	} else {
+	defer stopSrv()
+	// srvDone reports the metrics server's end; it stays nil, and so is
+	// never ready in the select below, when metrics are disabled.
+	var srvDone chan error
+	if cfg.Metrics.Addr != "" {
 		srv := metrics.NewServer(cfg.Metrics.Addr, reg, l.CheckReady, log.With(zap.String("component", "metrics")))
 		addr, err := srv.Listen()
 		if err != nil {
-			stopSrv()
 			return err
 		}
 		if listening != nil {
 			listening(addr.String())
 		}
+		srvDone = make(chan error, 1)
 		go func() { srvDone <- srv.Run(srvCtx) }()
+		defer func() {
+			stopSrv()
+			if err := <-srvDone; err != nil {
+				log.Warn("metrics server", zap.Error(err))
+			}
+		}()
 	}
-	defer func() {
-		stopSrv()
-		if err := <-srvDone; err != nil {
-			log.Warn("metrics server", zap.Error(err))
-		}
-	}()
 
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
