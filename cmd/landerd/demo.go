@@ -13,6 +13,7 @@ import (
 	"github.com/landerd/landerd/internal/attemptgen"
 	"github.com/landerd/landerd/internal/broker"
 	"github.com/landerd/landerd/internal/config"
+	"github.com/landerd/landerd/internal/hdfstest"
 	"github.com/landerd/landerd/internal/publish"
 	"github.com/landerd/landerd/internal/report"
 	"github.com/landerd/landerd/pkg/flatten"
@@ -29,6 +30,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.SetOutput(stderr)
 	file := fs.String("file", "", "publish this JSON array / JSON lines file instead of generated attempts")
 	lakeDir := fs.String("lake", "lake", "local directory to land the lake in")
+	useHDFS := fs.Bool("hdfs", false, "land into an in-process HDFS cluster (NameNode and DataNode on loopback, spoken to through the real HDFS client) instead of a local directory")
 	count := fs.Int("count", 10000, "generated attempts to publish (without --file)")
 	bad := fs.Float64("bad-rate", 0.01, "share of generated records that are malformed (without --file)")
 	partitions := fs.Int("partitions", 4, "partitions of the demo topic")
@@ -81,16 +83,31 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	cfg.Metrics.Addr = *metricsAddr // after validation, which rejects port 0
-	root, err := filepath.Abs(*lakeDir)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		return err
-	}
-	lake, err := sink.NewLocal(root)
-	if err != nil {
-		return err
+	var lake sink.FS
+	var root string
+	if *useHDFS {
+		cluster, err := hdfstest.New(hdfstest.Config{})
+		if err != nil {
+			return fmt.Errorf("start hdfs: %w", err)
+		}
+		defer cluster.Close()
+		cfg.Lake.URL = "hdfs://" + cluster.Addr() + "/lake"
+		fmt.Fprintf(stdout, "HDFS NameNode on %s (in process; it stops with the demo)\n", cluster.Addr())
+		if lake, err = openLake(cfg); err != nil {
+			return err
+		}
+		defer func() { _ = closeLake(lake) }()
+		root = cfg.Lake.URL
+	} else {
+		if root, err = filepath.Abs(*lakeDir); err != nil {
+			return err
+		}
+		if err := os.MkdirAll(root, 0o755); err != nil {
+			return err
+		}
+		if lake, err = sink.NewLocal(root); err != nil {
+			return err
+		}
 	}
 	logOut := io.Discard
 	if *verbose {
@@ -117,10 +134,12 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return waitErr
 	}
 	_ = log.Sync()
-	if err := printLake(stdout, lake, root, time.Since(start)); err != nil {
+	if err := printLake(stdout, lake, root, time.Since(start), !*useHDFS); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\n(landerd report --lake %s prints this again; --json for machines)\n", root)
+	if !*useHDFS {
+		fmt.Fprintf(stdout, "\n(landerd report --lake %s prints this again; --json for machines)\n", root)
+	}
 	return printReport(ctx, stdout, lake, report.DefaultOptions(), false)
 }
 
@@ -163,7 +182,7 @@ func waitLanded(ctx context.Context, lake sink.FS, topic string, ends map[int32]
 }
 
 // printLake summarises what landed and how to query it.
-func printLake(w io.Writer, lake sink.FS, root string, took time.Duration) error {
+func printLake(w io.Writer, lake sink.FS, root string, took time.Duration, local bool) error {
 	fmt.Fprintf(w, "\nlanded in %s:\n", took.Round(time.Millisecond))
 	for _, t := range flatten.Tables() {
 		files, err := sink.ListDataFiles(lake, t.Name)
@@ -174,7 +193,10 @@ func printLake(w io.Writer, lake sink.FS, root string, took time.Duration) error
 		for _, f := range files {
 			size += f.Size
 		}
-		fmt.Fprintf(w, "  %-12s %4d files  %9d bytes   %s\n", t.Name, len(files), size, filepath.Join(root, t.Name))
+		fmt.Fprintf(w, "  %-12s %4d files  %9d bytes   %s\n", t.Name, len(files), size, root+"/"+t.Name)
+	}
+	if !local {
+		return nil
 	}
 	fmt.Fprintf(w, `
 query it, for example with DuckDB:

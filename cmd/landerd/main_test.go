@@ -5,6 +5,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -123,4 +125,31 @@ func countLake(t *testing.T, dir string) (attempts, quarantined int64) {
 		return n
 	}
 	return count(flatten.TableAttempts), count(flatten.TableQuarantine)
+}
+
+// TestDemoHDFS runs the demo into the in-process HDFS cluster; the report
+// it ends with, read back through the HDFS client, accounts for every
+// record sent.
+func TestDemoHDFS(t *testing.T) {
+	code, out, errOut := runCmd(t, "demo", "--hdfs", "--count", "1500", "--bad-rate", "0.04", "--partitions", "2")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	m := regexp.MustCompile(`attempts: ([\d,]+) rows .*_quarantine: ([\d,]+) rows`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no row counts in the report:\n%s", out)
+	}
+	num := func(s string) int {
+		n, err := strconv.Atoi(strings.ReplaceAll(s, ",", ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if a, q := num(m[1]), num(m[2]); a+q != 1500 || q == 0 {
+		t.Errorf("report counts %d attempts and %d quarantined; want 1500 in all, some quarantined", a, q)
+	}
+	if !strings.Contains(out, "answered from hdfs://") {
+		t.Errorf("report did not read the HDFS lake:\n%s", out)
+	}
 }
