@@ -63,7 +63,7 @@ func startDaemon(t *testing.T, h *harness, name string, extraEnv ...string) *dae
 		"--brokers", h.broker.Addr(),
 		"--topic", h.topic,
 		"--group", h.group,
-		"--lake", h.lakeDir)
+		"--lake", h.lakeURL)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "LANDERD_") {
 			cmd.Env = append(cmd.Env, kv)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/landerd/landerd/internal/attemptgen"
 	"github.com/landerd/landerd/internal/broker"
+	"github.com/landerd/landerd/internal/hdfstest"
 	"github.com/landerd/landerd/pkg/flatten"
 	"github.com/landerd/landerd/pkg/sink"
 )
@@ -29,12 +30,28 @@ const (
 	rebalanceTimeout  = 10 * time.Second
 )
 
-// setup is what a test varies about its topic and daemons.
+// lakeBackend is where the daemons land.
+type lakeBackend int
+
+const (
+	// lakeLocal is a directory of the test's temporary directory.
+	lakeLocal lakeBackend = iota
+	// lakeHDFS is /lake on an in-process HDFS test cluster, which the
+	// daemons reach over loopback TCP.
+	lakeHDFS
+)
+
+// hdfsCallTimeout is the daemons' hdfs.call_timeout, and the reader's: a
+// call to a NameNode that is down fails quickly.
+const hdfsCallTimeout = 2 * time.Second
+
+// setup is what a test varies about its topic, lake and daemons.
 type setup struct {
 	partitions     int32
 	maxFileRecords int
 	maxFileAge     time.Duration
 	shutdown       time.Duration // shutdown.deadline
+	backend        lakeBackend
 }
 
 // harness is one test's broker, topic, lake and record of what was produced.
@@ -43,7 +60,10 @@ type harness struct {
 	broker  *broker.Broker
 	topic   string
 	group   string
-	lakeDir string
+	lakeDir string            // the local lake, or "" on HDFS
+	lakeURL string            // what the daemons get as --lake
+	hdfs    *hdfstest.Cluster // the HDFS lake's cluster, or nil
+	reader  sink.FS           // the lake, opened for the checks
 	logDir  string
 	cfgPath string
 	setup   setup
@@ -63,7 +83,6 @@ func newHarness(t *testing.T, s setup, seed int64) *harness {
 		t:       t,
 		topic:   "attempts-e2e",
 		group:   "landerd-e2e",
-		lakeDir: filepath.Join(dir, "lake"),
 		logDir:  filepath.Join(dir, "logs"),
 		cfgPath: filepath.Join(dir, "landerd.yaml"),
 		setup:   s,
@@ -73,11 +92,10 @@ func newHarness(t *testing.T, s setup, seed int64) *harness {
 	if keep := os.Getenv("LANDERD_E2E_LOGS"); keep != "" {
 		h.logDir = filepath.Join(keep, strings.ReplaceAll(t.Name(), "/", "_"))
 	}
-	for _, d := range []string{h.lakeDir, h.logDir} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
+	if err := os.MkdirAll(h.logDir, 0o755); err != nil {
+		t.Fatal(err)
 	}
+	h.openLake()
 	b, err := broker.Start(broker.Config{Topic: h.topic, Partitions: s.partitions, MinSessionTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -91,10 +109,11 @@ func newHarness(t *testing.T, s setup, seed int64) *harness {
 }
 
 // configYAML is the daemons' configuration: short group timeouts, frequent
-// flushes, no metrics listener (several daemons share the host).
+// flushes, no metrics listener (several daemons share the host), and for
+// an HDFS lake a short call timeout.
 func (h *harness) configYAML() string {
 	rowGroup := min(500, h.setup.maxFileRecords)
-	return fmt.Sprintf(`kafka:
+	cfg := fmt.Sprintf(`kafka:
   dial_timeout: 5s
   session_timeout: %s
   heartbeat_interval: %s
@@ -113,6 +132,48 @@ log:
   format: json
 `, sessionTimeout, heartbeatInterval, rebalanceTimeout,
 		h.setup.maxFileRecords, h.setup.maxFileAge, rowGroup, h.setup.shutdown)
+	if h.setup.backend == lakeHDFS {
+		// landerd checks the hdfs section against the file's lake.url,
+		// before --lake applies, and rejects it for any other lake.
+		cfg += fmt.Sprintf("hdfs:\n  user: lander\n  call_timeout: %s\n", hdfsCallTimeout)
+		cfg = strings.Replace(cfg, "lake:\n", fmt.Sprintf("lake:\n  url: %s\n", h.lakeURL), 1)
+	}
+	return cfg
+}
+
+// openLake creates the lake of the harness's backend and opens it for
+// the checks; the test's cleanup closes it.
+func (h *harness) openLake() {
+	h.t.Helper()
+	switch h.setup.backend {
+	case lakeLocal:
+		h.lakeDir = filepath.Join(h.t.TempDir(), "lake")
+		if err := os.MkdirAll(h.lakeDir, 0o755); err != nil {
+			h.t.Fatal(err)
+		}
+		h.lakeURL = h.lakeDir
+		l, err := sink.NewLocal(h.lakeDir)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		h.reader = l
+	case lakeHDFS:
+		h.hdfs = hdfstest.Start(h.t, hdfstest.Config{BlockSize: 256 << 10})
+		h.lakeURL = "hdfs://" + h.hdfs.Addr() + "/lake"
+		l, err := sink.NewHDFS(h.lakeURL, sink.HDFSOptions{User: "checker", CallTimeout: hdfsCallTimeout})
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		// Registered after the cluster's cleanup, so it runs before it.
+		h.t.Cleanup(func() {
+			if err := l.Close(); err != nil {
+				h.t.Errorf("close %s: %v", l, err)
+			}
+		})
+		h.reader = l
+	default:
+		h.t.Fatalf("unknown lake backend %d", h.setup.backend)
+	}
 }
 
 // produce generates n records and produces them, spreading them over the
@@ -213,15 +274,8 @@ func (h *harness) endOffsets(ctx context.Context) map[int32]int64 {
 	return ends
 }
 
-// lake opens the lake for reading.
-func (h *harness) lake() *sink.LocalFS {
-	h.t.Helper()
-	l, err := sink.NewLocal(h.lakeDir)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return l
-}
+// lake returns the lake, open for reading.
+func (h *harness) lake() sink.FS { return h.reader }
 
 // landed returns, per partition, the offset after the last published flush
 // (0 when nothing is published).

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
-	"path/filepath"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -42,7 +40,7 @@ const maxReported = 10
 // holds every produced record exactly once (see verifyLake).
 func (h *harness) checkExactlyOnce(ctx context.Context) lakeSummary {
 	h.t.Helper()
-	sum, problems, err := h.verifyLake(ctx, h.lakeDir)
+	sum, problems, err := h.verifyLake(ctx, h.lake())
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -56,14 +54,14 @@ func (h *harness) checkExactlyOnce(ctx context.Context) lakeSummary {
 	return sum
 }
 
-// verifyLake reads the lake at dir back and checks the delivery contract
+// verifyLake reads lake back and checks the delivery contract
 // against what was produced: every offset of every partition is in
 // attempts or _quarantine exactly once, in the table its record belongs to
 // (quarantined with the expected reason); questions rows belong to landed
 // attempts only, one per question of the attempt; and no temporary file is
 // left in the tables or the control directory. It returns what it found
 // and every violation; the error is for a lake it could not read.
-func (h *harness) verifyLake(ctx context.Context, dir string) (sum lakeSummary, problems []string, err error) {
+func (h *harness) verifyLake(ctx context.Context, lake sink.FS) (sum lakeSummary, problems []string, err error) {
 	h.mu.Lock()
 	wants := make([][]flatten.Reason, len(h.wants))
 	for p := range h.wants {
@@ -71,10 +69,6 @@ func (h *harness) verifyLake(ctx context.Context, dir string) (sum lakeSummary, 
 	}
 	h.mu.Unlock()
 
-	lake, err := sink.NewLocal(dir)
-	if err != nil {
-		return sum, nil, err
-	}
 	seen := make([][]uint8, len(wants)) // times each offset was found
 	for p := range wants {
 		seen[p] = make([]uint8, len(wants[p]))
@@ -223,7 +217,7 @@ func (h *harness) verifyLake(ctx context.Context, dir string) (sum lakeSummary, 
 		report("questions: %d rows, the attempts' question_count sums to %d", sum.questions, wantQuestions)
 	}
 
-	left, err := h.leftovers(dir)
+	left, err := h.leftovers(lake)
 	if err != nil {
 		return sum, nil, err
 	}
@@ -263,43 +257,65 @@ func readFile(ctx context.Context, lake sink.FS, f sink.DataFile, batch func(rec
 	return nil
 }
 
-// leftovers lists temporary files in the tables' directories of the lake
-// at dir and in its control directory's tmp/ dirs, and anything in the
-// tables that is not a published data file.
-func (h *harness) leftovers(dir string) ([]string, error) {
+// leftovers lists temporary files in the tables' directories of lake and
+// in its control directory's tmp/ dirs, and anything in the tables that is
+// not a published data file.
+func (h *harness) leftovers(lake sink.FS) ([]string, error) {
 	var out []string
 	for _, table := range []string{sink.TableAttempts, sink.TableQuestions, sink.TableQuarantine} {
-		root := filepath.Join(dir, table)
-		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				if p == root && errorsIsNotExist(err) {
-					return nil
-				}
-				return err
+		err := walkFiles(lake, table, func(name string) {
+			base := path.Base(name)
+			if _, _, _, _, perr := sink.ParseFileName(base); perr != nil || strings.HasSuffix(base, ".tmp") {
+				out = append(out, name)
 			}
-			if d.IsDir() {
-				return nil
-			}
-			if _, _, _, _, perr := sink.ParseFileName(d.Name()); perr != nil || strings.HasSuffix(d.Name(), ".tmp") {
-				out = append(out, p)
-			}
-			return nil
 		})
 		if err != nil {
 			return nil, err
 		}
 	}
 	for p := range h.setup.partitions {
-		tmp := filepath.Join(dir, filepath.FromSlash(path.Join(sink.PartitionDir(h.topic, p), "tmp")))
-		entries, err := osReadDir(tmp)
+		tmp := path.Join(sink.PartitionDir(h.topic, p), "tmp")
+		entries, err := readDir(lake, tmp)
 		if err != nil {
 			return nil, err
 		}
 		for _, e := range entries {
-			out = append(out, filepath.Join(tmp, e))
+			out = append(out, path.Join(tmp, e.Name()))
 		}
 	}
 	return out, nil
+}
+
+// walkFiles calls file with the path of every file under dir in lake; a
+// missing dir holds nothing.
+func walkFiles(lake sink.FS, dir string, file func(name string)) error {
+	entries, err := readDir(lake, dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		name := path.Join(dir, e.Name())
+		if !e.IsDir() {
+			file(name)
+			continue
+		}
+		if err := walkFiles(lake, name, file); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readDir lists dir in lake; a missing dir lists nothing.
+func readDir(lake sink.FS, dir string) ([]fs.FileInfo, error) {
+	entries, err := lake.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", dir, err)
+	}
+	return entries, nil
 }
 
 // columns looks up the columns of a record batch by name and type,
@@ -328,22 +344,4 @@ func column[T arrow.Array](c *columns, name string) T {
 		return zero
 	}
 	return a
-}
-
-func errorsIsNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
-
-// osReadDir lists the names in dir; a missing dir lists nothing.
-func osReadDir(dir string) ([]string, error) {
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, len(entries))
-	for i, e := range entries {
-		names[i] = e.Name()
-	}
-	return names, nil
 }

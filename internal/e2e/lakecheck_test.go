@@ -28,7 +28,7 @@ func TestLakeCheckCatchesViolations(t *testing.T) {
 	if code, _ := d.stop(t, s.shutdown+2*time.Second); code != 0 {
 		t.Fatalf("exit code %d after SIGTERM, want 0", code)
 	}
-	if _, problems, err := h.verifyLake(ctx, h.lakeDir); err != nil || len(problems) > 0 {
+	if _, problems, err := h.verifyLake(ctx, h.lake()); err != nil || len(problems) > 0 {
 		t.Fatalf("the undamaged lake fails the check: %v %q", err, problems)
 	}
 
@@ -92,7 +92,11 @@ func TestLakeCheckCatchesViolations(t *testing.T) {
 			if err := tc.damage(dir); err != nil {
 				t.Fatal(err)
 			}
-			_, problems, err := h.verifyLake(context.Background(), dir)
+			damaged, err := sink.NewLocal(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, problems, err := h.verifyLake(context.Background(), damaged)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -66,7 +66,7 @@ func TestGracefulShutdown(t *testing.T) {
 				t.Errorf("%s consumed %s before stopping, but the lake holds only %v", d.name, q.raw, landed)
 			}
 		}
-		if left, err := h.leftovers(h.lakeDir); err != nil || len(left) > 0 {
+		if left, err := h.leftovers(h.lake()); err != nil || len(left) > 0 {
 			t.Errorf("after %s's graceful stop, temporary files remain: %v (%v)", d.name, left, err)
 		}
 		t.Logf("round %d: %s landed up to %v, committed %v", round, d.name, landed, committed)
