@@ -21,7 +21,13 @@ func openHDFS(h config.HDFS, loc config.Location) (*sink.HDFS, error) {
 		CallTimeout: h.CallTimeout,
 		Replication: h.Replication,
 		BlockSize:   int64(h.BlockSize),
+		Group:       h.Group,
 	}
+	umask, err := h.UmaskBits()
+	if err != nil {
+		return nil, fmt.Errorf("open lake: hdfs.umask: %w", err)
+	}
+	opts.Umask = &umask
 	if h.Kerberos.Enabled {
 		kc, err := kerberosLogin(h.Kerberos)
 		if err != nil {

@@ -2,6 +2,8 @@ package config
 
 import (
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -137,6 +139,12 @@ type HDFS struct {
 	Replication int `yaml:"replication"`
 	// BlockSize is the block size of new files; 0 is the server default.
 	BlockSize ByteSize `yaml:"block_size"`
+	// Umask clears permission bits of the files and directories landerd
+	// creates, as octal digits ("022": files 644, directories 755).
+	Umask string `yaml:"umask"`
+	// Group, when set, becomes the group of the lake root; HDFS gives every
+	// new file and directory its parent's group.
+	Group string `yaml:"group"`
 	// Kerberos configures Kerberos authentication.
 	Kerberos Kerberos `yaml:"kerberos"`
 }
@@ -218,6 +226,7 @@ func Default() Config {
 		},
 		HDFS: HDFS{
 			CallTimeout: 30 * time.Second,
+			Umask:       "022",
 			Kerberos: Kerberos{
 				Krb5Conf:             "/etc/krb5.conf",
 				ServicePrincipalName: "nn/_HOST",
@@ -254,4 +263,14 @@ func (c Config) String() string {
 		return fmt.Sprintf("config: %v", err)
 	}
 	return b.String()
+}
+
+// UmaskBits returns hdfs.umask as permission bits; Validate reports a
+// malformed one.
+func (h HDFS) UmaskBits() (os.FileMode, error) {
+	v, err := strconv.ParseUint(h.Umask, 8, 32)
+	if err != nil || v > 0o777 || h.Umask == "" || len(h.Umask) > 4 {
+		return 0, fmt.Errorf("must be three or four octal digits no greater than 0777, such as 022, got %q", h.Umask)
+	}
+	return os.FileMode(v), nil
 }

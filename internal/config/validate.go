@@ -257,6 +257,12 @@ func (c Config) validateHDFS(p *problems) {
 		}
 	}
 	positive(p, "hdfs.call_timeout", h.CallTimeout)
+	if _, err := h.UmaskBits(); err != nil {
+		p.add("hdfs.umask", "%v", err)
+	}
+	if strings.ContainsAny(h.Group, " \t:/") {
+		p.add("hdfs.group", "must be a group name, got %q", h.Group)
+	}
 	if h.Replication < 0 {
 		p.add("hdfs.replication", "must not be negative, got %d", h.Replication)
 	}

@@ -87,6 +87,23 @@ func TestValidate(t *testing.T) {
 			c.HDFS.CallTimeout = 0
 		}, "hdfs.call_timeout: must be positive, got 0s"},
 		{"hdfs setting without hdfs lake", func(c *Config) { c.HDFS.Replication = 3 }, "hdfs: set but lake.url is not hdfs://"},
+		{"hdfs umask and group", func(c *Config) {
+			c.Lake.URL = "hdfs://nn:8020/lake"
+			c.HDFS.Umask = "0027"
+			c.HDFS.Group = "analysts"
+		}, ""},
+		{"hdfs umask not octal", func(c *Config) {
+			c.Lake.URL = "hdfs://nn:8020/lake"
+			c.HDFS.Umask = "089"
+		}, `hdfs.umask: must be three or four octal digits no greater than 0777, such as 022, got "089"`},
+		{"hdfs umask too large", func(c *Config) {
+			c.Lake.URL = "hdfs://nn:8020/lake"
+			c.HDFS.Umask = "1777"
+		}, `hdfs.umask: must be three or four octal digits no greater than 0777, such as 022, got "1777"`},
+		{"hdfs group with a colon", func(c *Config) {
+			c.Lake.URL = "hdfs://nn:8020/lake"
+			c.HDFS.Group = "a:b"
+		}, `hdfs.group: must be a group name, got "a:b"`},
 		{"kerberos enabled with nothing", func(c *Config) {
 			c.Lake.URL = "hdfs://nn:8020/lake"
 			c.HDFS.Kerberos = Kerberos{Enabled: true}

@@ -84,6 +84,9 @@ type request struct {
 	StartAfter    []byte             `json:"startAfter"`
 	Block         *extBlock          `json:"block"`
 	Last          *extBlock          `json:"last"`
+	Username      string             `json:"username"`
+	Groupname     string             `json:"groupname"`
+	Permission    struct{ Perm num } `json:"permission"`
 }
 
 // Create flags (CreateFlag in Hadoop).
@@ -310,6 +313,25 @@ func (c *Cluster) dispatch(method, user string, req *request) (string, any, *rem
 		return resp, map[string]any{"result": ok}, nil
 	case "renewLease":
 		return resp, map[string]any{}, nil
+	case "setOwner":
+		n := c.nodes[src]
+		if n == nil {
+			return "", nil, fail(exNotFound, src, "no such file or directory")
+		}
+		if req.Username != "" {
+			n.owner = req.Username
+		}
+		if req.Groupname != "" {
+			n.group = req.Groupname
+		}
+		return resp, map[string]any{}, nil
+	case "setPermission":
+		n := c.nodes[src]
+		if n == nil {
+			return "", nil, fail(exNotFound, src, "no such file or directory")
+		}
+		n.perm = uint32(req.Permission.Perm) & 0o7777
+		return resp, map[string]any{}, nil
 	default:
 		return "", nil, &remoteErr{class: exNoMethod, msg: "unknown method " + method}
 	}
@@ -350,8 +372,17 @@ func (c *Cluster) mkdirs(p, user string, perm uint32, parents bool) *remoteErr {
 		}
 	}
 	c.nextID++
-	c.nodes[p] = &node{dir: true, perm: perm & 0o7777, owner: user, group: "supergroup", mtime: time.Now(), id: c.nextID}
+	c.nodes[p] = &node{dir: true, perm: perm & 0o7777, owner: user, group: c.groupOf(path.Dir(p)), mtime: time.Now(), id: c.nextID}
 	return nil
+}
+
+// groupOf returns the group a new entry in directory dir gets: dir's own,
+// as HDFS does.
+func (c *Cluster) groupOf(dir string) string {
+	if n := c.nodes[dir]; n != nil && n.group != "" {
+		return n.group
+	}
+	return "supergroup"
 }
 
 // create creates file p for writing, leased to the calling client.
@@ -387,7 +418,7 @@ func (c *Cluster) create(p, user string, req *request) (*node, *remoteErr) {
 	}
 	c.nextID++
 	n := &node{
-		perm: uint32(req.Masked.Perm) & 0o7777, owner: user, group: "supergroup", mtime: time.Now(),
+		perm: uint32(req.Masked.Perm) & 0o7777, owner: user, group: c.groupOf(path.Dir(p)), mtime: time.Now(),
 		id: c.nextID, lease: req.ClientName, replication: int64(req.Replication), blockSize: int64(req.BlockSize),
 	}
 	c.nodes[p] = n

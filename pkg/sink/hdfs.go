@@ -45,6 +45,24 @@ type HDFSOptions struct {
 	// KerberosServicePrincipalName is the NameNode's service principal,
 	// for example "nn/_HOST"; required with KerberosClient.
 	KerberosServicePrincipalName string
+	// Umask clears permission bits of the files (0666) and directories
+	// (0777) landerd creates; nil means DefaultHDFSUmask (022).
+	Umask *os.FileMode
+	// Group, when set, becomes the group of the lake root. HDFS gives every
+	// new file and directory its parent's group, so everything landerd
+	// writes beneath the root belongs to it.
+	Group string
+}
+
+// DefaultHDFSUmask is the umask of new lake files and directories: readable
+// by everyone, writable by the owner, as Hadoop's fs.permissions.umask-mode.
+const DefaultHDFSUmask os.FileMode = 0o022
+
+func (o HDFSOptions) umask() os.FileMode {
+	if o.Umask == nil {
+		return DefaultHDFSUmask
+	}
+	return *o.Umask & 0o777
 }
 
 // HDFS is an [FS] on HDFS, rooted at a directory, written through
@@ -107,7 +125,13 @@ func NewHDFS(rawURL string, opts HDFSOptions) (*HDFS, error) {
 	}
 	h := &HDFS{addr: u.Host, root: path.Clean(u.Path), opts: opts, timeout: opts.CallTimeout}
 	err = h.do("mkdir", ".", func(cl *hdfs.Client) error {
-		return cl.MkdirAll(h.root, 0o755)
+		if err := cl.MkdirAll(h.root, h.dirPerm()); err != nil {
+			return err
+		}
+		if opts.Group == "" {
+			return nil
+		}
+		return cl.Chown(h.root, "", opts.Group)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("hdfs lake %s: %w", h, errors.Join(err, h.Close()))
@@ -275,7 +299,7 @@ func (h *HDFS) create(cl *hdfs.Client, name string) (*hdfs.FileWriter, error) {
 			bs = d.BlockSize
 		}
 	}
-	return cl.CreateFile(h.full(name), repl, bs, 0o644)
+	return cl.CreateFile(h.full(name), repl, bs, 0o666&^h.opts.umask())
 }
 
 // Open implements [FS].
@@ -311,13 +335,16 @@ func (h *HDFS) Rename(from, to string) error {
 	})
 }
 
+// dirPerm is the permission of the directories landerd creates.
+func (h *HDFS) dirPerm() os.FileMode { return 0o777 &^ h.opts.umask() }
+
 // MkdirAll implements [FS].
 func (h *HDFS) MkdirAll(name string) error {
 	if err := checkPath("mkdir", name); err != nil {
 		return err
 	}
 	return h.do("mkdir", name, func(cl *hdfs.Client) error {
-		return cl.MkdirAll(h.full(name), 0o755)
+		return cl.MkdirAll(h.full(name), h.dirPerm())
 	})
 }
 

@@ -253,3 +253,62 @@ func BenchmarkHDFSWriteRead(b *testing.B) {
 		}
 	}
 }
+
+// TestHDFSUmaskAndGroup: files and directories get the permissions the
+// umask leaves, the owner is the configured user, and everything inherits
+// the configured group from the lake root.
+func TestHDFSUmaskAndGroup(t *testing.T) {
+	c := hdfstest.Start(t, hdfstest.Config{})
+	for _, tc := range []struct {
+		name              string
+		umask             *os.FileMode
+		group             string
+		filePerm, dirPerm os.FileMode
+		wantGroup         string
+	}{
+		{"defaults", nil, "", 0o644, 0o755, "supergroup"},
+		{"umask 027, group analysts", ptr(os.FileMode(0o027)), "analysts", 0o640, 0o750, "analysts"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHDFS(t, c.Addr(), sink.HDFSOptions{User: "lander", Umask: tc.umask, Group: tc.group})
+			if err := h.MkdirAll("attempts/ingest_date=2026-11-24"); err != nil {
+				t.Fatal(err)
+			}
+			f, err := h.Create("attempts/ingest_date=2026-11-24/x.parquet")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.Write([]byte("data")); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.Close(); err != nil {
+				t.Fatal(err)
+			}
+			type owned interface {
+				Owner() string
+				OwnerGroup() string
+			}
+			for _, e := range []struct {
+				name string
+				perm os.FileMode
+			}{{"attempts", tc.dirPerm}, {"attempts/ingest_date=2026-11-24", tc.dirPerm}, {"attempts/ingest_date=2026-11-24/x.parquet", tc.filePerm}} {
+				fi, err := h.Stat(e.name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fi.Mode().Perm() != e.perm {
+					t.Errorf("%s: mode %v, want %v", e.name, fi.Mode().Perm(), e.perm)
+				}
+				o, ok := fi.(owned)
+				if !ok {
+					t.Fatalf("%s: FileInfo %T has no owner", e.name, fi)
+				}
+				if o.Owner() != "lander" || o.OwnerGroup() != tc.wantGroup {
+					t.Errorf("%s: owner %s:%s, want lander:%s", e.name, o.Owner(), o.OwnerGroup(), tc.wantGroup)
+				}
+			}
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
