@@ -4,7 +4,10 @@
 //
 // The tests build the landerd binary once and run it as separate processes
 // against an in-process Kafka-compatible broker (internal/broker) on a
-// random loopback port, landing into a local lake in a temporary directory.
+// random loopback port, landing into a local lake in a temporary directory
+// or into /lake on an in-process HDFS test cluster (internal/hdfstest) that
+// the daemons reach over loopback TCP and the checks read through
+// sink.NewHDFS.
 // They kill the daemon with SIGKILL at random and at chosen moments, move
 // partitions between several daemons of one consumer group while producing
 // continues, make the lake's filesystem fail chosen calls
@@ -24,6 +27,12 @@
 //   - TestSIGKILLExactlyOnce: 50,000 attempts over 4 partitions, seven
 //     SIGKILLs (at random, right after a flush, right after an assignment,
 //     during the shutdown flush) with restarts while records keep arriving.
+//   - TestSIGKILLExactlyOnceHDFS: the same with the lake on HDFS, 20,000
+//     attempts and five SIGKILLs.
+//   - TestHDFSOutagesExactlyOnce: the NameNode unreachable for 30 seconds,
+//     and a DataNode dropping a block write mid-file, while landing; the
+//     daemon keeps running, backs off, never commits an offset the lake
+//     does not hold, and catches up.
 //   - TestRebalanceUnderLoad: 40,000 attempts over 6 partitions, daemons
 //     joining, leaving with SIGTERM and dying with SIGKILL.
 //   - TestStalledMemberIsFenced: a daemon frozen with SIGSTOP past the
@@ -36,7 +45,7 @@
 //     duplicated, lost and leftover files.
 //
 // With -short every test lands fewer records, kills fewer times and
-// injects fewer faults. The random moments are drawn from a seed that is
+// injects fewer faults, and the NameNode outage lasts 5 seconds. The random moments are drawn from a seed that is
 // logged; set LANDERD_E2E_SEED to replay a run. The daemons' logs are kept
 // in a temporary directory and their last lines shown when a test fails;
 // set LANDERD_E2E_LOGS to a directory to keep them all.

@@ -36,15 +36,34 @@ func (k killMoment) String() string {
 // arriving, then lets it land everything and checks the lake holds every
 // record exactly once.
 func TestSIGKILLExactlyOnce(t *testing.T) {
-	seed := testSeed(t)
-	rng := rand.New(rand.NewPCG(uint64(seed), 1))
 	total := 50000
 	kills := []killMoment{killAtRandom, killAfterFlush, killAfterAssign, killAtRandom, killAfterFlush, killDuringShutdown, killAtRandom}
 	if testing.Short() {
 		total = 8000
 		kills = []killMoment{killAtRandom, killAfterFlush, killAfterAssign}
 	}
-	s := setup{partitions: 4, maxFileRecords: 1000, maxFileAge: time.Second, shutdown: 10 * time.Second}
+	sigkillExactlyOnce(t, lakeLocal, total, kills)
+}
+
+// TestSIGKILLExactlyOnceHDFS is TestSIGKILLExactlyOnce, smaller, with the
+// lake on the HDFS test cluster.
+func TestSIGKILLExactlyOnceHDFS(t *testing.T) {
+	total := 20000
+	kills := []killMoment{killAtRandom, killAfterFlush, killAfterAssign, killDuringShutdown, killAfterFlush}
+	if testing.Short() {
+		total = 8000
+		kills = []killMoment{killAtRandom, killAfterFlush, killAfterAssign}
+	}
+	sigkillExactlyOnce(t, lakeHDFS, total, kills)
+}
+
+// sigkillExactlyOnce produces total records to a lake on backend while it
+// kills and restarts the daemon at each of the moments in turn, then lets
+// a last daemon land everything and checks the lake.
+func sigkillExactlyOnce(t *testing.T, backend lakeBackend, total int, kills []killMoment) {
+	seed := testSeed(t)
+	rng := rand.New(rand.NewPCG(uint64(seed), 1))
+	s := setup{partitions: 4, maxFileRecords: 1000, maxFileAge: time.Second, shutdown: 10 * time.Second, backend: backend}
 	h := newHarness(t, s, seed)
 	ctx := t.Context()
 	// A backlog, then a steady stream while the daemon is killed and

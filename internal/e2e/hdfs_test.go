@@ -1,0 +1,156 @@
+package e2e
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// Rejoin messages: the daemon logs one each time it backs off after a
+// failed group session or a failed partition.
+const (
+	msgSessionFailed    = "group session failed; rejoining"
+	msgPartitionFailure = "rejoining after a partition failure"
+)
+
+// isRejoin matches the log lines of a back-off before rejoining.
+func isRejoin(l logLine) bool { return l.Msg == msgSessionFailed || l.Msg == msgPartitionFailure }
+
+// TestHDFSOutagesExactlyOnce lands a stream of records into a lake on the
+// HDFS test cluster while the cluster fails: the NameNode is unreachable
+// for 30 seconds (5 with -short), or the DataNode drops a block write in
+// the middle of a file. The daemon must keep running (the same process
+// throughout), back off instead of retrying in a tight loop, never commit
+// an offset to Kafka that the lake does not hold, catch up once the fault
+// clears, and leave every record in the lake exactly once.
+func TestHDFSOutagesExactlyOnce(t *testing.T) {
+	outage := 30 * time.Second
+	if testing.Short() {
+		outage = 5 * time.Second
+	}
+	tests := []struct {
+		name string
+		// inject starts the fault, and ends it unless it ends by itself.
+		// It calls sample while the fault lasts.
+		inject func(h *harness, sample func())
+		// maxRejoins bounds the back-offs the daemon may log: many more
+		// would be a tight retry loop.
+		maxRejoins int
+	}{
+		{"NameNodeDown", func(h *harness, sample func()) {
+			h.hdfs.SetNameNodeDown(true)
+			for end := time.Now().Add(outage); time.Now().Before(end); {
+				sample()
+				time.Sleep(500 * time.Millisecond)
+			}
+			h.hdfs.SetNameNodeDown(false)
+		}, 20},
+		{"DataNodeFailsMidFile", func(h *harness, sample func()) {
+			h.hdfs.FailDataNodeAfter(20 << 10)
+			for end := time.Now().Add(time.Minute); h.hdfs.Injected() == 0 && time.Now().Before(end); {
+				sample()
+				time.Sleep(100 * time.Millisecond)
+			}
+		}, 10},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			seed := testSeed(t) + int64(i)
+			total := 16000
+			if testing.Short() {
+				total = 6000
+			}
+			s := setup{partitions: 4, maxFileRecords: 1000, maxFileAge: time.Second, shutdown: 10 * time.Second, backend: lakeHDFS}
+			h := newHarness(t, s, seed)
+			ctx := t.Context()
+			if err := h.produce(ctx, total/4); err != nil {
+				t.Fatal(err)
+			}
+			// A steady stream that lasts through the fault.
+			every := 250 * time.Millisecond
+			chunk := max(1, (total-total/4)*int(every)/int(outage+10*time.Second))
+			prod := h.startProducer(ctx, total-total/4, chunk, every)
+
+			d := startDaemon(t, h, "landerd")
+			pid := d.cmd.Process.Pid
+			if _, ok := d.waitLog(0, time.Minute, isMsg(msgFlushPublished)); !ok {
+				t.Fatalf("%s published nothing within a minute (exited: %v)\n%s", d.name, d.exited(), d.tail(20))
+			}
+			h.checkCommitsBehindLake(ctx, "before the fault", nil)
+
+			// While the NameNode is down the lake cannot be read, so the
+			// committed offsets sampled during the fault are checked
+			// against the lake read afterwards: the lake only grows, so
+			// what it holds then bounds what it held at each sample.
+			sampled := map[int32]int64{}
+			sample := func() {
+				for p, off := range h.committed(ctx) {
+					sampled[p] = max(sampled[p], off)
+				}
+			}
+			start := time.Now()
+			tc.inject(h, sample)
+			t.Logf("fault over after %s; %d injected faults took effect", time.Since(start).Round(time.Millisecond), h.hdfs.Injected())
+			if h.hdfs.Injected() == 0 {
+				t.Fatalf("the fault never took effect")
+			}
+			if d.exited() {
+				t.Fatalf("%s exited during the fault (%v)\n%s", d.name, d.exitError(), d.tail(20))
+			}
+			h.checkCommitsBehindLake(ctx, "during the fault", sampled)
+
+			prod.finish(t)
+			h.waitLanded(h.endOffsets(ctx), 2*time.Minute+outage, d)
+			t.Logf("caught up %s after the fault began", time.Since(start).Round(time.Millisecond))
+			h.checkCommitsBehindLake(ctx, "after catching up", nil)
+			if d.exited() || d.cmd.Process.Pid != pid {
+				t.Fatalf("%s is not the process that started (exited: %v)", d.name, d.exited())
+			}
+			problems := len(d.logs(isProblem))
+			rejoins := len(d.logs(isRejoin))
+			if problems == 0 {
+				t.Errorf("the daemon logged no warning about the fault")
+			}
+			if rejoins > tc.maxRejoins {
+				t.Errorf("the daemon rejoined %d times; want at most %d (backing off)", rejoins, tc.maxRejoins)
+			}
+			if code, _ := d.stop(t, s.shutdown+2*time.Second); code != 0 {
+				t.Fatalf("exit code %d after SIGTERM, want 0 (%v)", code, d.exitError())
+			}
+			h.checkCommitsBehindLake(ctx, "after the shutdown", nil)
+			sum := h.checkExactlyOnce(context.Background())
+			t.Logf("lake: %s; %d warnings, %d rejoins", sum, problems, rejoins)
+			logRecovery(t, []*daemon{d})
+		})
+	}
+}
+
+// checkCommitsBehindLake fails the test when a committed offset of the
+// group is ahead of the lake: offsets taken from committed (nil means
+// fetch them now) must not exceed what the lake holds after they were
+// taken. The lake's NameNode may just have come back, so reading it is
+// retried for a while.
+func (h *harness) checkCommitsBehindLake(ctx context.Context, when string, committed map[int32]int64) {
+	h.t.Helper()
+	if committed == nil {
+		committed = h.committed(ctx)
+	}
+	var landed map[int32]int64
+	var err error
+	for end := time.Now().Add(30 * time.Second); ; {
+		landed, err = h.landed()
+		if err == nil || time.Now().After(end) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if err != nil {
+		h.t.Fatalf("%s: read lake state: %v", when, err)
+	}
+	for p := range h.setup.partitions {
+		if committed[p] > landed[p] {
+			h.t.Errorf("%s, partition %d: committed offset %d is ahead of the lake (%d)", when, p, committed[p], landed[p])
+		}
+	}
+	h.t.Logf("%s: committed %v, lake %v", when, committed, landed)
+}
