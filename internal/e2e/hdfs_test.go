@@ -100,7 +100,7 @@ func TestHDFSOutagesExactlyOnce(t *testing.T) {
 			h.checkCommitsBehindLake(ctx, "during the fault", sampled)
 
 			prod.finish(t)
-			h.waitLanded(h.endOffsets(ctx), 2*time.Minute+outage, d)
+			h.catchUp(ctx, h.endOffsets(ctx), 2*time.Minute+outage, d)
 			t.Logf("caught up %s after the fault began", time.Since(start).Round(time.Millisecond))
 			h.checkCommitsBehindLake(ctx, "after catching up", nil)
 			if d.exited() || d.cmd.Process.Pid != pid {
@@ -153,4 +153,39 @@ func (h *harness) checkCommitsBehindLake(ctx context.Context, when string, commi
 		}
 	}
 	h.t.Logf("%s: committed %v, lake %v", when, committed, landed)
+}
+
+// catchUp waits up to limit until the lake holds every offset up to ends,
+// checking every half second meanwhile that the group's committed offsets
+// are not ahead of the lake. It fails the test when the time is up or d
+// exits.
+func (h *harness) catchUp(ctx context.Context, ends map[int32]int64, limit time.Duration, d *daemon) {
+	h.t.Helper()
+	deadline := time.Now().Add(limit)
+	for checks := 1; ; checks++ {
+		committed := h.committed(ctx)
+		landed, err := h.landed()
+		if err != nil {
+			h.t.Fatalf("read lake state: %v", err)
+		}
+		done := true
+		for p := range h.setup.partitions {
+			if committed[p] > landed[p] {
+				h.t.Fatalf("while catching up, partition %d: committed offset %d is ahead of the lake (%d)", p, committed[p], landed[p])
+			}
+			if landed[p] < ends[p] {
+				done = false
+			}
+		}
+		switch {
+		case done:
+			h.t.Logf("caught up; committed offsets checked against the lake %d times meanwhile", checks)
+			return
+		case d.exited():
+			h.t.Fatalf("%s exited before everything landed (%v); landed %v of %v", d.name, d.exitError(), landed, ends)
+		case time.Now().After(deadline):
+			h.t.Fatalf("after %s the lake holds %v of end offsets %v", limit, landed, ends)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
 }

@@ -71,7 +71,10 @@ func sigkillExactlyOnce(t *testing.T, backend lakeBackend, total int, kills []ki
 	if err := h.produce(ctx, total/10); err != nil {
 		t.Fatal(err)
 	}
-	prod := h.startProducer(ctx, total-total/10, 250, 200*time.Millisecond)
+	// The stream lasts about 36 s whatever the total (250 records a chunk
+	// for 50,000), so that a kill after a flush always has records to
+	// flush.
+	prod := h.startProducer(ctx, total-total/10, max(1, (total-total/10)/180), 200*time.Millisecond)
 
 	var daemons []*daemon
 	for i, moment := range kills {
