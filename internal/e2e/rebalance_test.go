@@ -13,13 +13,29 @@ import (
 // between processes while they land. Afterwards the lake must hold every
 // record exactly once.
 func TestRebalanceUnderLoad(t *testing.T) {
-	seed := testSeed(t)
-	rng := rand.New(rand.NewPCG(uint64(seed), 2))
 	total := 40000
 	if testing.Short() {
 		total = 10000
 	}
-	s := setup{partitions: 6, maxFileRecords: 1000, maxFileAge: time.Second, shutdown: 10 * time.Second}
+	rebalanceUnderLoad(t, lakeLocal, total)
+}
+
+// TestRebalanceUnderLoadHDFS is the same with the lake on the HDFS test
+// cluster.
+func TestRebalanceUnderLoadHDFS(t *testing.T) {
+	total := 15000
+	if testing.Short() {
+		total = 6000
+	}
+	rebalanceUnderLoad(t, lakeHDFS, total)
+}
+
+// rebalanceUnderLoad runs the rebalance scenario with total records on a
+// lake on backend.
+func rebalanceUnderLoad(t *testing.T, backend lakeBackend, total int) {
+	seed := testSeed(t)
+	rng := rand.New(rand.NewPCG(uint64(seed), 2))
+	s := setup{partitions: 6, maxFileRecords: 1000, maxFileAge: time.Second, shutdown: 10 * time.Second, backend: backend}
 	h := newHarness(t, s, seed)
 	ctx := t.Context()
 	if err := h.produce(ctx, total/10); err != nil {
