@@ -35,10 +35,14 @@
 //     does not hold, and catches up.
 //   - TestRebalanceUnderLoad: 40,000 attempts over 6 partitions, daemons
 //     joining, leaving with SIGTERM and dying with SIGKILL.
+//   - TestRebalanceUnderLoadHDFS: the same with the lake on HDFS, 15,000
+//     attempts.
 //   - TestStalledMemberIsFenced: a daemon frozen with SIGSTOP past the
 //     session timeout must not publish for the partitions it lost.
 //   - TestStorageFaultsExactlyOnce: failing create, write, close, rename,
 //     mkdir, open and remove calls spread over a run of 12,000 attempts.
+//   - TestStorageFaultsExactlyOnceHDFS: the same faults, at the -short size,
+//     with the lake on HDFS.
 //   - TestGracefulShutdown: SIGTERM while landing exits 0 within
 //     shutdown.deadline with everything consumed published and committed.
 //   - TestLakeCheckCatchesViolations: the lake check itself fails on

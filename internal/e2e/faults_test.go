@@ -50,17 +50,30 @@ var injectedRE = regexp.MustCompile(`injected fault: (\w+) call (\d+)`)
 // the failure, keep running (abandon, rejoin, re-read from the lake) and
 // land everything exactly once.
 func TestStorageFaultsExactlyOnce(t *testing.T) {
-	seed := testSeed(t)
 	// -short lands half as many records, with the first two faults of each
 	// spec at half the call numbers.
 	records, scale, keep := faultRecords, 1, 0
 	if testing.Short() {
 		records, scale, keep = faultRecords/2, 2, 2
 	}
+	storageFaults(t, lakeLocal, records, scale, keep)
+}
+
+// TestStorageFaultsExactlyOnceHDFS injects the same faults, at the -short
+// size, into a lake on the HDFS test cluster.
+func TestStorageFaultsExactlyOnceHDFS(t *testing.T) {
+	storageFaults(t, lakeHDFS, faultRecords/2, 2, 2)
+}
+
+// storageFaults runs every fault case on a lake on backend with records
+// records, call numbers divided by scale and the first keep faults of each
+// spec (all when keep is 0).
+func storageFaults(t *testing.T, backend lakeBackend, records, scale, keep int) {
+	seed := testSeed(t)
 	for i, tc := range faultCases {
 		t.Run(tc.name, func(t *testing.T) {
 			spec := scaleSpec(t, tc.spec, scale, keep)
-			s := setup{partitions: 4, maxFileRecords: 1000, maxFileAge: time.Second, shutdown: 10 * time.Second}
+			s := setup{partitions: 4, maxFileRecords: 1000, maxFileAge: time.Second, shutdown: 10 * time.Second, backend: backend}
 			h := newHarness(t, s, seed+int64(i))
 			ctx := t.Context()
 			if err := h.produce(ctx, records); err != nil {
