@@ -24,6 +24,7 @@ test: deps vet fmt-check unit fuzz
 deps:
 	sh scripts/duckdb/install.sh
 	sh scripts/deploy/install.sh
+	sh scripts/prometheus/install.sh
 
 vet:
 	$(GO) vet ./...
