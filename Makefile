@@ -25,6 +25,7 @@ deps:
 	sh scripts/duckdb/install.sh
 	sh scripts/deploy/install.sh
 	sh scripts/prometheus/install.sh
+	sh scripts/trino/install.sh >/dev/null
 
 vet:
 	$(GO) vet ./...
