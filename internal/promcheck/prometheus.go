@@ -166,6 +166,9 @@ func (s *Server) waitReady(ctx context.Context, limit time.Duration) error {
 // URL is the server's base URL, http://127.0.0.1:port.
 func (s *Server) URL() string { return s.base }
 
+// Pid is the server process's id.
+func (s *Server) Pid() int { return s.cmd.Process.Pid }
+
 // LogTail returns the last n lines of the server's log.
 func (s *Server) LogTail(n int) string {
 	b, err := os.ReadFile(s.logPath)
