@@ -24,6 +24,8 @@ test: deps vet fmt-check unit fuzz
 deps:
 	sh scripts/duckdb/install.sh
 	sh scripts/deploy/install.sh
+	sh scripts/prometheus/install.sh
+	sh scripts/trino/install.sh >/dev/null
 
 vet:
 	$(GO) vet ./...
