@@ -222,6 +222,9 @@ func TestBrokerKilledWhileProducing(t *testing.T) {
 		}
 	}
 	t.Logf("%d records per partition acknowledged with acks=all and read back once each, in order", total)
+	for i := range c.Brokers() {
+		t.Logf("broker %d RSS: %s", i+1, rss(c.PID(i)))
+	}
 }
 
 // rss returns the resident set size of process pid, from /proc.
