@@ -67,9 +67,6 @@ func TestSingleNode(t *testing.T) {
 
 // TestCompatVersion does the same against the 3.9.x broker.
 func TestCompatVersion(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: the 3.9 broker is covered by the end-to-end compatibility run")
-	}
 	produceConsume(t, CompatVersion)
 }
 
