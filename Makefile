@@ -4,7 +4,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 FUZZTIME ?= 30s
 
-.PHONY: all build image test deps vet fmt-check unit fuzz bench bench-flatten demo clean
+.PHONY: all build image test deps vet fmt-check unit fuzz pytest notebook bench bench-flatten demo clean
 
 all: build
 
@@ -16,7 +16,7 @@ image:
 	docker build --build-arg VERSION=$(VERSION) -t landerd:$(VERSION) .
 
 # test: static checks, every test under the race detector, and a bounded fuzz run.
-test: deps vet fmt-check unit fuzz
+test: deps vet fmt-check unit fuzz pytest
 
 # deps installs what the tests need beyond Go: DuckDB (through npm) as the
 # independent reader of the lake, and a Compose CLI to validate
@@ -37,6 +37,13 @@ unit:
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./pkg/flatten
+
+# pytest: Spark (pyspark, in a venv under $${LANDERD_CACHE:-~/.cache/landerd})
+# reads the lake, runs sql/spark and the notebook; ruff checks the Python.
+pytest:
+	sh scripts/python/install.sh
+	cd python && ../scripts/python/py -m ruff check .
+	cd python && ../scripts/python/py -m pytest
 
 # bench-flatten: the hot path against the encoding/json baseline.
 bench-flatten:
