@@ -42,8 +42,17 @@ fuzz:
 # reads the lake, runs sql/spark and the notebook; ruff checks the Python.
 pytest:
 	sh scripts/python/install.sh
-	cd python && ../scripts/python/py -m ruff check .
+	cd python && ../scripts/python/py -m ruff check . ../notebooks
+	cd python && ../scripts/python/py -m ruff format --check . ../notebooks
 	cd python && ../scripts/python/py -m pytest
+
+# notebook: run notebooks/assessments.ipynb headless against LAKE (a path,
+# file:// or hdfs:// URL); writes notebook-out/assessments.html (charts
+# embedded), the executed notebook and answers.json.
+LAKE ?= lake
+notebook:
+	sh scripts/python/install.sh
+	scripts/python/py -m landerd_lake.notebook --lake '$(LAKE)' --out notebook-out
 
 # bench-flatten: the hot path against the encoding/json baseline.
 bench-flatten:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 import shutil
 
-from conftest import REPO, run
-
 from landerd_lake.lakecheck import check
+
+from conftest import REPO, run
 
 
 def assert_exactly_once(got: dict, landed) -> None:

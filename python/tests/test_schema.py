@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import REPO
 
 from landerd_lake import lake as lk
+
+from conftest import REPO
 
 # docs/schema.md's Spark type names, as Spark's simpleString spells them.
 SPARK_TYPES = {

@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import REPO
 
 from landerd_lake import lake as lk
+
+from conftest import REPO
 
 SQL = REPO / "sql" / "spark"
 QUESTIONS = sorted(p.name for p in SQL.glob("0[1-9]_*.sql"))
