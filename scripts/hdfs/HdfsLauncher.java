@@ -22,6 +22,7 @@ import org.apache.hadoop.hdfs.MiniDFSCluster;
 import org.apache.hadoop.hdfs.server.datanode.DataNode;
 import org.apache.hadoop.security.GroupMappingServiceProvider;
 import org.apache.hadoop.security.Groups;
+import org.apache.hadoop.security.UserGroupInformation;
 
 /**
  * HdfsLauncher runs an Apache HDFS MiniDFSCluster (one NameNode, N DataNodes,
@@ -137,6 +138,9 @@ public final class HdfsLauncher {
             conf.set(kv[0], kv[1]);
         }
 
+        // Before anything else asks for a user's groups: the first caller
+        // fixes the process-wide group mapping.
+        UserGroupInformation.setConfiguration(conf);
         MiniDFSCluster cluster = new MiniDFSCluster.Builder(conf, base)
             .nameNodePort(port)
             .numDataNodes(datanodes)
