@@ -20,10 +20,12 @@ test: deps vet fmt-check unit fuzz pytest
 
 # deps installs what the tests need beyond Go: DuckDB (through npm) as the
 # independent reader of the lake, and a Compose CLI to validate
-# docker-compose.yml (optional: that check is skipped without one).
+# docker-compose.yml (optional: that check is skipped without one), and
+# Apache HDFS (a MiniDFSCluster, through Maven) for the real-HDFS tests.
 deps:
 	sh scripts/duckdb/install.sh
 	sh scripts/deploy/install.sh
+	sh scripts/hdfs/install.sh
 
 vet:
 	$(GO) vet ./...

@@ -60,7 +60,7 @@ func startDaemon(t *testing.T, h *harness, name string, extraEnv ...string) *dae
 	t.Helper()
 	cmd := exec.Command(landerdBin, "run",
 		"--config", h.cfgPath,
-		"--brokers", h.broker.Addr(),
+		"--brokers", strings.Join(h.broker.addrs(), ","),
 		"--topic", h.topic,
 		"--group", h.group,
 		"--lake", h.lakeURL)

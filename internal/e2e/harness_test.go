@@ -22,13 +22,54 @@ import (
 	"github.com/landerd/landerd/pkg/sink"
 )
 
-// The group timing every test uses: a SIGKILLed member is evicted after
-// sessionTimeout, so a restart gets the partitions back within seconds.
+// The group timing of the tests on the in-process broker: a SIGKILLed
+// member is evicted after sessionTimeout, so a restart gets the partitions
+// back within seconds.
 const (
 	sessionTimeout    = 3 * time.Second
 	heartbeatInterval = 300 * time.Millisecond
 	rebalanceTimeout  = 10 * time.Second
 )
+
+// groupTiming is the daemons' kafka.session_timeout, heartbeat_interval
+// and rebalance_timeout. The zero value means the short timing above.
+type groupTiming struct {
+	session, heartbeat, rebalance time.Duration
+}
+
+// orShort returns g, or the short timing when g is zero.
+func (g groupTiming) orShort() groupTiming {
+	if g == (groupTiming{}) {
+		return groupTiming{sessionTimeout, heartbeatInterval, rebalanceTimeout}
+	}
+	return g
+}
+
+// kafkaBroker is the Kafka a harness lands from: the in-process broker
+// (internal/broker) or Apache Kafka run by internal/kafkacluster.
+type kafkaBroker interface {
+	// addrs returns the bootstrap brokers, host:port each.
+	addrs() []string
+	// produce writes records, each to its Partition, and returns once
+	// every one is acknowledged; a partition's records keep their order
+	// and get contiguous offsets.
+	produce(ctx context.Context, recs []broker.Record) error
+	// endOffsets returns the high watermark of every partition.
+	endOffsets(ctx context.Context) (map[int32]int64, error)
+}
+
+// fakeKafka is the in-process broker.
+type fakeKafka struct{ b *broker.Broker }
+
+func (f fakeKafka) addrs() []string { return []string{f.b.Addr()} }
+
+func (f fakeKafka) produce(ctx context.Context, recs []broker.Record) error {
+	return f.b.ProduceWith(ctx, broker.ProduceOptions{ManualPartition: true}, recs)
+}
+
+func (f fakeKafka) endOffsets(ctx context.Context) (map[int32]int64, error) {
+	return f.b.EndOffsets(ctx)
+}
 
 // lakeBackend is where the daemons land.
 type lakeBackend int
@@ -52,12 +93,13 @@ type setup struct {
 	maxFileAge     time.Duration
 	shutdown       time.Duration // shutdown.deadline
 	backend        lakeBackend
+	kafka          kafkaSetup // the zero value is the in-process broker
 }
 
 // harness is one test's broker, topic, lake and record of what was produced.
 type harness struct {
 	t       *testing.T
-	broker  *broker.Broker
+	broker  kafkaBroker
 	topic   string
 	group   string
 	lakeDir string            // the local lake, or "" on HDFS
@@ -96,23 +138,28 @@ func newHarness(t *testing.T, s setup, seed int64) *harness {
 		t.Fatal(err)
 	}
 	h.openLake()
-	b, err := broker.Start(broker.Config{Topic: h.topic, Partitions: s.partitions, MinSessionTimeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
+	if s.kafka.cluster != nil {
+		h.broker = startRealKafka(t, s.kafka, h.topic, s.partitions)
+	} else {
+		b, err := broker.Start(broker.Config{Topic: h.topic, Partitions: s.partitions, MinSessionTimeout: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(b.Close)
+		h.broker = fakeKafka{b}
 	}
-	t.Cleanup(b.Close)
-	h.broker = b
 	if err := os.WriteFile(h.cfgPath, []byte(h.configYAML()), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return h
 }
 
-// configYAML is the daemons' configuration: short group timeouts, frequent
+// configYAML is the daemons' configuration: the setup's group timing, frequent
 // flushes, no metrics listener (several daemons share the host), and for
 // an HDFS lake a short call timeout.
 func (h *harness) configYAML() string {
 	rowGroup := min(500, h.setup.maxFileRecords)
+	timing := h.setup.kafka.timing.orShort()
 	cfg := fmt.Sprintf(`kafka:
   dial_timeout: 5s
   session_timeout: %s
@@ -130,7 +177,7 @@ metrics:
 log:
   level: info
   format: json
-`, sessionTimeout, heartbeatInterval, rebalanceTimeout,
+`, timing.session, timing.heartbeat, timing.rebalance,
 		h.setup.maxFileRecords, h.setup.maxFileAge, rowGroup, h.setup.shutdown)
 	if h.setup.backend == lakeHDFS {
 		// landerd checks the hdfs section against the file's lake.url,
@@ -191,8 +238,7 @@ func (h *harness) produce(ctx context.Context, n int) error {
 		h.wants[p] = append(h.wants[p], r.Want)
 		added = append(added, p)
 	}
-	err := h.broker.ProduceWith(ctx, broker.ProduceOptions{ManualPartition: true}, recs)
-	if err != nil {
+	if err := h.broker.produce(ctx, recs); err != nil {
 		// Nothing can say which records made it; the comparison with the
 		// end offsets will fail, as it should.
 		return fmt.Errorf("produce %d records: %w", n, err)
@@ -260,7 +306,7 @@ func (p *producer) finish(t *testing.T) {
 // was produced.
 func (h *harness) endOffsets(ctx context.Context) map[int32]int64 {
 	h.t.Helper()
-	ends, err := h.broker.EndOffsets(ctx)
+	ends, err := h.broker.endOffsets(ctx)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -338,7 +384,7 @@ func (h *harness) waitLanded(ends map[int32]int64, limit time.Duration, running 
 // (-1 when none).
 func (h *harness) committed(ctx context.Context) map[int32]int64 {
 	h.t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(h.broker.Addr()))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(h.broker.addrs()...))
 	if err != nil {
 		h.t.Fatal(err)
 	}

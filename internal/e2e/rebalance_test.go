@@ -33,9 +33,14 @@ func TestRebalanceUnderLoadHDFS(t *testing.T) {
 // rebalanceUnderLoad runs the rebalance scenario with total records on a
 // lake on backend.
 func rebalanceUnderLoad(t *testing.T, backend lakeBackend, total int) {
+	rebalanceUnderLoadOn(t, kafkaSetup{}, backend, total)
+}
+
+// rebalanceUnderLoadOn is rebalanceUnderLoad against the Kafka of ks.
+func rebalanceUnderLoadOn(t *testing.T, ks kafkaSetup, backend lakeBackend, total int) {
 	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(uint64(seed), 2))
-	s := setup{partitions: 6, maxFileRecords: 1000, maxFileAge: time.Second, shutdown: 10 * time.Second, backend: backend}
+	s := setup{partitions: 6, maxFileRecords: 1000, maxFileAge: time.Second, shutdown: 10 * time.Second, backend: backend, kafka: ks}
 	h := newHarness(t, s, seed)
 	ctx := t.Context()
 	if err := h.produce(ctx, total/10); err != nil {

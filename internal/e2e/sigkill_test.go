@@ -61,9 +61,14 @@ func TestSIGKILLExactlyOnceHDFS(t *testing.T) {
 // kills and restarts the daemon at each of the moments in turn, then lets
 // a last daemon land everything and checks the lake.
 func sigkillExactlyOnce(t *testing.T, backend lakeBackend, total int, kills []killMoment) {
+	sigkillExactlyOnceOn(t, kafkaSetup{}, backend, total, kills)
+}
+
+// sigkillExactlyOnceOn is sigkillExactlyOnce against the Kafka of ks.
+func sigkillExactlyOnceOn(t *testing.T, ks kafkaSetup, backend lakeBackend, total int, kills []killMoment) {
 	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(uint64(seed), 1))
-	s := setup{partitions: 4, maxFileRecords: 1000, maxFileAge: time.Second, shutdown: 10 * time.Second, backend: backend}
+	s := setup{partitions: 4, maxFileRecords: 1000, maxFileAge: time.Second, shutdown: 10 * time.Second, backend: backend, kafka: ks}
 	h := newHarness(t, s, seed)
 	ctx := t.Context()
 	// A backlog, then a steady stream while the daemon is killed and
@@ -73,8 +78,15 @@ func sigkillExactlyOnce(t *testing.T, backend lakeBackend, total int, kills []ki
 	}
 	// The stream lasts about 36 s whatever the total (250 records a chunk
 	// for 50,000), so that a kill after a flush always has records to
-	// flush.
-	prod := h.startProducer(ctx, total-total/10, max(1, (total-total/10)/180), 200*time.Millisecond)
+	// flush. On real Kafka a restarted daemon joins only once its killed
+	// predecessor's session has expired: the stream lasts as long as the
+	// kills are expected to take.
+	stream := 36 * time.Second
+	if ks.cluster != nil {
+		stream = time.Duration(len(kills)) * (ks.timing.orShort().session + 8*time.Second)
+	}
+	chunks := int(stream / (200 * time.Millisecond))
+	prod := h.startProducer(ctx, total-total/10, max(1, (total-total/10)/chunks), 200*time.Millisecond)
 
 	var daemons []*daemon
 	for i, moment := range kills {
