@@ -2,10 +2,11 @@
 # install.sh creates or updates the Python virtualenv of the Spark checks and
 # the notebook at ${LANDERD_CACHE:-$HOME/.cache/landerd}/venv, from the
 # machine's python3 (3.10 or newer), with the pinned requirements of python/
-# and the landerd_lake package (editable). The venv is rebuilt when
-# python/requirements.txt, python/constraints.txt or python/pyproject.toml
-# change (keyed by their hash); when they have not, it prints nothing.
-# It never uses the system's site-packages.
+# (requirements.txt, every version fixed by constraints.txt). The venv is
+# rebuilt when those files change (keyed by their hash); when they have not,
+# it prints nothing. It never uses the system's site-packages. The venv does
+# not depend on the checkout: scripts/python/py puts python/src on the path,
+# so checkouts of any branch can share it. Concurrent runs wait on a lock.
 set -eu
 
 root=$(CDPATH= cd -- "$(dirname -- "$0")/../.." && pwd)
@@ -17,13 +18,21 @@ log() {
 	printf 'python install: %s\n' "$*" >&2
 }
 
-key=$(cat "$root/python/requirements.txt" "$root/python/constraints.txt" \
-	"$root/python/pyproject.toml" | sha256sum | cut -d' ' -f1)
+key=$(cat "$root/python/requirements.txt" "$root/python/constraints.txt" | sha256sum | cut -d' ' -f1)
 stamp=$venv/.landerd-requirements.sha256
-# The package is installed editable from this checkout: a venv made for
-# another checkout must be pointed at this one.
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$key $root" ] && [ -x "$venv/bin/python" ]; then
+up_to_date() {
+	[ -f "$stamp" ] && [ "$(cat "$stamp")" = "$key" ] && [ -x "$venv/bin/python" ]
+}
+if up_to_date; then
 	exit 0
+fi
+mkdir -p "$cache"
+if command -v flock >/dev/null 2>&1; then
+	exec 9>"$cache/venv.lock"
+	flock 9
+	if up_to_date; then
+		exit 0
+	fi
 fi
 
 if ! command -v "$py" >/dev/null 2>&1; then
@@ -38,7 +47,6 @@ fi
 start=$(date +%s)
 log "building $venv"
 rm -rf "$venv"
-mkdir -p "$cache"
 if ! "$py" -m venv "$venv" >/dev/null 2>&1; then
 	log "$py -m venv failed; on Debian install python3-venv"
 	exit 1
@@ -49,15 +57,15 @@ export PIP_CACHE_DIR="$cache/pip"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 out=$cache/pip-install.log
 if ! "$venv/bin/python" -m pip install --quiet \
-	-r "$root/python/requirements.txt" -c "$root/python/constraints.txt" \
-	-e "$root/python" >"$out" 2>&1; then
+	-r "$root/python/requirements.txt" -c "$root/python/constraints.txt" >"$out" 2>&1; then
 	cat "$out" >&2
 	if grep -qi 'could not find a version\|no matching distribution\|403\|connection\|proxy' "$out"; then
-		log "PyPI refused a download: see the package named above (python/requirements.txt pins it)"
+		pkg=$(grep -io 'distribution found for [^ ]*' "$out" | head -n 1 | sed 's/.* for //')
+		log "PyPI refused the download of ${pkg:-a package} (pinned in python/requirements.txt or python/constraints.txt)"
 	fi
 	rm -rf "$venv"
 	log "install failed"
 	exit 1
 fi
-printf '%s %s\n' "$key" "$root" >"$stamp"
+printf '%s\n' "$key" >"$stamp"
 log "ok: $("$venv/bin/python" --version), pyspark $("$venv/bin/python" -c 'import pyspark; print(pyspark.__version__)') in $(($(date +%s) - start)) s"

@@ -49,6 +49,11 @@ def execute(
     CellExecutionError that stopped it or None)."""
     if "://" not in lake:
         lake = os.path.abspath(lake)  # the kernel runs in the notebook's folder
+    # The kernel imports landerd_lake from where this module is.
+    src = str(Path(__file__).resolve().parents[1])
+    path = os.environ.get("PYTHONPATH", "")
+    if src not in path.split(os.pathsep):
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (src, path) if p)
     nb = nbformat.read(notebook, as_version=4)
     inject(nb, lake, threshold)
     client = NotebookClient(
