@@ -45,6 +45,15 @@ def test_real_lake(real_lake, tmp_path):
     assert_same_answers(notebook.answers(nb), real_lake.report)
     charts = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert len(charts) == 5
+    # Spark's start-up chatter stays out of the notebook (the JVM's own
+    # note on incubator modules cannot be silenced from a config file).
+    stderr = "".join(
+        o.get("text", "")
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        if o.get("name") == "stderr"
+    )
+    assert "WARN " not in stderr and "log level" not in stderr, stderr
 
 
 def test_empty_lake_stops_with_a_message(tmp_path):
