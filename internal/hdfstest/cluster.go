@@ -89,7 +89,7 @@ func New(cfg Config) (*Cluster, error) {
 		dnLn:      dnLn,
 		nnConns:   make(map[net.Conn]struct{}),
 		dnConns:   make(map[net.Conn]struct{}),
-		nodes:     map[string]*node{"/": {dir: true, perm: 0o755, owner: "hdfs", group: "supergroup", mtime: time.Now()}},
+		nodes:     map[string]*node{"/": {dir: true, perm: 0o755, owner: superuser, group: "supergroup", mtime: time.Now()}},
 		blocks:    make(map[uint64][]byte),
 		nextID:    1 << 30,
 		calls:     make(map[string]int),

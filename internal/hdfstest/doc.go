@@ -10,7 +10,12 @@
 // updateBlockForPipeline, complete, rename2, getListing,
 // getBlockLocations, delete and renewLease; the DataNode serves block
 // writes (op 0x50) and reads (op 0x51). Authentication is SIMPLE only,
-// permissions are recorded but not enforced, and leases never expire.
+// permissions are recorded but enforced only on setOwner (the owner or the
+// superuser "hdfs" may call it, and only the superuser may change an
+// owner), there are no groups, and leases never expire. Apache HDFS itself
+// (internal/minidfs) covers permissions, leases and restarts; this cluster
+// serves the fast loop, the embedded demo, and the faults a real cluster
+// cannot be made to show on demand.
 //
 // Fault hooks make the cluster misbehave on purpose: a NameNode that is
 // down (connections refused and dropped) or hung (calls never answered),
