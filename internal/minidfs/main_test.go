@@ -59,6 +59,7 @@ func shared(t *testing.T) *minidfs.Cluster {
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if sharedCluster != nil {
+		fmt.Fprintf(os.Stderr, "shared Apache HDFS: peak RSS %d MiB\n", sharedCluster.PeakRSS()>>20)
 		if code != 0 {
 			fmt.Fprintf(os.Stderr, "HDFS launcher log %s ends:\n%s\n", sharedCluster.LogPath(), sharedCluster.LogTail(40))
 		}

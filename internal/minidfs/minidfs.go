@@ -71,11 +71,16 @@ type Cluster struct {
 // the test, naming HDFS and the cause, when the cluster cannot start.
 func Start(tb testing.TB, cfg Config) *Cluster {
 	tb.Helper()
+	start := time.Now()
 	c, err := New(cfg)
 	if err != nil {
 		tb.Fatalf("start Apache HDFS (MiniDFSCluster): %v", err)
 	}
+	tb.Logf("Apache HDFS (MiniDFSCluster, %d DataNodes) at %s up in %s", orDefault(cfg.DataNodes, 3), c.URL(), time.Since(start).Round(time.Millisecond))
 	tb.Cleanup(func() {
+		if rss := c.PeakRSS(); rss > 0 {
+			tb.Logf("Apache HDFS launcher's peak RSS: %d MiB", rss>>20)
+		}
 		if tb.Failed() {
 			tb.Logf("HDFS launcher log %s ends:\n%s", c.logPath, c.LogTail(40))
 			c.keepLog = true
@@ -239,9 +244,9 @@ func (c *Cluster) RestartNameNode() error { return c.command("restart-namenode")
 // running DataNode is registered.
 func (c *Cluster) WaitActive() error { return c.command("wait-active") }
 
-// Mkdir creates the directory name and its missing parents as the
-// superuser, then gives it owner, group and mode (permission bits, and
-// the sticky bit as os.ModeSticky).
+// Mkdir creates the directory name as the superuser, then gives it owner,
+// group and mode (permission bits, and the sticky bit as os.ModeSticky).
+// Missing parents are created as the superuser's, with mode 0755.
 func (c *Cluster) Mkdir(name, owner, group string, mode os.FileMode) error {
 	perm := uint32(mode.Perm())
 	if mode&os.ModeSticky != 0 {
@@ -335,6 +340,25 @@ func (c *Cluster) kill() {
 	for range c.lines {
 	}
 	c.readers.Wait()
+}
+
+// PeakRSS returns the launcher process's peak resident set size in bytes
+// (VmHWM), or 0 where /proc does not tell or the process has exited.
+func (c *Cluster) PeakRSS() int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			if err != nil {
+				return 0
+			}
+			return kb << 10
+		}
+	}
+	return 0
 }
 
 // LogTail returns the last n lines of the launcher's log.
