@@ -143,8 +143,10 @@ func New(cfg Config) (*Cluster, error) {
 	// The child holds its own copies of the log and the pipe's write end.
 	err = errors.Join(err, stdoutW.Close(), logFile.Close())
 	if err != nil {
-		if c.cmd.Process != nil {
-			c.kill()
+		if c.cmd.Process != nil { // started, but the parent's copies did not close
+			_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+			_ = c.stdin.Close()
+			_ = c.cmd.Wait()
 		}
 		return nil, errors.Join(fmt.Errorf("run %s: %w", script, err), stdout.Close())
 	}
