@@ -3,6 +3,8 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 FUZZTIME ?= 30s
+# The Apache Kafka releases the tests run: kafkacluster.DefaultVersion and CompatVersion.
+KAFKA_VERSIONS := 4.1.0 3.9.2
 
 .PHONY: all build image test deps vet fmt-check unit fuzz bench bench-flatten demo clean
 
@@ -19,12 +21,18 @@ image:
 test: deps vet fmt-check unit fuzz
 
 # deps installs what the tests need beyond Go: DuckDB (through npm) as the
-# independent reader of the lake, and a Compose CLI to validate
-# docker-compose.yml (optional: that check is skipped without one), and
-# Apache HDFS (a MiniDFSCluster, through Maven) for the real-HDFS tests.
+# independent reader of the lake, a Compose CLI to validate
+# docker-compose.yml (optional: that check is skipped without one), and the
+# Apache Kafka releases internal/kafkacluster starts (through Maven, cached
+# in ${LANDERD_CACHE:-$HOME/.cache/landerd}), Debian's Prometheus for the
+# dashboard check, Trino (through Maven) for the shipped Trino SQL, and
+# Apache HDFS (a MiniDFSCluster, through Maven) that internal/minidfs starts.
 deps:
 	sh scripts/duckdb/install.sh
 	sh scripts/deploy/install.sh
+	for v in $(KAFKA_VERSIONS); do sh scripts/kafka/install.sh $$v || exit 1; done
+	sh scripts/prometheus/install.sh
+	sh scripts/trino/install.sh >/dev/null
 	sh scripts/hdfs/install.sh
 
 vet:

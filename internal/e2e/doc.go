@@ -50,6 +50,15 @@
 //     with the lake on HDFS.
 //   - TestGracefulShutdown: SIGTERM while landing exits 0 within
 //     shutdown.deadline with everything consumed published and committed.
+//   - TestSIGKILLExactlyOnceRealKafka, TestRebalanceUnderLoadRealKafka:
+//     the same scenarios against Apache Kafka 4.x run as a real process
+//     (internal/kafkacluster), and TestSIGKILLExactlyOnceKafka39 against
+//     Kafka 3.9.
+//   - TestBrokerFailureRealKafka: the group's coordinator among three
+//     brokers killed and restarted while two daemons land.
+//   - TestCrashLoopRecoversRealKafka: five SIGKILLs within 10 s with the
+//     production group timing and a stable kafka.instance_id; the sixth
+//     instance must land every partition within the session timeout + 15 s.
 //   - TestLakeCheckCatchesViolations: the lake check itself fails on
 //     duplicated, lost and leftover files.
 //

@@ -67,9 +67,6 @@ func TestSingleNode(t *testing.T) {
 
 // TestCompatVersion does the same against the 3.9.x broker.
 func TestCompatVersion(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: the 3.9 broker is covered by the end-to-end compatibility run")
-	}
 	produceConsume(t, CompatVersion)
 }
 
@@ -222,6 +219,9 @@ func TestBrokerKilledWhileProducing(t *testing.T) {
 		}
 	}
 	t.Logf("%d records per partition acknowledged with acks=all and read back once each, in order", total)
+	for i := range c.Brokers() {
+		t.Logf("broker %d RSS: %s", i+1, rss(c.PID(i)))
+	}
 }
 
 // rss returns the resident set size of process pid, from /proc.
