@@ -29,8 +29,9 @@ type Config struct {
 	BlockSize int64
 	// Conf holds further Hadoop settings (hdfs-site keys), applied last.
 	Conf map[string]string
-	// Dir keeps the cluster's data; empty means a temporary directory the
-	// launcher removes on shutdown.
+	// Dir keeps the cluster's data; empty means the test's temporary
+	// directory with Start, and with New one the launcher removes on
+	// shutdown.
 	Dir string
 	// LogPath is the file the launcher's log (its standard error) goes
 	// to; empty means a new file in the system's temporary directory,
@@ -71,6 +72,10 @@ type Cluster struct {
 // the test, naming HDFS and the cause, when the cluster cannot start.
 func Start(tb testing.TB, cfg Config) *Cluster {
 	tb.Helper()
+	if cfg.Dir == "" {
+		// Removed by the testing package even when the launcher is killed.
+		cfg.Dir = tb.TempDir()
+	}
 	start := time.Now()
 	c, err := New(cfg)
 	if err != nil {
