@@ -70,10 +70,10 @@ func TestDataNodeStopped(t *testing.T) {
 		}
 		time.Sleep(time.Second)
 	}
+	// Each block takes two of the three DataNodes, so a file may miss the
+	// stopped one by chance before the NameNode avoids it: the count of
+	// failures is not checked, only that files land again.
 	t.Logf("files of two replicas land again %s after the DataNode stopped (%d failed before)", landed.Round(time.Second), failures)
-	if failures == 0 {
-		t.Error("no write failed right after the DataNode stopped; the fault did not take effect")
-	}
 	for i := range 3 {
 		if err := writeAll(three, fmt.Sprintf("three-%d", i), data); err == nil {
 			t.Errorf("a file of three replicas landed with one of three DataNodes stopped (attempt %d)", i)
