@@ -33,6 +33,11 @@
 //     and a DataNode dropping a block write mid-file, while landing; the
 //     daemon keeps running, backs off, never commits an offset the lake
 //     does not hold, and catches up.
+//   - TestNameNodeRestartExactlyOnceRealHDFS, TestDataNodeStoppedExactlyOnceRealHDFS,
+//     TestSIGKILLExactlyOnceRealHDFS: landing from Apache Kafka into Apache
+//     HDFS (internal/minidfs) while the NameNode restarts three times during
+//     flushes, while one of three DataNodes stops as files are written, and
+//     across SIGKILLs (realhdfs_test.go).
 //   - TestRebalanceUnderLoad: 40,000 attempts over 6 partitions, daemons
 //     joining, leaving with SIGTERM and dying with SIGKILL.
 //   - TestRebalanceUnderLoadHDFS: the same with the lake on HDFS, 15,000

@@ -59,6 +59,7 @@ func shared(t *testing.T) *minidfs.Cluster {
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if sharedCluster != nil {
+		fmt.Fprintf(os.Stderr, "shared Apache HDFS: peak RSS %d MiB\n", sharedCluster.PeakRSS()>>20)
 		if code != 0 {
 			fmt.Fprintf(os.Stderr, "HDFS launcher log %s ends:\n%s\n", sharedCluster.LogPath(), sharedCluster.LogTail(40))
 		}
@@ -68,7 +69,11 @@ func TestMain(m *testing.M) {
 		}
 	}
 	if code == 0 {
-		if err := goleak.Find(); err != nil {
+		// colinmarc/hdfs/v2 (v2.4.0) leaves one goroutine per block write
+		// that failed on an acknowledgement: ackPackets drains a channel
+		// that only a successful finish closes. It holds no connection
+		// (closing the writer closes it) and nothing here can end it.
+		if err := goleak.Find(goleak.IgnoreTopFunction("github.com/colinmarc/hdfs/v2/internal/transfer.(*blockWriteStream).ackPackets")); err != nil {
 			fmt.Fprintf(os.Stderr, "minidfs: goroutines leaked: %v\n", err)
 			code = 1
 		}

@@ -29,8 +29,9 @@ type Config struct {
 	BlockSize int64
 	// Conf holds further Hadoop settings (hdfs-site keys), applied last.
 	Conf map[string]string
-	// Dir keeps the cluster's data; empty means a temporary directory the
-	// launcher removes on shutdown.
+	// Dir keeps the cluster's data; empty means the test's temporary
+	// directory with Start, and with New one the launcher removes on
+	// shutdown.
 	Dir string
 	// LogPath is the file the launcher's log (its standard error) goes
 	// to; empty means a new file in the system's temporary directory,
@@ -71,11 +72,20 @@ type Cluster struct {
 // the test, naming HDFS and the cause, when the cluster cannot start.
 func Start(tb testing.TB, cfg Config) *Cluster {
 	tb.Helper()
+	if cfg.Dir == "" {
+		// Removed by the testing package even when the launcher is killed.
+		cfg.Dir = tb.TempDir()
+	}
+	start := time.Now()
 	c, err := New(cfg)
 	if err != nil {
 		tb.Fatalf("start Apache HDFS (MiniDFSCluster): %v", err)
 	}
+	tb.Logf("Apache HDFS (MiniDFSCluster, %d DataNodes) at %s up in %s", orDefault(cfg.DataNodes, 3), c.URL(), time.Since(start).Round(time.Millisecond))
 	tb.Cleanup(func() {
+		if rss := c.PeakRSS(); rss > 0 {
+			tb.Logf("Apache HDFS launcher's peak RSS: %d MiB", rss>>20)
+		}
 		if tb.Failed() {
 			tb.Logf("HDFS launcher log %s ends:\n%s", c.logPath, c.LogTail(40))
 			c.keepLog = true
@@ -138,8 +148,10 @@ func New(cfg Config) (*Cluster, error) {
 	// The child holds its own copies of the log and the pipe's write end.
 	err = errors.Join(err, stdoutW.Close(), logFile.Close())
 	if err != nil {
-		if c.cmd.Process != nil {
-			c.kill()
+		if c.cmd.Process != nil { // started, but the parent's copies did not close
+			_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+			_ = c.stdin.Close()
+			_ = c.cmd.Wait()
 		}
 		return nil, errors.Join(fmt.Errorf("run %s: %w", script, err), stdout.Close())
 	}
@@ -239,9 +251,9 @@ func (c *Cluster) RestartNameNode() error { return c.command("restart-namenode")
 // running DataNode is registered.
 func (c *Cluster) WaitActive() error { return c.command("wait-active") }
 
-// Mkdir creates the directory name and its missing parents as the
-// superuser, then gives it owner, group and mode (permission bits, and
-// the sticky bit as os.ModeSticky).
+// Mkdir creates the directory name as the superuser, then gives it owner,
+// group and mode (permission bits, and the sticky bit as os.ModeSticky).
+// Missing parents are created as the superuser's, with mode 0755.
 func (c *Cluster) Mkdir(name, owner, group string, mode os.FileMode) error {
 	perm := uint32(mode.Perm())
 	if mode&os.ModeSticky != 0 {
@@ -335,6 +347,25 @@ func (c *Cluster) kill() {
 	for range c.lines {
 	}
 	c.readers.Wait()
+}
+
+// PeakRSS returns the launcher process's peak resident set size in bytes
+// (VmHWM), or 0 where /proc does not tell or the process has exited.
+func (c *Cluster) PeakRSS() int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			if err != nil {
+				return 0
+			}
+			return kb << 10
+		}
+	}
+	return 0
 }
 
 // LogTail returns the last n lines of the launcher's log.

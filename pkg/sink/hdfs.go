@@ -455,6 +455,12 @@ func (f *hdfsFile) Close() error {
 		if err != nil {
 			err = hdfsPathErr("close", f.name, err)
 		}
+	} else {
+		// The file is lost; closing the writer still releases its block
+		// pipeline: the connection to the DataNode and the client's
+		// goroutines reading acknowledgements and sending heartbeats. It
+		// fails before completing the file, with the error already held.
+		_ = f.w.Close()
 	}
 	f.h.release(f.c, err)
 	return err

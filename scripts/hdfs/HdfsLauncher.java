@@ -48,8 +48,9 @@ public final class HdfsLauncher {
         "  restart-namenode             restart the NameNode on the same port, wait active",
         "  wait-active                  wait until the NameNode is out of safe mode and every",
         "                               running DataNode is registered",
-        "  mkdir PATH OWNER GROUP MODE  as the superuser: create PATH (and parents), then",
-        "                               set its owner, group and octal MODE",
+        "  mkdir PATH OWNER GROUP MODE  as the superuser: create PATH, then set its owner,",
+        "                               group and octal MODE; missing parents are created",
+        "                               as the superuser's, mode 755",
         "  add-user-group USER GROUP... make USER a member of exactly these groups (none:",
         "                               no groups); users without an entry have no groups",
         "  shutdown                     shut the cluster down and exit 0 (so does EOF)",
@@ -218,6 +219,15 @@ public final class HdfsLauncher {
                 Path p = new Path(c[1]);
                 FsPermission mode = new FsPermission(Short.parseShort(c[4], 8));
                 DistributedFileSystem fs = cluster.getFileSystem();
+                // Missing parents: the superuser's, open to traverse.
+                List<Path> missing = new ArrayList<>();
+                for (Path a = p.getParent(); a != null && !fs.exists(a); a = a.getParent()) {
+                    missing.add(0, a);
+                }
+                for (Path a : missing) {
+                    fs.mkdirs(a, new FsPermission((short) 0755));
+                    fs.setPermission(a, new FsPermission((short) 0755));
+                }
                 if (!fs.mkdirs(p, mode)) {
                     throw new IOException("mkdirs " + p + " returned false");
                 }

@@ -59,6 +59,7 @@ if [ ! -d "$lib" ]; then
 		exit 1
 	fi
 	rm -f "$tmp.log"
+	chmod 755 "$tmp"
 	place "$tmp" "$lib"
 	log "jars in $lib"
 fi
@@ -76,6 +77,7 @@ if [ ! -f "$classes/HdfsLauncher.class" ]; then
 		exit 1
 	fi
 	rm -f "$tmp/javac.log"
+	chmod 755 "$tmp"
 	place "$tmp" "$classes"
 	log "launcher compiled in $classes"
 fi
