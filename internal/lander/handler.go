@@ -134,9 +134,14 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 	}
 }
 
-// finish publishes what is buffered on revocation or shutdown.
+// finish publishes what is buffered on revocation or shutdown, within the
+// deadline of the one that is happening.
 func (h *handler) finish(o *owner, sess sarama.ConsumerGroupSession) error {
-	if err := o.close(sess); err != nil {
+	deadline := h.l.set.revokeDeadline
+	if h.l.isStopping() {
+		deadline = h.l.set.shutdownDeadline
+	}
+	if err := o.close(sess, deadline); err != nil {
 		o.log.Error("final flush failed; its records will be read again", zap.Error(err))
 		return nil // the session is ending anyway; nothing was committed
 	}

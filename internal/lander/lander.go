@@ -82,6 +82,13 @@ func (l *Lander) CheckReady() error {
 	return nil
 }
 
+// isStopping reports whether Run's context has ended.
+func (l *Lander) isStopping() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.stopping
+}
+
 func (l *Lander) readiness(r bool) {
 	l.mu.Lock()
 	l.ready = r

@@ -314,11 +314,11 @@ func (o *owner) flush(ctx context.Context, sess sarama.ConsumerGroupSession) err
 	return nil
 }
 
-// close ends the owner: a final flush within the shutdown deadline, or, if
-// that fails, abandoning the unpublished files so the next owner re-reads
-// them from Kafka.
-func (o *owner) close(sess sarama.ConsumerGroupSession) error {
-	ctx, cancel := context.WithTimeout(context.Background(), o.cfg.shutdownDeadline)
+// close ends the owner: a final flush within deadline (the shutdown or the
+// revoke deadline), or, if that fails, abandoning the unpublished files so
+// the next owner re-reads them from Kafka.
+func (o *owner) close(sess sarama.ConsumerGroupSession, deadline time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()
 	err := o.flush(ctx, sess)
 	if err != nil {

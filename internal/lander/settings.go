@@ -32,6 +32,7 @@ type settings struct {
 	maxFileBytes     int64
 	maxFileAge       time.Duration
 	shutdownDeadline time.Duration
+	revokeDeadline   time.Duration
 	budget           int64
 	assigned         atomic.Int64 // partitions owned now, to share the budget
 
@@ -52,6 +53,7 @@ func newSettings(c config.Config) *settings {
 		maxFileBytes:     int64(c.Lake.Roll.MaxFileBytes),
 		maxFileAge:       c.Lake.Roll.MaxFileAge,
 		shutdownDeadline: c.Shutdown.Deadline,
+		revokeDeadline:   c.Kafka.RevokeFlushDeadline(),
 		budget:           int64(c.Memory.BudgetBytes),
 		metrics:          metrics.NewLander(prometheus.NewRegistry()), // replaced by WithMetrics
 		quarantined:      func(string, int32, int64, *flatten.InvalidError) {},
