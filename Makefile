@@ -4,7 +4,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 FUZZTIME ?= 30s
 
-.PHONY: all build image test deps vet fmt-check unit fuzz bench bench-flatten demo clean
+.PHONY: all build image test deps vet fmt-check unit test-all fuzz bench bench-flatten demo clean
 
 all: build
 
@@ -15,8 +15,9 @@ build:
 image:
 	docker build --build-arg VERSION=$(VERSION) -t landerd:$(VERSION) .
 
-# test: static checks, every test under the race detector, and a bounded fuzz run.
-test: deps vet fmt-check unit fuzz
+# test: static checks, every test under the race detector (the end-to-end
+# and real-system suites included), and a bounded fuzz run.
+test: deps vet fmt-check test-all fuzz
 
 # deps installs what the tests need beyond Go: DuckDB (through npm) as the
 # independent reader of the lake, and a Compose CLI to validate
@@ -32,7 +33,13 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
+# unit: the fast loop: every package under the race detector except the
+# end-to-end suite and the packages that start real systems.
+SLOW_PKGS := github.com/landerd/landerd/internal/e2e github.com/landerd/landerd/internal/kafkacluster github.com/landerd/landerd/internal/minidfs
 unit:
+	$(GO) test -race -timeout 10m $$($(GO) list ./... | grep -vxF $(foreach p,$(SLOW_PKGS),-e $(p)))
+
+test-all:
 	$(GO) test -race -timeout 40m ./...
 
 fuzz:
