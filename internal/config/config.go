@@ -119,14 +119,36 @@ type Lake struct {
 	// scheme ("s3:", "lake:") is read as a URL. See Location.
 	URL string `yaml:"url"`
 	// PartitionBy is the Hive partition key: "ingest_date" or "event_date".
-	PartitionBy string `yaml:"partition_by"`
+	PartitionBy PartitionBy `yaml:"partition_by"`
 	// Compression is the Parquet codec: "zstd", "snappy", "gzip" or "none".
-	Compression string `yaml:"compression"`
+	Compression Compression `yaml:"compression"`
 	// Roll says when an open file is closed and published.
 	Roll Roll `yaml:"roll"`
 	// RowGroupRows is the number of rows per Parquet row group.
 	RowGroupRows int `yaml:"row_group_rows"`
 }
+
+// PartitionBy names the column of a lake's Hive partitions.
+type PartitionBy string
+
+// The Hive partitionings.
+const (
+	// PartitionByIngestDate partitions by the UTC date a record landed.
+	PartitionByIngestDate PartitionBy = "ingest_date"
+	// PartitionByEventDate partitions by the UTC date of started_at.
+	PartitionByEventDate PartitionBy = "event_date"
+)
+
+// Compression names a Parquet codec.
+type Compression string
+
+// The Parquet codecs.
+const (
+	CompressionZstd   Compression = "zstd"
+	CompressionSnappy Compression = "snappy"
+	CompressionGzip   Compression = "gzip"
+	CompressionNone   Compression = "none"
+)
 
 // Roll says when a file is closed and published; whichever limit is
 // reached first rolls the file.
@@ -230,8 +252,8 @@ func Default() Config {
 		},
 		Lake: Lake{
 			URL:         "./lake",
-			PartitionBy: "ingest_date",
-			Compression: "zstd",
+			PartitionBy: PartitionByIngestDate,
+			Compression: CompressionZstd,
 			Roll: Roll{
 				MaxFileBytes:   128 * MiB,
 				MaxFileRecords: 1_000_000,

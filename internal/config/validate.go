@@ -240,8 +240,8 @@ func (c Config) validateLake(p *problems) {
 	if _, err := l.Location(); err != nil {
 		p.addErr("lake.url", err)
 	}
-	oneOf(p, "lake.partition_by", l.PartitionBy, "ingest_date", "event_date")
-	oneOf(p, "lake.compression", l.Compression, "zstd", "snappy", "gzip", "none")
+	oneOf(p, "lake.partition_by", l.PartitionBy, PartitionByIngestDate, PartitionByEventDate)
+	oneOf(p, "lake.compression", l.Compression, CompressionZstd, CompressionSnappy, CompressionGzip, CompressionNone)
 	if l.Roll.MaxFileBytes < MinMaxFileBytes {
 		p.add("lake.roll.max_file_bytes", "must be at least %s, got %s", MinMaxFileBytes, l.Roll.MaxFileBytes)
 	}
@@ -326,13 +326,15 @@ func checkReadable(p *problems, field, name string) {
 	}
 }
 
-func oneOf(p *problems, field, got string, allowed ...string) {
-	for _, a := range allowed {
+func oneOf[S ~string](p *problems, field string, got S, allowed ...S) {
+	names := make([]string, len(allowed))
+	for i, a := range allowed {
 		if got == a {
 			return
 		}
+		names[i] = string(a)
 	}
-	p.add(field, "%q is not one of %s", got, strings.Join(allowed, ", "))
+	p.add(field, "%q is not one of %s", got, strings.Join(names, ", "))
 }
 
 func positive[D ~int64](p *problems, field string, d D) {
