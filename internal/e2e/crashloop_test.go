@@ -19,14 +19,18 @@ const productionSessionTimeout = 30 * time.Second
 // SIGKILL at five random moments within about ten seconds while records
 // arrive, restarting it each time, and requires the sixth instance to land
 // the whole topic within the session timeout plus 15 s. It replaces its
-// dead former self in the group at once, and its JoinGroup, which the
-// coordinator may hold for the rebalance timeout, outlives no read
-// timeout (a read timeout shorter than the rebalance timeout gave up on
-// every join and landed nothing).
+// dead former self in the group at once, and no read timeout cuts short
+// its JoinGroup, which the coordinator may hold for the rebalance timeout
+// (sarama's default 30 s read timeout against the 60 s rebalance timeout
+// gave up on such joins and retried them for ever).
 //
 // Without static membership the coordinator first waits out the dead
-// members, which takes up to two rebalance timeouts on kfake when several
-// of them died inside a JoinGroup; that is what static membership is for.
+// members: kfake puts members that died inside a JoinGroup into the next
+// generation and waits for their SyncGroup for the rebalance timeout, so
+// the same scenario took 2 min 35 s to land in one run (with sarama's old
+// 30 s read timeout it had landed nothing after 45 s either). Static
+// membership is what makes a restarted replica land within the session
+// timeout.
 func TestCrashLoopRecovers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs for a minute with the production group timeouts; not in -short")
