@@ -6,7 +6,7 @@ FUZZTIME ?= 30s
 # The Apache Kafka releases the tests run: kafkacluster.DefaultVersion and CompatVersion.
 KAFKA_VERSIONS := 4.1.0 3.9.2
 
-.PHONY: all build image test deps vet fmt-check unit fuzz pytest notebook bench bench-flatten demo clean
+.PHONY: all build image test deps vet fmt-check unit test-all fuzz pytest notebook bench bench-flatten demo clean
 
 all: build
 
@@ -17,8 +17,10 @@ build:
 image:
 	docker build --build-arg VERSION=$(VERSION) -t landerd:$(VERSION) .
 
-# test: static checks, every test under the race detector, and a bounded fuzz run.
-test: deps vet fmt-check unit fuzz pytest
+# test: static checks, every Go test under the race detector (the end-to-end
+# and real-system suites included), a bounded fuzz run, and the Python suites
+# (Spark over the lake, the notebook).
+test: deps vet fmt-check test-all fuzz pytest
 
 # deps installs what the tests need beyond Go: DuckDB (through npm) as the
 # independent reader of the lake, a Compose CLI to validate
@@ -44,7 +46,14 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
+# unit: the fast loop: every package under the race detector except the
+# end-to-end suite and the packages that start real systems (Kafka, HDFS,
+# Prometheus, Trino).
+SLOW_PKGS := $(addprefix github.com/landerd/landerd/internal/,e2e kafkacluster minidfs promcheck trinocheck)
 unit:
+	$(GO) test -race -timeout 10m $$($(GO) list ./... | grep -vxF $(foreach p,$(SLOW_PKGS),-e $(p)))
+
+test-all:
 	$(GO) test -race -timeout 40m ./...
 
 fuzz:

@@ -15,7 +15,7 @@ import (
 	"github.com/landerd/landerd/internal/broker"
 	"github.com/landerd/landerd/internal/config"
 	"github.com/landerd/landerd/internal/hdfstest"
-	"github.com/landerd/landerd/internal/publish"
+	"github.com/landerd/landerd/internal/produce"
 	"github.com/landerd/landerd/internal/report"
 	"github.com/landerd/landerd/pkg/flatten"
 	"github.com/landerd/landerd/pkg/sink"
@@ -51,9 +51,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer b.Close()
 	fmt.Fprintf(stdout, "landerd demo: Kafka-compatible broker on %s, topic %q with %d partitions\n", b.Addr(), demoTopic, *partitions)
 
-	popts := publish.Options{Brokers: []string{b.Addr()}, Topic: demoTopic, Progress: stdout}
+	popts := produce.Options{Brokers: []string{b.Addr()}, Topic: demoTopic, Progress: stdout}
 	if *file != "" {
-		if _, err := publish.Run(ctx, popts, *file); err != nil {
+		if _, err := produce.Run(ctx, popts, *file); err != nil {
 			return err
 		}
 	} else {

@@ -11,7 +11,9 @@
 // They kill the daemon with SIGKILL at random and at chosen moments, move
 // partitions between several daemons of one consumer group while producing
 // continues, make the lake's filesystem fail chosen calls
-// (LANDERD_INJECT_FAULTS), and stop the daemon with SIGTERM while it lands.
+// (LANDERD_INJECT_FAULTS, which only a binary built with the faultinject
+// tag reads, as the tests build it), and stop the daemon with SIGTERM
+// while it lands.
 // Afterwards they read every Parquet file of the lake back and check that
 // each (partition, offset) of the topic appears exactly once across
 // attempts and _quarantine, in the table the generated record belongs to,

@@ -6,7 +6,6 @@ import (
 	"net"
 	"strconv"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -49,8 +48,18 @@ type Cluster struct {
 	injected  int // faults that took effect
 }
 
+// TB is the part of testing.TB that Start uses. It is declared here so
+// that the package does not import testing: the demo links it into the
+// shipped binary.
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Errorf(format string, args ...any)
+	Cleanup(func())
+}
+
 // Start starts a cluster and stops it when tb's test ends.
-func Start(tb testing.TB, cfg Config) *Cluster {
+func Start(tb TB, cfg Config) *Cluster {
 	tb.Helper()
 	c, err := New(cfg)
 	if err != nil {

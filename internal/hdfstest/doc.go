@@ -25,4 +25,8 @@
 // The protocol messages are not generated here: the client's generated
 // Hadoop types are in the protobuf global registry of any binary that links
 // it, and the cluster looks them up by full name.
+//
+// The package does not import testing (Start takes the small TB interface
+// that *testing.T satisfies), because `landerd demo --hdfs` runs the
+// cluster inside the shipped binary.
 package hdfstest
