@@ -51,6 +51,9 @@ func (h *harness) checkExactlyOnce(ctx context.Context) lakeSummary {
 		}
 		h.t.Errorf("the lake is not exactly once (%d problems; %s):\n  %s", len(problems), sum, strings.Join(shown, "\n  "))
 	}
+	if h.realSystems() {
+		h.checkWithReaders(ctx, sum)
+	}
 	return sum
 }
 

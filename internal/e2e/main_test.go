@@ -34,6 +34,7 @@ func runTests(m *testing.M) int {
 	}
 	landerdBin = bin
 	code := m.Run()
+	sparkLakes.stop()
 	if code == 0 {
 		if err := goleak.Find(); err != nil {
 			fmt.Fprintf(os.Stderr, "e2e: goroutines leaked: %v\n", err)

@@ -3,10 +3,11 @@ reads in the lake."""
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 
-from landerd_lake.lakecheck import check
+from landerd_lake.lakecheck import check, serve
 
 from conftest import REPO, run
 
@@ -44,6 +45,23 @@ def test_cli_on_generated_lake(generated_lake):
     }
     assert_exactly_once(got, generated_lake)
     assert got["questions"] > got["attempts"]
+
+
+def test_serve_answers_each_lake_on_its_line(spark, generated_lake, tmp_path):
+    """--serve: one answer per lake, in order; a lake that fails says why."""
+    missing = tmp_path / "no-such-lake"
+    broken = tmp_path / "broken"
+    (broken / "attempts" / "ingest_date=2026-01-01").mkdir(parents=True)
+    (broken / "attempts" / "ingest_date=2026-01-01" / "x.parquet").write_bytes(b"not parquet")
+    lakes = [generated_lake.url, "", str(missing), str(broken), generated_lake.url]
+    out = io.StringIO()
+    serve(spark, io.StringIO("\n".join(lakes) + "\n"), out)
+    answers = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert len(answers) == 4, answers
+    assert_exactly_once(answers[0], generated_lake)
+    assert answers[1]["distinct"] == 0 and answers[1]["partitions"] == {}, answers[1]
+    assert set(answers[2]) == {"error"} and str(broken) in answers[2]["error"], answers[2]
+    assert answers[3] == answers[0]
 
 
 def test_real_lake(spark, real_lake):

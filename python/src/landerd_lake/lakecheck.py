@@ -19,6 +19,13 @@ distinct == attempts + quarantine, duplicates == 0, and for each partition
 rows == max_offset - min_offset + 1 when its offsets have no gaps.
 Exit status 0 when the lake was read, 1 when Spark or the read failed
 (the reason on stderr), 2 on bad usage.
+
+    python -m landerd_lake.lakecheck --serve
+
+keeps one Spark session for many lakes: it reads one LAKE_URL per line on
+stdin and answers each with one line on stdout, the JSON above or
+{"error": "<why>"} when that lake could not be read, until end of input.
+Programs that check many lakes pay Spark's start-up once.
 """
 
 from __future__ import annotations
@@ -78,16 +85,35 @@ def check(spark: SparkSession, lake: str) -> dict:
     }
 
 
+def serve(spark: SparkSession, lines, out) -> None:
+    """Check the lake named on each line of lines, one JSON line each to out."""
+    for line in lines:
+        lake = line.strip()
+        if not lake:
+            continue
+        try:
+            answer = check(spark, lake)
+        except Exception as err:  # one lake's failure is that lake's answer
+            answer = {"error": f"read {lake} with Spark: {err}"}
+        print(json.dumps(answer, sort_keys=True), file=out, flush=True)
+
+
 def main(argv: list[str]) -> int:
-    """Run the check on argv[0] and print the JSON line."""
-    if len(argv) != 1 or argv[0].startswith("-"):
-        print("usage: python -m landerd_lake.lakecheck LAKE_URL", file=sys.stderr)
+    """Run the check on argv[0] and print the JSON line, or serve stdin."""
+    if len(argv) != 1 or (argv[0].startswith("-") and argv[0] != "--serve"):
+        print("usage: python -m landerd_lake.lakecheck LAKE_URL | --serve", file=sys.stderr)
         return 2
     try:
         spark = session("landerd-lakecheck")
     except RuntimeError as err:
         print(f"lakecheck: {err}", file=sys.stderr)
         return 1
+    if argv[0] == "--serve":
+        try:
+            serve(spark, sys.stdin, sys.stdout)
+        finally:
+            spark.stop()
+        return 0
     try:
         result = check(spark, argv[0])
     except Exception as err:  # report any read failure as one line, exit 1
