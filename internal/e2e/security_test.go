@@ -157,13 +157,14 @@ func TestSecurityRealKafka(t *testing.T) {
 			took := time.Since(d.started)
 			code := d.cmd.ProcessState.ExitCode()
 			final := d.logs(func(l logLine) bool { return strings.HasPrefix(l.raw, "landerd: ") })
-			t.Logf("exited with code %d after %s: %v", code, took.Round(time.Millisecond), final)
+			t.Logf("exited with code %d after %s", code, took.Round(time.Millisecond))
 			if code != 1 {
 				t.Errorf("exit code %d, want 1", code)
 			}
 			if len(final) != 1 {
 				t.Fatalf("%d final error lines, want 1:\n%s", len(final), d.tail(20))
 			}
+			t.Logf("final error: %s", final[0].raw)
 			for _, w := range tc.want {
 				if !strings.Contains(final[0].raw, w) {
 					t.Errorf("final error %q does not say %q", final[0].raw, w)
