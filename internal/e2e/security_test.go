@@ -36,8 +36,9 @@ func secret(t *testing.T, prefix string) string {
 // TestSecurityRealKafka lands over TLS and SASL/SCRAM-SHA-512 from Apache
 // Kafka 4.x with the standard authorizer, and checks that the daemon is
 // refused, quickly and with one clear error and exit code 1, when its
-// password is wrong, when no ACL lets it read the topic and when none lets
-// it use the group. No password and no private key material may appear in
+// password is wrong, when no ACL lets it read the topic, when none lets it
+// use the group, when it does not trust the broker's certificate and when
+// the broker does not accept its client certificate. No password and no private key material may appear in
 // any daemon's log, which holds the configuration `landerd run` prints.
 func TestSecurityRealKafka(t *testing.T) {
 	certs, err := kafkacluster.NewCertificates(t.TempDir())
@@ -88,19 +89,17 @@ func TestSecurityRealKafka(t *testing.T) {
 	for _, f := range []string{certs.ClientKeyFile, certs.BrokerKeystore} {
 		forbidden = append(forbidden, keyLines(t, f)...)
 	}
-	useConfig := func(user, password string) {
+	// daemonTLS is what the daemon's kafka.tls names; the refusal cases
+	// change it.
+	type daemonTLS struct{ ca, cert, key string }
+	good := daemonTLS{certs.CAFile, certs.ClientCertFile, certs.ClientKeyFile}
+	useConfig := func(user, password string, tc daemonTLS) {
 		t.Helper()
-		sec := fmt.Sprintf(`kafka:
-  tls:
-    enabled: true
-    ca_file: %s
-    cert_file: %s
-    key_file: %s
-  sasl:
-    mechanism: scram-sha-512
-    username: %s
-    password: %q
-`, certs.CAFile, certs.ClientCertFile, certs.ClientKeyFile, user, password)
+		sec := fmt.Sprintf("kafka:\n  tls:\n    enabled: true\n    ca_file: %s\n", tc.ca)
+		if tc.cert != "" {
+			sec += fmt.Sprintf("    cert_file: %s\n    key_file: %s\n", tc.cert, tc.key)
+		}
+		sec += fmt.Sprintf("  sasl:\n    mechanism: scram-sha-512\n    username: %s\n    password: %q\n", user, password)
 		cfg := strings.Replace(base, "kafka:\n", sec, 1)
 		if err := os.WriteFile(h.cfgPath, []byte(cfg), 0o600); err != nil {
 			t.Fatal(err)
@@ -124,7 +123,7 @@ func TestSecurityRealKafka(t *testing.T) {
 	}
 
 	t.Run("lands", func(t *testing.T) {
-		useConfig("lander", passwords["lander"])
+		useConfig("lander", passwords["lander"], good)
 		d := startDaemon(t, h, "landerd-secure")
 		h.waitLanded(h.endOffsets(ctx), 2*time.Minute, d)
 		if code, _ := d.stop(t, s.shutdown+2*time.Second); code != 0 {
@@ -135,18 +134,34 @@ func TestSecurityRealKafka(t *testing.T) {
 		checkSecrets(d)
 	})
 
+	// Another authority, which signed neither the broker's certificate nor
+	// landerd's.
+	other, err := kafkacluster.NewCertificates(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{other.ClientKeyFile, other.BrokerKeystore} {
+		forbidden = append(forbidden, keyLines(t, f)...)
+	}
 	for _, tc := range []struct {
 		name, user, password string
+		tls                  daemonTLS
 		want                 []string // in the daemon's final error
 	}{
-		{"wrong password", "lander", wrong, []string{`SASL authentication failed for user "lander"`}},
-		{"no topic ACL", "no-topic", passwords["no-topic"],
+		{"wrong password", "lander", wrong, good, []string{`SASL authentication failed for user "lander"`}},
+		{"no topic ACL", "no-topic", passwords["no-topic"], good,
 			[]string{fmt.Sprintf(`not authorised to read topic %q`, h.topic), "TOPIC_AUTHORIZATION_FAILED"}},
-		{"no group ACL", "no-group", passwords["no-group"],
+		{"no group ACL", "no-group", passwords["no-group"], good,
 			[]string{fmt.Sprintf(`not authorised to use consumer group %q`, h.group), "GROUP_AUTHORIZATION_FAILED"}},
+		{"untrusted broker", "lander", passwords["lander"], daemonTLS{other.CAFile, certs.ClientCertFile, certs.ClientKeyFile},
+			[]string{fmt.Sprintf(`broker certificate not trusted (kafka.tls.ca_file %q)`, other.CAFile), "unknown authority"}},
+		{"no client certificate", "lander", passwords["lander"], daemonTLS{ca: certs.CAFile},
+			[]string{"broker rejected the TLS handshake; no client certificate is configured", "bad certificate"}},
+		{"client certificate of another authority", "lander", passwords["lander"], daemonTLS{certs.CAFile, other.ClientCertFile, other.ClientKeyFile},
+			[]string{fmt.Sprintf("broker rejected the TLS handshake with client certificate %q", other.ClientCertFile), "unknown certificate"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			useConfig(tc.user, tc.password)
+			useConfig(tc.user, tc.password, tc.tls)
 			d := startDaemon(t, h, "landerd-"+strings.ReplaceAll(tc.name, " ", "-"))
 			const limit = 30 * time.Second
 			select {

@@ -55,9 +55,11 @@ func (s *Security) addProperties(n *node, props map[string]string) {
 	props["ssl.keystore.location"] = s.Certificates.BrokerKeystore
 	props["ssl.truststore.type"] = "PEM"
 	props["ssl.truststore.location"] = s.Certificates.CAFile
-	props["ssl.client.auth"] = "none"
+	// A SASL_SSL listener ignores a bare ssl.client.auth: only the
+	// listener-prefixed setting applies to it.
+	props["listener.name.sasl_ssl.ssl.client.auth"] = "none"
 	if s.RequireClientCert {
-		props["ssl.client.auth"] = "required"
+		props["listener.name.sasl_ssl.ssl.client.auth"] = "required"
 	}
 	props["authorizer.class.name"] = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
 	props["allow.everyone.if.no.acl.found"] = "false"

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 
 	"github.com/IBM/sarama"
 
@@ -11,7 +12,8 @@ import (
 )
 
 // ErrRefused marks an error for which the brokers refused landerd for
-// good: its credentials, its certificate trust or its ACLs are wrong.
+// good: its credentials, its client certificate, its certificate trust
+// or its ACLs are wrong.
 // Retrying cannot help, so Run returns it instead of backing off.
 var ErrRefused = errors.New("refused by kafka")
 
@@ -33,6 +35,7 @@ func refusal(err error, k config.Kafka) error {
 	}
 	var what string
 	var cve *tls.CertificateVerificationError
+	var opErr *net.OpError
 	switch {
 	case errors.Is(err, sarama.ErrSASLAuthenticationFailed):
 		what = fmt.Sprintf("kafka: SASL authentication failed for user %q (%s)", k.SASL.Username, k.SASL.Mechanism)
@@ -44,6 +47,13 @@ func refusal(err error, k config.Kafka) error {
 		what = fmt.Sprintf("kafka: not authorised on the cluster as user %q (CLUSTER_AUTHORIZATION_FAILED)", k.SASL.Username)
 	case errors.As(err, &cve):
 		what = fmt.Sprintf("kafka: broker certificate not trusted (kafka.tls.ca_file %q)", k.TLS.CAFile)
+	case k.TLS.Enabled && errors.As(err, &opErr) && opErr.Op == "remote error":
+		// A TLS alert from the broker: it refused the handshake, most
+		// often landerd's client certificate (or its absence).
+		what = fmt.Sprintf("kafka: broker rejected the TLS handshake with client certificate %q (kafka.tls.cert_file)", k.TLS.CertFile)
+		if k.TLS.CertFile == "" {
+			what = "kafka: broker rejected the TLS handshake; no client certificate is configured (kafka.tls.cert_file)"
+		}
 	default:
 		return nil
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"testing"
 
 	"github.com/IBM/sarama"
@@ -20,7 +21,7 @@ func TestRefusal(t *testing.T) {
 	k := config.Default().Kafka
 	k.Topic, k.Group = "t", "g"
 	k.SASL = config.SASL{Mechanism: config.SASLSCRAMSHA512, Username: "alice", Password: "never-printed"}
-	k.TLS = config.TLS{Enabled: true, CAFile: "/etc/ca.pem"}
+	k.TLS = config.TLS{Enabled: true, CAFile: "/etc/ca.pem", CertFile: "/etc/client.pem", KeyFile: "/etc/client-key.pem"}
 	for _, tc := range []struct {
 		name string
 		err  error
@@ -36,7 +37,10 @@ func TestRefusal(t *testing.T) {
 			`kafka: not authorised on the cluster as user "alice" (CLUSTER_AUTHORIZATION_FAILED): kafka server: The client is not authorized to send this request type`},
 		{"tls", &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}},
 			`kafka: broker certificate not trusted (kafka.tls.ca_file "/etc/ca.pem"): tls: failed to verify certificate: x509: certificate signed by unknown authority`},
+		{"client certificate", sarama.Wrap(sarama.ErrOutOfBrokers, &net.OpError{Op: "remote error", Err: errors.New("tls: bad certificate")}),
+			`kafka: broker rejected the TLS handshake with client certificate "/etc/client.pem" (kafka.tls.cert_file): kafka: client has run out of available brokers to talk to: remote error: tls: bad certificate`},
 		{"outage", sarama.Wrap(sarama.ErrOutOfBrokers, io.EOF), ""},
+		{"refused connection", sarama.Wrap(sarama.ErrOutOfBrokers, &net.OpError{Op: "dial", Err: errors.New("connection refused")}), ""},
 		{"nil", nil, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
