@@ -16,12 +16,17 @@ import (
 // ACLs on the topic and group reads it over TLS, that a wrong password is
 // refused at authentication and that a user without ACLs is refused the
 // topic.
-func TestSecured(t *testing.T) {
+func TestSecured(t *testing.T) { secured(t, DefaultVersion) }
+
+// TestSecuredCompatVersion does the same against the 3.9.x broker.
+func TestSecuredCompatVersion(t *testing.T) { secured(t, CompatVersion) }
+
+func secured(t *testing.T, version string) {
 	certs, err := NewCertificates(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := Start(t, Config{Security: &Security{
+	c := Start(t, Config{Version: version, Security: &Security{
 		Certificates:      certs,
 		Users:             map[string]string{"reader": "r-secret-1", "stranger": "s-secret-2"},
 		RequireClientCert: true,
