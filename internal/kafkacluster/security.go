@@ -22,11 +22,8 @@ import (
 // tool's --add-scram syntax cannot carry.
 func (s *Security) check() error {
 	var errs []error
-	for _, f := range []string{s.Certificates.CAFile, s.Certificates.BrokerKeystore} {
-		if f == "" {
-			errs = append(errs, errors.New("security: Certificates.CAFile and BrokerKeystore are required"))
-			break
-		}
+	if s.Certificates.CAFile == "" || s.Certificates.BrokerKeystore == "" {
+		errs = append(errs, errors.New("security: Certificates.CAFile and BrokerKeystore are required"))
 	}
 	for name, pw := range s.Users {
 		if name == "" || strings.ContainsAny(name+pw, ",=[]\"' ") {

@@ -14,8 +14,8 @@ import (
 // TestSecured starts a node with a SASL_SSL listener, SCRAM users made at
 // format time and the standard authorizer, and checks that a user with
 // ACLs on the topic and group reads it over TLS, that a wrong password is
-// refused at authentication and that a user without ACLs is refused the
-// topic.
+// refused at authentication, that a user without ACLs is refused the topic
+// and that a super user is not.
 func TestSecured(t *testing.T) { secured(t, DefaultVersion) }
 
 // TestSecuredCompatVersion does the same against the 3.9.x broker.
@@ -28,7 +28,8 @@ func secured(t *testing.T, version string) {
 	}
 	c := Start(t, Config{Version: version, Security: &Security{
 		Certificates:      certs,
-		Users:             map[string]string{"reader": "r-secret-1", "stranger": "s-secret-2"},
+		Users:             map[string]string{"reader": "r-secret-1", "stranger": "s-secret-2", "admin": "a-secret-3"},
+		SuperUsers:        []string{"admin"},
 		RequireClientCert: true,
 	}})
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
@@ -91,5 +92,9 @@ func secured(t *testing.T, version string) {
 	// A user without ACLs is refused the topic.
 	if err := meta("stranger", "s-secret-2"); !errors.Is(err, kerr.TopicAuthorizationFailed) {
 		t.Errorf("user without ACLs: got %v, want TOPIC_AUTHORIZATION_FAILED", err)
+	}
+	// A super user needs no ACL.
+	if err := meta("admin", "a-secret-3"); err != nil {
+		t.Errorf("super user: %v", err)
 	}
 }
