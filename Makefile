@@ -25,15 +25,14 @@ test: deps vet fmt-check unit fuzz
 # docker-compose.yml (optional: that check is skipped without one), and the
 # Apache Kafka releases internal/kafkacluster starts (through Maven, cached
 # in ${LANDERD_CACHE:-$HOME/.cache/landerd}), Debian's Prometheus for the
-# dashboard check and Trino (through Maven) for the shipped Trino SQL, and
-# Debian's MIT Kerberos KDC for the keytab login test (internal/kdctest).
+# dashboard check and Trino (through Maven) for the shipped Trino SQL.
 deps:
 	sh scripts/duckdb/install.sh
+	sh scripts/kdc/install.sh
 	sh scripts/deploy/install.sh
 	for v in $(KAFKA_VERSIONS); do sh scripts/kafka/install.sh $$v || exit 1; done
 	sh scripts/prometheus/install.sh
 	sh scripts/trino/install.sh >/dev/null
-	sh scripts/kdc/install.sh
 
 vet:
 	$(GO) vet ./...
