@@ -93,13 +93,18 @@ func TestSecurityRealKafka(t *testing.T) {
 	// change it.
 	type daemonTLS struct{ ca, cert, key string }
 	good := daemonTLS{certs.CAFile, certs.ClientCertFile, certs.ClientKeyFile}
+	// useConfig writes the daemon's configuration; an empty password is
+	// left to LANDERD_KAFKA_SASL_PASSWORD, as a deployment passes it.
 	useConfig := func(user, password string, tc daemonTLS) {
 		t.Helper()
 		sec := fmt.Sprintf("kafka:\n  tls:\n    enabled: true\n    ca_file: %s\n", tc.ca)
 		if tc.cert != "" {
 			sec += fmt.Sprintf("    cert_file: %s\n    key_file: %s\n", tc.cert, tc.key)
 		}
-		sec += fmt.Sprintf("  sasl:\n    mechanism: scram-sha-512\n    username: %s\n    password: %q\n", user, password)
+		sec += fmt.Sprintf("  sasl:\n    mechanism: scram-sha-512\n    username: %s\n", user)
+		if password != "" {
+			sec += fmt.Sprintf("    password: %q\n", password)
+		}
 		cfg := strings.Replace(base, "kafka:\n", sec, 1)
 		if err := os.WriteFile(h.cfgPath, []byte(cfg), 0o600); err != nil {
 			t.Fatal(err)
@@ -123,8 +128,8 @@ func TestSecurityRealKafka(t *testing.T) {
 	}
 
 	t.Run("lands", func(t *testing.T) {
-		useConfig("lander", passwords["lander"], good)
-		d := startDaemon(t, h, "landerd-secure")
+		useConfig("lander", "", good)
+		d := startDaemon(t, h, "landerd-secure", "LANDERD_KAFKA_SASL_PASSWORD="+passwords["lander"])
 		h.waitLanded(h.endOffsets(ctx), 2*time.Minute, d)
 		if code, _ := d.stop(t, s.shutdown+2*time.Second); code != 0 {
 			t.Fatalf("exit code %d after SIGTERM, want 0 (%v)", code, d.exitError())
