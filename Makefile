@@ -6,7 +6,7 @@ FUZZTIME ?= 30s
 # The Apache Kafka releases the tests run: kafkacluster.DefaultVersion and CompatVersion.
 KAFKA_VERSIONS := 4.1.0 3.9.2
 
-.PHONY: all build image test deps vet fmt-check unit fuzz bench bench-flatten demo clean
+.PHONY: all build image test deps vet fmt-check unit test-all fuzz pytest notebook bench bench-flatten demo clean
 
 all: build
 
@@ -17,22 +17,28 @@ build:
 image:
 	docker build --build-arg VERSION=$(VERSION) -t landerd:$(VERSION) .
 
-# test: static checks, every test under the race detector, and a bounded fuzz run.
-test: deps vet fmt-check unit fuzz
+# test: static checks, every Go test under the race detector (the end-to-end
+# and real-system suites included), a bounded fuzz run, and the Python suites
+# (Spark over the lake, the notebook).
+test: deps vet fmt-check test-all fuzz pytest
 
 # deps installs what the tests need beyond Go: DuckDB (through npm) as the
 # independent reader of the lake, a Compose CLI to validate
-# docker-compose.yml (optional: that check is skipped without one), and the
-# Apache Kafka releases internal/kafkacluster starts (through Maven, cached
-# in ${LANDERD_CACHE:-$HOME/.cache/landerd}), Debian's Prometheus for the
-# dashboard check and Trino (through Maven) for the shipped Trino SQL.
+# docker-compose.yml (optional: that check is skipped without one), the
+# Apache Kafka releases internal/kafkacluster starts and Apache HDFS (a
+# MiniDFSCluster), both through Maven and cached in
+# ${LANDERD_CACHE:-$HOME/.cache/landerd}, Debian's Prometheus for the
+# dashboard check, Trino (through Maven) for the shipped Trino SQL, and the
+# Python virtualenv with pyspark for the Spark checks and the notebook.
 deps:
 	sh scripts/duckdb/install.sh
 	sh scripts/kdc/install.sh
 	sh scripts/deploy/install.sh
 	for v in $(KAFKA_VERSIONS); do sh scripts/kafka/install.sh $$v || exit 1; done
+	sh scripts/hdfs/install.sh
 	sh scripts/prometheus/install.sh
 	sh scripts/trino/install.sh >/dev/null
+	sh scripts/python/install.sh
 
 vet:
 	$(GO) vet ./...
@@ -41,11 +47,34 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
+# unit: the fast loop: every package under the race detector except the
+# end-to-end suite and the packages that start real systems (Kafka, HDFS,
+# Prometheus, Trino).
+SLOW_PKGS := $(addprefix github.com/landerd/landerd/internal/,e2e kafkacluster minidfs promcheck trinocheck)
 unit:
+	$(GO) test -race -timeout 10m $$($(GO) list ./... | grep -vxF $(foreach p,$(SLOW_PKGS),-e $(p)))
+
+test-all:
 	$(GO) test -race -timeout 40m ./...
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./pkg/flatten
+
+# pytest: Spark (pyspark, in a venv under $${LANDERD_CACHE:-~/.cache/landerd})
+# reads the lake, runs sql/spark and the notebook; ruff checks the Python.
+pytest:
+	sh scripts/python/install.sh
+	cd python && ../scripts/python/py -m ruff check . ../notebooks
+	cd python && ../scripts/python/py -m ruff format --check . ../notebooks
+	cd python && ../scripts/python/py -m pytest
+
+# notebook: run notebooks/assessments.ipynb headless against LAKE (a path,
+# file:// or hdfs:// URL); writes notebook-out/assessments.html (charts
+# embedded), the executed notebook and answers.json.
+LAKE ?= lake
+notebook:
+	sh scripts/python/install.sh
+	scripts/python/py -m landerd_lake.notebook --lake '$(LAKE)' --out notebook-out
 
 # bench-flatten: the hot path against the encoding/json baseline.
 bench-flatten:

@@ -8,13 +8,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/landerd/landerd/internal/attemptgen"
 	"github.com/landerd/landerd/internal/broker"
 	"github.com/landerd/landerd/internal/config"
 	"github.com/landerd/landerd/internal/hdfstest"
-	"github.com/landerd/landerd/internal/publish"
+	"github.com/landerd/landerd/internal/produce"
 	"github.com/landerd/landerd/internal/report"
 	"github.com/landerd/landerd/pkg/flatten"
 	"github.com/landerd/landerd/pkg/sink"
@@ -29,7 +30,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := flag.NewFlagSet("landerd demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	file := fs.String("file", "", "publish this JSON array / JSON lines file instead of generated attempts")
-	lakeDir := fs.String("lake", "lake", "local directory to land the lake in")
+	lakeDir := fs.String("lake", "lake", "local directory, or lake URL (hdfs://namenode:8020/path, file:///path), to land the lake in")
 	useHDFS := fs.Bool("hdfs", false, "land into an in-process HDFS cluster (NameNode and DataNode on loopback, spoken to through the real HDFS client) instead of a local directory")
 	count := fs.Int("count", 10000, "generated attempts to publish (without --file)")
 	bad := fs.Float64("bad-rate", 0.01, "share of generated records that are malformed (without --file)")
@@ -50,9 +51,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer b.Close()
 	fmt.Fprintf(stdout, "landerd demo: Kafka-compatible broker on %s, topic %q with %d partitions\n", b.Addr(), demoTopic, *partitions)
 
-	popts := publish.Options{Brokers: []string{b.Addr()}, Topic: demoTopic, Progress: stdout}
+	popts := produce.Options{Brokers: []string{b.Addr()}, Topic: demoTopic, Progress: stdout}
 	if *file != "" {
-		if _, err := publish.Run(ctx, popts, *file); err != nil {
+		if _, err := produce.Run(ctx, popts, *file); err != nil {
 			return err
 		}
 	} else {
@@ -85,6 +86,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	cfg.Metrics.Addr = *metricsAddr // after validation, which rejects port 0
 	var lake sink.FS
 	var root string
+	local := false
 	if *useHDFS {
 		cluster, err := hdfstest.New(hdfstest.Config{})
 		if err != nil {
@@ -98,7 +100,16 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		defer func() { _ = closeLake(lake) }()
 		root = cfg.Lake.URL
+	} else if strings.Contains(*lakeDir, "://") {
+		// A lake URL opens as in landerd run (HDFS user from HADOOP_USER_NAME
+		// or the OS user).
+		if lake, err = openLake(cfg); err != nil {
+			return err
+		}
+		defer func() { _ = closeLake(lake) }()
+		root = cfg.Lake.URL
 	} else {
+		local = true
 		if root, err = filepath.Abs(*lakeDir); err != nil {
 			return err
 		}
@@ -134,10 +145,10 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return waitErr
 	}
 	_ = log.Sync()
-	if err := printLake(stdout, lake, root, time.Since(start), !*useHDFS); err != nil {
+	if err := printLake(stdout, lake, root, time.Since(start), local); err != nil {
 		return err
 	}
-	if !*useHDFS {
+	if local {
 		fmt.Fprintf(stdout, "\n(landerd report --lake %s prints this again; --json for machines)\n", root)
 	}
 	return printReport(ctx, stdout, lake, report.DefaultOptions(), false)

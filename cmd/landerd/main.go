@@ -74,7 +74,7 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "run":
 		err = cmdRun(ctx, args[1:], stdout, stderr)
 	case "publish":
-		err = cmdPublish(ctx, args[1:], stdout, stderr)
+		err = cmdProduce(ctx, args[1:], stdout, stderr)
 	case "demo":
 		err = cmdDemo(ctx, args[1:], stdout, stderr)
 	case "report":

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/landerd/landerd/internal/hdfstest"
 	"github.com/landerd/landerd/internal/realdata"
 	"github.com/landerd/landerd/pkg/flatten"
 	"github.com/landerd/landerd/pkg/sink"
@@ -151,5 +153,39 @@ func TestDemoHDFS(t *testing.T) {
 	}
 	if !strings.Contains(out, "answered from hdfs://") {
 		t.Errorf("report did not read the HDFS lake:\n%s", out)
+	}
+}
+
+// TestDemoLakeURL runs the demo into a lake given by an hdfs:// URL, on a
+// cluster that outlives the demo, and reads the lake back.
+func TestDemoLakeURL(t *testing.T) {
+	cluster, err := hdfstest.New(hdfstest.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Close()
+	url := "hdfs://" + cluster.Addr() + "/lake"
+	code, out, errOut := runCmd(t, "demo", "--lake", url, "--count", "300", "--partitions", "2")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "answered from "+url) {
+		t.Errorf("report did not read %s:\n%s", url, out)
+	}
+	code, out, errOut = runCmd(t, "report", "--lake", url, "--json")
+	if code != 0 {
+		t.Fatalf("report: exit %d\n%s\n%s", code, out, errOut)
+	}
+	var rep struct {
+		Quarantined int64 `json:"quarantined_rows"`
+		Raw         struct {
+			Attempts int64 `json:"attempts"`
+		} `json:"raw"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("report --json: %v\n%s", err, out)
+	}
+	if rep.Raw.Attempts+rep.Quarantined != 300 {
+		t.Errorf("lake holds %d attempts and %d quarantined; want 300 in all", rep.Raw.Attempts, rep.Quarantined)
 	}
 }

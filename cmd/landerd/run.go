@@ -20,10 +20,6 @@ import (
 	"github.com/landerd/landerd/pkg/sink"
 )
 
-// faultsEnv names the environment variable that injects storage faults
-// (sink.NewFaultFS spec, e.g. "rename=3,close=7"); the exactly-once tests use it.
-const faultsEnv = "LANDERD_INJECT_FAULTS"
-
 // runFlags are the flags that override the configuration file.
 type runFlags struct {
 	config, brokers, topic, group, lake string
@@ -227,14 +223,7 @@ func openLake(cfg config.Config) (sink.FS, error) {
 	default:
 		return nil, usagef("lake %s: scheme %q is not supported by this build", cfg.Lake.URL, loc.Scheme)
 	}
-	if spec := os.Getenv(faultsEnv); spec != "" {
-		ff, err := sink.NewFaultFS(lake, spec)
-		if err != nil {
-			return nil, usagef("%s: %v", faultsEnv, err)
-		}
-		lake = ff
-	}
-	return lake, nil
+	return wrapLake(lake)
 }
 
 // newLogger builds the zap logger: JSON for production, console for people.

@@ -47,8 +47,23 @@ type Kafka struct {
 	// HeartbeatInterval is the time between heartbeats to the coordinator.
 	HeartbeatInterval time.Duration `yaml:"heartbeat_interval"`
 	// RebalanceTimeout is how long members have to finish their revoke
-	// work (flush and commit) once a rebalance starts.
+	// work (flush and commit) once a rebalance starts, and so how long the
+	// coordinator may hold a JoinGroup request while it waits for them.
 	RebalanceTimeout time.Duration `yaml:"rebalance_timeout"`
+	// RevokeDeadline bounds the flush and commit of a revoked partition;
+	// what is not done by then is abandoned and read again by the next
+	// owner. Zero means half of RebalanceTimeout; see RevokeFlushDeadline.
+	RevokeDeadline time.Duration `yaml:"revoke_deadline"`
+	// ReadTimeout bounds waiting for any broker response, a JoinGroup held
+	// by the coordinator for RebalanceTimeout included. Zero means
+	// RebalanceTimeout plus JoinGroupGrace; see NetReadTimeout.
+	ReadTimeout time.Duration `yaml:"read_timeout"`
+	// InstanceID turns on static membership (KIP-345) under this id: a
+	// replica restarted with the same id takes its partitions back at once
+	// instead of waiting for the coordinator to evict its old self. It must
+	// be unique in the group and stable across restarts (a pod or host
+	// name). Empty means dynamic membership. Needs Version 2.3.0 or later.
+	InstanceID string `yaml:"instance_id"`
 	// MaxMessageBytes is the largest record value landed; larger values
 	// go to quarantine with reason too_large.
 	MaxMessageBytes ByteSize `yaml:"max_message_bytes"`
@@ -104,14 +119,36 @@ type Lake struct {
 	// scheme ("s3:", "lake:") is read as a URL. See Location.
 	URL string `yaml:"url"`
 	// PartitionBy is the Hive partition key: "ingest_date" or "event_date".
-	PartitionBy string `yaml:"partition_by"`
+	PartitionBy PartitionBy `yaml:"partition_by"`
 	// Compression is the Parquet codec: "zstd", "snappy", "gzip" or "none".
-	Compression string `yaml:"compression"`
+	Compression Compression `yaml:"compression"`
 	// Roll says when an open file is closed and published.
 	Roll Roll `yaml:"roll"`
 	// RowGroupRows is the number of rows per Parquet row group.
 	RowGroupRows int `yaml:"row_group_rows"`
 }
+
+// PartitionBy names the column of a lake's Hive partitions.
+type PartitionBy string
+
+// The Hive partitionings.
+const (
+	// PartitionByIngestDate partitions by the UTC date a record landed.
+	PartitionByIngestDate PartitionBy = "ingest_date"
+	// PartitionByEventDate partitions by the UTC date of started_at.
+	PartitionByEventDate PartitionBy = "event_date"
+)
+
+// Compression names a Parquet codec.
+type Compression string
+
+// The Parquet codecs.
+const (
+	CompressionZstd   Compression = "zstd"
+	CompressionSnappy Compression = "snappy"
+	CompressionGzip   Compression = "gzip"
+	CompressionNone   Compression = "none"
+)
 
 // Roll says when a file is closed and published; whichever limit is
 // reached first rolls the file.
@@ -215,8 +252,8 @@ func Default() Config {
 		},
 		Lake: Lake{
 			URL:         "./lake",
-			PartitionBy: "ingest_date",
-			Compression: "zstd",
+			PartitionBy: PartitionByIngestDate,
+			Compression: CompressionZstd,
 			Roll: Roll{
 				MaxFileBytes:   128 * MiB,
 				MaxFileRecords: 1_000_000,
@@ -237,6 +274,31 @@ func Default() Config {
 		Metrics:  Metrics{Addr: ":9464"},
 		Log:      Log{Level: "info", Format: "json"},
 	}
+}
+
+// JoinGroupGrace is how much longer than kafka.rebalance_timeout the
+// client waits for a JoinGroup response: the coordinator may hold the
+// request for the whole rebalance timeout, and the answer must still
+// arrive before the client gives up on it. Java's consumer uses the same
+// margin.
+const JoinGroupGrace = 5 * time.Second
+
+// NetReadTimeout is the Kafka client's network read timeout: ReadTimeout,
+// or RebalanceTimeout plus JoinGroupGrace when ReadTimeout is zero.
+func (k Kafka) NetReadTimeout() time.Duration {
+	if k.ReadTimeout > 0 {
+		return k.ReadTimeout
+	}
+	return k.RebalanceTimeout + JoinGroupGrace
+}
+
+// RevokeFlushDeadline bounds the final flush of a revoked partition:
+// RevokeDeadline, or half of RebalanceTimeout when RevokeDeadline is zero.
+func (k Kafka) RevokeFlushDeadline() time.Duration {
+	if k.RevokeDeadline > 0 {
+		return k.RevokeDeadline
+	}
+	return k.RebalanceTimeout / 2
 }
 
 // Redacted returns a copy whose secrets are replaced by "[REDACTED]", so

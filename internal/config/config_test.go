@@ -273,6 +273,7 @@ func TestEnvOverrides(t *testing.T) {
 				"LANDERD_KAFKA_TOPIC":             "t2",
 				"LANDERD_KAFKA_GROUP":             "g2",
 				"LANDERD_KAFKA_CLIENT_ID":         "landerd-0",
+				"LANDERD_KAFKA_INSTANCE_ID":       "landerd-7f9c-0",
 				"LANDERD_KAFKA_SASL_MECHANISM":    "plain",
 				"LANDERD_KAFKA_SASL_USERNAME":     "user",
 				"LANDERD_KAFKA_SASL_PASSWORD":     "pw",
@@ -291,6 +292,7 @@ func TestEnvOverrides(t *testing.T) {
 				c.Kafka.Topic = "t2"
 				c.Kafka.Group = "g2"
 				c.Kafka.ClientID = "landerd-0"
+				c.Kafka.InstanceID = "landerd-7f9c-0"
 				c.Kafka.SASL = SASL{Mechanism: SASLPlain, Username: "user", Password: "pw"}
 				c.Lake.URL = "hdfs://nn:9000/lake"
 				c.HDFS.Kerberos.Enabled = true
@@ -310,6 +312,17 @@ func TestEnvOverrides(t *testing.T) {
 				c.Kafka.SASL = SASL{Mechanism: SASLSCRAMSHA256, Username: "from-file", Password: "from-env"}
 				c.Log.Level = "error"
 			},
+		},
+		{
+			name: "instance id from the container's host name",
+			yaml: "kafka:\n  instance_id: landerd-${HOSTNAME}\n",
+			env:  map[string]string{"HOSTNAME": "3f2a9c1b7d4e"},
+			want: func(c *Config) { c.Kafka.InstanceID = "landerd-3f2a9c1b7d4e" },
+		},
+		{
+			name:    "instance id naming an unset variable",
+			env:     map[string]string{"LANDERD_KAFKA_INSTANCE_ID": "${POD_NAME}"},
+			wantErr: "kafka.instance_id: names ${POD_NAME}, which is not set",
 		},
 		{
 			name:    "overrides are validated",

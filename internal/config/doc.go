@@ -17,6 +17,7 @@
 //	LANDERD_KAFKA_BROKERS            kafka.brokers (comma-separated host:port list)
 //	LANDERD_KAFKA_TOPIC              kafka.topic
 //	LANDERD_KAFKA_GROUP              kafka.group
+//	LANDERD_KAFKA_INSTANCE_ID        kafka.instance_id
 //	LANDERD_KAFKA_CLIENT_ID          kafka.client_id
 //	LANDERD_KAFKA_SASL_MECHANISM     kafka.sasl.mechanism
 //	LANDERD_KAFKA_SASL_USERNAME      kafka.sasl.username
@@ -38,4 +39,14 @@
 // be empty"), including the rules between fields. Secrets never print:
 // Secret hides itself from fmt, JSON and YAML, Config.String prints the
 // redacted configuration, and Redacted returns a copy without them.
+//
+// The consumer group's timeouts are checked against each other, because
+// the wrong mix stalls a restarted replica rather than failing it: the
+// coordinator may hold a JoinGroup for kafka.rebalance_timeout, so the
+// client's read timeout (kafka.read_timeout, NetReadTimeout) must outlast
+// it by JoinGroupGrace; a revoked partition's flush
+// (kafka.revoke_deadline, RevokeFlushDeadline) must end within the
+// rebalance timeout; heartbeats must come at least three times per
+// session timeout, and the rebalance timeout must be at least the session
+// timeout.
 package config

@@ -39,6 +39,7 @@ func EnvVars() []EnvVar {
 		}},
 		str("LANDERD_KAFKA_TOPIC", "kafka.topic", func(c *Config) *string { return &c.Kafka.Topic }),
 		str("LANDERD_KAFKA_GROUP", "kafka.group", func(c *Config) *string { return &c.Kafka.Group }),
+		str("LANDERD_KAFKA_INSTANCE_ID", "kafka.instance_id", func(c *Config) *string { return &c.Kafka.InstanceID }),
 		str("LANDERD_KAFKA_CLIENT_ID", "kafka.client_id", func(c *Config) *string { return &c.Kafka.ClientID }),
 		str("LANDERD_KAFKA_SASL_MECHANISM", "kafka.sasl.mechanism", func(c *Config) *string { return &c.Kafka.SASL.Mechanism }),
 		str("LANDERD_KAFKA_SASL_USERNAME", "kafka.sasl.username", func(c *Config) *string { return &c.Kafka.SASL.Username }),
@@ -76,8 +77,10 @@ func splitList(v string) []string {
 	return out
 }
 
-// ApplyEnv overrides fields from the environment variables EnvVars lists.
-// It reports every variable it could not parse, naming it; a nil env
+// ApplyEnv overrides fields from the environment variables EnvVars lists,
+// then expands ${NAME} references in kafka.instance_id from env (so that a
+// container can use its own ${HOSTNAME}). It reports every variable it
+// could not parse or that a reference names but is not set; a nil env
 // applies nothing.
 func (c *Config) ApplyEnv(env LookupFunc) error {
 	if env == nil {
@@ -93,6 +96,13 @@ func (c *Config) ApplyEnv(env LookupFunc) error {
 			errs = append(errs, fmt.Errorf("%s (%s): %w", e.Name, e.Field, err))
 		}
 	}
+	c.Kafka.InstanceID = os.Expand(c.Kafka.InstanceID, func(name string) string {
+		v, ok := env(name)
+		if !ok || v == "" {
+			errs = append(errs, &FieldError{Field: "kafka.instance_id", Err: fmt.Errorf("names ${%s}, which is not set", name)})
+		}
+		return v
+	})
 	return errors.Join(errs...)
 }
 

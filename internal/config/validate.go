@@ -24,14 +24,16 @@ const (
 	MinHDFSBlockSize = 1 * MiB
 	// hdfsChecksumChunk is the granularity HDFS block sizes must respect.
 	hdfsChecksumChunk = 512
-	// maxTopicLength is Kafka's limit on a topic name.
+	// maxTopicLength is Kafka's limit on a topic name (and on a group
+	// instance id).
 	maxTopicLength = 249
 )
 
 var (
-	validTopic     = regexp.MustCompile(`\A[A-Za-z0-9._-]+\z`)
-	validClientID  = regexp.MustCompile(`\A[A-Za-z0-9._-]+\z`)
-	validPrincipal = regexp.MustCompile(`\A[^/@\s]+(/[^/@\s]+)?@[^/@\s]+\z`)
+	validTopic      = regexp.MustCompile(`\A[A-Za-z0-9._-]+\z`)
+	validClientID   = regexp.MustCompile(`\A[A-Za-z0-9._-]+\z`)
+	validInstanceID = regexp.MustCompile(`\A[A-Za-z0-9._-]+\z`)
+	validPrincipal  = regexp.MustCompile(`\A[^/@\s]+(/[^/@\s]+)?@[^/@\s]+\z`)
 )
 
 // FieldError is one problem found by Validate, naming the field by its
@@ -135,6 +137,7 @@ func (c Config) validateKafka(p *problems) {
 		p.add("kafka.heartbeat_interval", "must be less than a third of kafka.session_timeout (%s), got %s", k.SessionTimeout, k.HeartbeatInterval)
 	}
 	positive(p, "kafka.rebalance_timeout", k.RebalanceTimeout)
+	validateGroupTimeouts(p, k)
 	if k.MaxMessageBytes <= 0 {
 		p.add("kafka.max_message_bytes", "must be positive, got %s", k.MaxMessageBytes)
 	}
@@ -149,6 +152,40 @@ func (c Config) validateKafka(p *problems) {
 	}
 	validateTLS(p, k.TLS)
 	validateSASL(p, k.SASL)
+}
+
+// validateGroupTimeouts checks the group protocol's timeouts against each
+// other. The client gives up on any response after kafka.read_timeout,
+// and the coordinator may hold a JoinGroup for kafka.rebalance_timeout
+// while it waits for the other members: a read timeout shorter than that
+// abandons every join that waits for a dead member, and the rejoin waits
+// again, for ever.
+func validateGroupTimeouts(p *problems, k Kafka) {
+	if k.RebalanceTimeout <= 0 {
+		return
+	}
+	if k.SessionTimeout > 0 && k.RebalanceTimeout < k.SessionTimeout {
+		p.add("kafka.rebalance_timeout", "must be at least kafka.session_timeout (%s), got %s", k.SessionTimeout, k.RebalanceTimeout)
+	}
+	if k.ReadTimeout < 0 {
+		p.add("kafka.read_timeout", "must not be negative (0 derives it from kafka.rebalance_timeout), got %s", k.ReadTimeout)
+	} else if rt := k.NetReadTimeout(); rt < k.RebalanceTimeout+JoinGroupGrace {
+		p.add("kafka.read_timeout", "must be at least kafka.rebalance_timeout (%s) + %s: the coordinator may hold a JoinGroup for the whole rebalance timeout, got %s", k.RebalanceTimeout, JoinGroupGrace, rt)
+	}
+	if k.RevokeDeadline < 0 {
+		p.add("kafka.revoke_deadline", "must not be negative (0 derives it from kafka.rebalance_timeout), got %s", k.RevokeDeadline)
+	} else if d := k.RevokeFlushDeadline(); d >= k.RebalanceTimeout {
+		p.add("kafka.revoke_deadline", "must be less than kafka.rebalance_timeout (%s), which bounds the revoked partition's flush and commit together, got %s", k.RebalanceTimeout, d)
+	}
+	if k.InstanceID == "" {
+		return
+	}
+	if !validInstanceID.MatchString(k.InstanceID) || k.InstanceID == "." || k.InstanceID == ".." || len(k.InstanceID) > maxTopicLength {
+		p.add("kafka.instance_id", "%q must be at most %d ASCII letters, digits, '.', '_' and '-'", k.InstanceID, maxTopicLength)
+	}
+	if v, err := sarama.ParseKafkaVersion(k.Version); err == nil && !v.IsAtLeast(sarama.V2_3_0_0) {
+		p.add("kafka.instance_id", "static membership needs kafka.version 2.3.0 or later, got %s", k.Version)
+	}
 }
 
 func validateTLS(p *problems, t TLS) {
@@ -203,8 +240,8 @@ func (c Config) validateLake(p *problems) {
 	if _, err := l.Location(); err != nil {
 		p.addErr("lake.url", err)
 	}
-	oneOf(p, "lake.partition_by", l.PartitionBy, "ingest_date", "event_date")
-	oneOf(p, "lake.compression", l.Compression, "zstd", "snappy", "gzip", "none")
+	oneOf(p, "lake.partition_by", l.PartitionBy, PartitionByIngestDate, PartitionByEventDate)
+	oneOf(p, "lake.compression", l.Compression, CompressionZstd, CompressionSnappy, CompressionGzip, CompressionNone)
 	if l.Roll.MaxFileBytes < MinMaxFileBytes {
 		p.add("lake.roll.max_file_bytes", "must be at least %s, got %s", MinMaxFileBytes, l.Roll.MaxFileBytes)
 	}
@@ -289,13 +326,15 @@ func checkReadable(p *problems, field, name string) {
 	}
 }
 
-func oneOf(p *problems, field, got string, allowed ...string) {
-	for _, a := range allowed {
+func oneOf[S ~string](p *problems, field string, got S, allowed ...S) {
+	names := make([]string, len(allowed))
+	for i, a := range allowed {
 		if got == a {
 			return
 		}
+		names[i] = string(a)
 	}
-	p.add(field, "%q is not one of %s", got, strings.Join(allowed, ", "))
+	p.add(field, "%q is not one of %s", got, strings.Join(names, ", "))
 }
 
 func positive[D ~int64](p *problems, field string, d D) {

@@ -31,6 +31,25 @@ func TestValidate(t *testing.T) {
 			"kafka.session_timeout: must be positive, got 0s"},
 		{"negative heartbeat", func(c *Config) { c.Kafka.HeartbeatInterval = -time.Second },
 			"kafka.heartbeat_interval: must be positive, got -1s"},
+		{"read timeout shorter than a held JoinGroup", func(c *Config) { c.Kafka.ReadTimeout = 30 * time.Second },
+			"kafka.read_timeout: must be at least kafka.rebalance_timeout (1m0s) + 5s: the coordinator may hold a JoinGroup for the whole rebalance timeout, got 30s"},
+		{"read timeout just long enough", func(c *Config) { c.Kafka.ReadTimeout = 65 * time.Second }, ""},
+		{"derived read timeout follows the rebalance timeout", func(c *Config) { c.Kafka.RebalanceTimeout = 5 * time.Minute }, ""},
+		{"negative read timeout", func(c *Config) { c.Kafka.ReadTimeout = -time.Second },
+			"kafka.read_timeout: must not be negative (0 derives it from kafka.rebalance_timeout), got -1s"},
+		{"rebalance shorter than session", func(c *Config) { c.Kafka.RebalanceTimeout = 20 * time.Second },
+			"kafka.rebalance_timeout: must be at least kafka.session_timeout (30s), got 20s"},
+		{"revoke deadline as long as the rebalance timeout", func(c *Config) { c.Kafka.RevokeDeadline = time.Minute },
+			"kafka.revoke_deadline: must be less than kafka.rebalance_timeout (1m0s), which bounds the revoked partition's flush and commit together, got 1m0s"},
+		{"revoke deadline leaving room for the commit", func(c *Config) { c.Kafka.RevokeDeadline = 55 * time.Second }, ""},
+		{"derived revoke deadline with a short rebalance timeout", func(c *Config) {
+			c.Kafka.SessionTimeout, c.Kafka.HeartbeatInterval, c.Kafka.RebalanceTimeout = 3*time.Second, 300*time.Millisecond, 5*time.Second
+		}, ""},
+		{"static membership", func(c *Config) { c.Kafka.InstanceID = "landerd-7f9c-0" }, ""},
+		{"static membership on an old protocol", func(c *Config) { c.Kafka.InstanceID = "a"; c.Kafka.Version = "2.2.0" },
+			"kafka.instance_id: static membership needs kafka.version 2.3.0 or later, got 2.2.0"},
+		{"instance id with a slash", func(c *Config) { c.Kafka.InstanceID = "ns/pod" },
+			`kafka.instance_id: "ns/pod" must be at most 249 ASCII letters, digits, '.', '_' and '-'`},
 		{"zero dial timeout", func(c *Config) { c.Kafka.DialTimeout = 0 },
 			"kafka.dial_timeout: must be positive, got 0s"},
 		{"broker without port", func(c *Config) { c.Kafka.Brokers = []string{"a:1", "b"} },
@@ -261,6 +280,29 @@ func TestLocation(t *testing.T) {
 			}
 			if got != tt.want {
 				t.Errorf("Location() = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDerivedGroupTimeouts(t *testing.T) {
+	tests := []struct {
+		name              string
+		kafka             Kafka
+		read, revokeFlush time.Duration
+	}{
+		{"defaults", Default().Kafka, 65 * time.Second, 30 * time.Second},
+		{"longer rebalance", Kafka{RebalanceTimeout: 2 * time.Minute}, 125 * time.Second, time.Minute},
+		{"explicit", Kafka{RebalanceTimeout: time.Minute, ReadTimeout: 90 * time.Second, RevokeDeadline: 10 * time.Second},
+			90 * time.Second, 10 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.kafka.NetReadTimeout(); got != tt.read {
+				t.Errorf("NetReadTimeout = %s, want %s", got, tt.read)
+			}
+			if got := tt.kafka.RevokeFlushDeadline(); got != tt.revokeFlush {
+				t.Errorf("RevokeFlushDeadline = %s, want %s", got, tt.revokeFlush)
 			}
 		})
 	}

@@ -11,7 +11,9 @@
 // They kill the daemon with SIGKILL at random and at chosen moments, move
 // partitions between several daemons of one consumer group while producing
 // continues, make the lake's filesystem fail chosen calls
-// (LANDERD_INJECT_FAULTS), and stop the daemon with SIGTERM while it lands.
+// (LANDERD_INJECT_FAULTS, which only a binary built with the faultinject
+// tag reads, as the tests build it), and stop the daemon with SIGTERM
+// while it lands.
 // Afterwards they read every Parquet file of the lake back and check that
 // each (partition, offset) of the topic appears exactly once across
 // attempts and _quarantine, in the table the generated record belongs to,
@@ -33,6 +35,11 @@
 //     and a DataNode dropping a block write mid-file, while landing; the
 //     daemon keeps running, backs off, never commits an offset the lake
 //     does not hold, and catches up.
+//   - TestNameNodeRestartExactlyOnceRealHDFS, TestDataNodeStoppedExactlyOnceRealHDFS,
+//     TestSIGKILLExactlyOnceRealHDFS: landing from Apache Kafka into Apache
+//     HDFS (internal/minidfs) while the NameNode restarts three times during
+//     flushes, while one of three DataNodes stops as files are written, and
+//     across SIGKILLs (realhdfs_test.go).
 //   - TestRebalanceUnderLoad: 40,000 attempts over 6 partitions, daemons
 //     joining, leaving with SIGTERM and dying with SIGKILL.
 //   - TestRebalanceUnderLoadHDFS: the same with the lake on HDFS, 15,000

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// faultCase is one storage fault scenario: a sink.NewFaultFS spec whose
+// faultCase is one storage fault scenario: a faultfs.New spec whose
 // call numbers are spread over a run of faultRecords records.
 type faultCase struct {
 	name string

@@ -18,6 +18,7 @@ import (
 	"github.com/landerd/landerd/internal/attemptgen"
 	"github.com/landerd/landerd/internal/broker"
 	"github.com/landerd/landerd/internal/hdfstest"
+	"github.com/landerd/landerd/internal/minidfs"
 	"github.com/landerd/landerd/pkg/flatten"
 	"github.com/landerd/landerd/pkg/sink"
 )
@@ -80,6 +81,9 @@ const (
 	// lakeHDFS is /lake on an in-process HDFS test cluster, which the
 	// daemons reach over loopback TCP.
 	lakeHDFS
+	// lakeRealHDFS is /lake on Apache HDFS (internal/minidfs), owned by
+	// the daemons' user lander; see realhdfs_test.go.
+	lakeRealHDFS
 )
 
 // hdfsCallTimeout is the daemons' hdfs.call_timeout, and the reader's: a
@@ -105,6 +109,7 @@ type harness struct {
 	lakeDir string            // the local lake, or "" on HDFS
 	lakeURL string            // what the daemons get as --lake
 	hdfs    *hdfstest.Cluster // the HDFS lake's cluster, or nil
+	dfs     *minidfs.Cluster  // the Apache HDFS lake's cluster, or nil
 	reader  sink.FS           // the lake, opened for the checks
 	logDir  string
 	cfgPath string
@@ -179,7 +184,7 @@ log:
   format: json
 `, timing.session, timing.heartbeat, timing.rebalance,
 		h.setup.maxFileRecords, h.setup.maxFileAge, rowGroup, h.setup.shutdown)
-	if h.setup.backend == lakeHDFS {
+	if h.setup.backend == lakeHDFS || h.setup.backend == lakeRealHDFS {
 		// landerd checks the hdfs section against the file's lake.url,
 		// before --lake applies, and rejects it for any other lake.
 		cfg += fmt.Sprintf("hdfs:\n  user: lander\n  call_timeout: %s\n", hdfsCallTimeout)
@@ -218,6 +223,8 @@ func (h *harness) openLake() {
 			}
 		})
 		h.reader = l
+	case lakeRealHDFS:
+		h.openRealHDFS()
 	default:
 		h.t.Fatalf("unknown lake backend %d", h.setup.backend)
 	}

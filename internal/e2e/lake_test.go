@@ -88,15 +88,15 @@ func (h *harness) verifyLake(ctx context.Context, lake sink.FS) (sum lakeSummary
 		}
 		want := wants[p][off]
 		switch {
-		case table == sink.TableAttempts && want != "":
+		case table == flatten.TableAttempts && want != "":
 			report("attempts: partition %d offset %d landed as an attempt, want quarantined as %s", p, off, want)
-		case table == sink.TableQuarantine && string(want) != reason:
+		case table == flatten.TableQuarantine && string(want) != reason:
 			report("_quarantine: partition %d offset %d quarantined as %q, want %q", p, off, reason, want)
 		}
 	}
 
 	// attempts and _quarantine: the offsets.
-	for _, table := range []string{sink.TableAttempts, sink.TableQuarantine} {
+	for _, table := range []string{flatten.TableAttempts, flatten.TableQuarantine} {
 		files, err := sink.ListDataFiles(lake, table)
 		if err != nil {
 			return sum, nil, err
@@ -109,7 +109,7 @@ func (h *harness) verifyLake(ctx context.Context, lake sink.FS) (sum lakeSummary
 				topics := column[*array.String](&c, "kafka_topic")
 				var reasons *array.String
 				var qcs *array.Int32
-				if table == sink.TableQuarantine {
+				if table == flatten.TableQuarantine {
 					reasons = column[*array.String](&c, "reason")
 				} else {
 					qcs = column[*array.Int32](&c, "question_count")
@@ -172,7 +172,7 @@ func (h *harness) verifyLake(ctx context.Context, lake sink.FS) (sum lakeSummary
 		index int32
 	}
 	qSeen := map[qKey]bool{}
-	files, err := sink.ListDataFiles(lake, sink.TableQuestions)
+	files, err := sink.ListDataFiles(lake, flatten.TableQuestions)
 	if err != nil {
 		return sum, nil, err
 	}
@@ -262,7 +262,7 @@ func readFile(ctx context.Context, lake sink.FS, f sink.DataFile, batch func(rec
 // not a published data file.
 func (h *harness) leftovers(lake sink.FS) ([]string, error) {
 	var out []string
-	for _, table := range []string{sink.TableAttempts, sink.TableQuestions, sink.TableQuarantine} {
+	for _, table := range []string{flatten.TableAttempts, flatten.TableQuestions, flatten.TableQuarantine} {
 		err := walkFiles(lake, table, func(name string) {
 			base := path.Base(name)
 			if _, _, _, _, perr := sink.ParseFileName(base); perr != nil || strings.HasSuffix(base, ".tmp") {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/landerd/landerd/pkg/flatten"
 	"github.com/landerd/landerd/pkg/sink"
 )
 
@@ -74,13 +75,13 @@ func TestLakeCheckCatchesViolations(t *testing.T) {
 		damage func(dir string) error
 		want   string
 	}{
-		{"attempts file published twice", duplicate(sink.TableAttempts), "is in the lake 2 times"},
-		{"quarantine file published twice", duplicate(sink.TableQuarantine), "is in the lake 2 times"},
-		{"attempts file lost", remove(sink.TableAttempts), "in neither attempts nor _quarantine"},
-		{"quarantine file lost", remove(sink.TableQuarantine), "in neither attempts nor _quarantine"},
-		{"questions file lost", remove(sink.TableQuestions), "its attempt has question_count"},
-		{"questions file published twice", duplicate(sink.TableQuestions), "appears twice"},
-		{"temporary file in a table", write(sink.TableAttempts + "/ingest_date=2020-01-01/x.parquet.tmp"), "temporary file left behind"},
+		{"attempts file published twice", duplicate(flatten.TableAttempts), "is in the lake 2 times"},
+		{"quarantine file published twice", duplicate(flatten.TableQuarantine), "is in the lake 2 times"},
+		{"attempts file lost", remove(flatten.TableAttempts), "in neither attempts nor _quarantine"},
+		{"quarantine file lost", remove(flatten.TableQuarantine), "in neither attempts nor _quarantine"},
+		{"questions file lost", remove(flatten.TableQuestions), "its attempt has question_count"},
+		{"questions file published twice", duplicate(flatten.TableQuestions), "appears twice"},
+		{"temporary file in a table", write(flatten.TableAttempts + "/ingest_date=2020-01-01/x.parquet.tmp"), "temporary file left behind"},
 		{"orphan in the control directory", write(sink.PartitionDir(h.topic, 1) + "/tmp/e0000000001-000001-attempts.parquet.tmp"), "temporary file left behind"},
 	}
 	for _, tc := range tests {

@@ -44,7 +44,7 @@ func runTests(m *testing.M) int {
 }
 
 // buildLanderd builds ./cmd/landerd of the module this package belongs to
-// into dir.
+// into dir, with storage fault injection compiled in.
 func buildLanderd(dir string) (string, error) {
 	root, err := moduleRoot()
 	if err != nil {
@@ -55,7 +55,9 @@ func buildLanderd(dir string) (string, error) {
 		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
 	}
 	bin := filepath.Join(dir, "landerd")
-	cmd := exec.Command(goTool, "build", "-o", bin, "./cmd/landerd")
+	// The faultinject tag lets LANDERD_INJECT_FAULTS wrap the lake in a
+	// fault injector; the shipped binary is built without it.
+	cmd := exec.Command(goTool, "build", "-tags", "faultinject", "-o", bin, "./cmd/landerd")
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("build landerd: %w\n%s", err, out)

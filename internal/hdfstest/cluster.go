@@ -6,7 +6,6 @@ import (
 	"net"
 	"strconv"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -49,8 +48,18 @@ type Cluster struct {
 	injected  int // faults that took effect
 }
 
+// TB is the part of testing.TB that Start uses. It is declared here so
+// that the package does not import testing: the demo links it into the
+// shipped binary.
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Errorf(format string, args ...any)
+	Cleanup(func())
+}
+
 // Start starts a cluster and stops it when tb's test ends.
-func Start(tb testing.TB, cfg Config) *Cluster {
+func Start(tb TB, cfg Config) *Cluster {
 	tb.Helper()
 	c, err := New(cfg)
 	if err != nil {
@@ -89,7 +98,7 @@ func New(cfg Config) (*Cluster, error) {
 		dnLn:      dnLn,
 		nnConns:   make(map[net.Conn]struct{}),
 		dnConns:   make(map[net.Conn]struct{}),
-		nodes:     map[string]*node{"/": {dir: true, perm: 0o755, owner: "hdfs", group: "supergroup", mtime: time.Now()}},
+		nodes:     map[string]*node{"/": {dir: true, perm: 0o755, owner: superuser, group: "supergroup", mtime: time.Now()}},
 		blocks:    make(map[uint64][]byte),
 		nextID:    1 << 30,
 		calls:     make(map[string]int),

@@ -320,3 +320,53 @@ func TestFaults(t *testing.T) {
 		}
 	})
 }
+
+// TestBehavesLikeTheNameNode pins behaviour checked against Apache HDFS
+// (internal/minidfs): a rename may replace a file still being written,
+// whose writer then fails; and setOwner from a user who is not the
+// superuser may not change the owner, not even to an empty name.
+func TestBehavesLikeTheNameNode(t *testing.T) {
+	c, cl := newClient(t)
+	other := connect(t, c)
+	w, err := cl.CreateFile("/open", 1, testBlockSize, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("lost")); err != nil {
+		t.Fatal(err)
+	}
+	put(t, other, "/new", []byte("new"))
+	if err := other.Rename("/new", "/open"); err != nil {
+		t.Fatalf("rename onto a file being written: %v", err)
+	}
+	if err := w.Close(); err == nil {
+		t.Error("close of a file replaced while open succeeded")
+	}
+	if got := string(get(t, other, "/open")); got != "new" {
+		t.Errorf("/open = %q, want new", got)
+	}
+
+	if err := cl.Mkdir("/mine", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Chown("/mine", "", "analysts"); !errors.Is(err, os.ErrPermission) {
+		t.Errorf("chown with an empty user: %v, want ErrPermission", err)
+	}
+	if err := cl.Chown("/mine", "someone", ""); !errors.Is(err, os.ErrPermission) {
+		t.Errorf("chown to another user: %v, want ErrPermission", err)
+	}
+	if err := cl.Chown("/mine", "lander", "analysts"); err != nil {
+		t.Errorf("chgrp by the owner: %v", err)
+	}
+	if fi, err := cl.Stat("/mine"); err != nil || fi.(*hdfs.FileInfo).OwnerGroup() != "analysts" {
+		t.Errorf("stat /mine after chgrp: %v, %v", fi, err)
+	}
+	stranger, err := hdfs.NewClient(hdfs.ClientOptions{Addresses: []string{c.Addr()}, User: "stranger"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stranger.Close()
+	if err := stranger.Chown("/mine", "stranger", "stranger"); !errors.Is(err, os.ErrPermission) {
+		t.Errorf("chown by a user who is not the owner: %v, want ErrPermission", err)
+	}
+}

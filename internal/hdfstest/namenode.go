@@ -23,7 +23,12 @@ const (
 	exLease        = "org.apache.hadoop.hdfs.server.namenode.LeaseExpiredException"
 	exIO           = "java.io.IOException"
 	exNoMethod     = "org.apache.hadoop.ipc.RpcNoSuchMethodException"
+	exPermission   = "org.apache.hadoop.security.AccessControlException"
 )
+
+// superuser is the user the cluster runs as, who owns the root and may
+// change any owner.
+const superuser = "hdfs"
 
 // Protocol constants.
 const (
@@ -84,8 +89,8 @@ type request struct {
 	StartAfter    []byte             `json:"startAfter"`
 	Block         *extBlock          `json:"block"`
 	Last          *extBlock          `json:"last"`
-	Username      string             `json:"username"`
-	Groupname     string             `json:"groupname"`
+	Username      *string            `json:"username"`
+	Groupname     *string            `json:"groupname"`
 	Permission    struct{ Perm num } `json:"permission"`
 }
 
@@ -105,7 +110,7 @@ func (c *Cluster) serveNameNode(conn net.Conn) {
 	if string(hello[:4]) != "hrpc" || hello[4] != rpcVersion || hello[6] != 0 {
 		return // only SIMPLE authentication
 	}
-	user := "hdfs"
+	user := superuser
 	for {
 		var size uint32
 		if err := binary.Read(r, binary.BigEndian, &size); err != nil {
@@ -318,11 +323,23 @@ func (c *Cluster) dispatch(method, user string, req *request) (string, any, *rem
 		if n == nil {
 			return "", nil, fail(exNotFound, src, "no such file or directory")
 		}
-		if req.Username != "" {
-			n.owner = req.Username
+		// As the NameNode: only the owner or the superuser may call it, and
+		// a user name that is present (even empty) is a change of owner,
+		// which only the superuser may make. Group membership is not
+		// checked: the cluster knows no groups.
+		if user != superuser {
+			if n.owner != user {
+				return "", nil, fail(exPermission, src, "permission denied: user=%s is not the owner", user)
+			}
+			if req.Username != nil && *req.Username != user {
+				return "", nil, fail(exPermission, src, "user %s is not a super user (non-super user cannot change owner)", user)
+			}
 		}
-		if req.Groupname != "" {
-			n.group = req.Groupname
+		if req.Username != nil {
+			n.owner = *req.Username
+		}
+		if req.Groupname != nil {
+			n.group = *req.Groupname
 		}
 		return resp, map[string]any{}, nil
 	case "setPermission":
@@ -482,9 +499,9 @@ func (c *Cluster) rename(src, dst string, overwrite bool) *remoteErr {
 			return fail(exIO, dst, "cannot replace a file with a directory or the reverse")
 		case old.dir && len(c.children(dst)) > 0:
 			return fail(exIO, dst, "directory is not empty")
-		case old.lease != "":
-			return fail(exIO, dst, "being written by %s", old.lease)
 		}
+		// A file still being written is replaced as any other: its
+		// writer's next call fails, as on the NameNode.
 		c.dropBlocks(old)
 		delete(c.nodes, dst)
 	}

@@ -1,21 +1,40 @@
 // Package lander is the daemon's engine: a Kafka consumer group (IBM/sarama)
 // whose every claimed partition has exactly one owner goroutine that
-// flattens messages into Arrow batches, writes them as row groups into
+// flattens records into Arrow batches, writes them as row groups into
 // temporary Parquet files, and publishes them to the lake through pkg/sink
-// before it commits any offset.
+// before any offset is committed.
 //
 // Data flows one way — consume → flatten → batch → write → publish → commit
-// — and the only thing that flows back is the committed offset. The lake,
-// not the group's committed offset, says where a partition resumes: on
-// assignment the owner claims the partition in the lake (fencing any stale
-// owner), completes or discards what a crash left half-done, and seeks the
-// group to the first offset the lake does not hold.
+// — and the only thing that flows back is the offset a flush landed. The
+// lake, not the group's committed offset, says where a partition resumes:
+// on assignment the partition is claimed in the lake (fencing any stale
+// owner, completing or discarding what a crash left half-done) and the
+// group is sought to the first offset the lake does not hold.
 //
-// A flush happens when a partition's files reach the size or record limit,
-// when the oldest buffered record reaches the age deadline (even if the
-// partition has gone idle), when the UTC day changes (ingest_date
-// partitioning), on revocation and on shutdown. A storage error abandons
-// the partition's unpublished files and ends the group session; the next
-// session re-claims the partition and re-reads from what the lake holds, so
-// nothing is lost or duplicated.
+// The pieces, one job each:
+//
+//   - Lander (lander.go) joins the group, retries broker and storage
+//     outages with backoff, and reports readiness.
+//   - handler (handler.go) is the only code that speaks sarama: it claims
+//     assigned partitions, runs each partition's loop (messages, the age
+//     timer and the session in one select), turns messages into plain
+//     records, and marks and commits an offset when its owner reports it
+//     landed.
+//   - owner (owner.go) lands one partition's records: it buffers them,
+//     chooses each one's Hive partition, counts what it quarantines,
+//     reports lag and memory, writes row groups within its share of the
+//     memory budget, and publishes a flush when told to roll.
+//   - rollPolicy (roll.go) is the one place that decides when files roll,
+//     and names why: records or bytes (a limit reached), age (also when the
+//     partition is idle), day (the UTC day changed under ingest_date
+//     partitioning), hives (a flush spanning too many Hive partitions). The
+//     group session adds revoke and shutdown, each with its own deadline
+//     (kafka.revoke_deadline, shutdown.deadline). The reason labels the
+//     flush metric and the flush log line.
+//
+// Owners know nothing of Kafka's client, so they are tested directly with
+// a fake clock and an in-memory lake (owner_test.go). A storage error
+// abandons the partition's unpublished files and ends the group session;
+// the next session re-claims the partition and re-reads from what the lake
+// holds, so nothing is lost or duplicated.
 package lander

@@ -21,7 +21,7 @@ func TestDuckDBReadsTheLake(t *testing.T) {
 	gen := attemptgen.New(attemptgen.Config{Seed: 11, BadRate: 0.03, DuplicateRate: 0.02})
 	f.produce(t, gen, 1500)
 	stop := f.run(t)
-	f.waitLanded(t, 30*time.Second)
+	f.waitLanded(t, 90*time.Second)
 	stop()
 
 	var good, bad int

@@ -12,7 +12,9 @@ import (
 	"github.com/landerd/landerd/pkg/sink"
 )
 
-// handler is one group session's sarama.ConsumerGroupHandler.
+// handler is one group session's sarama.ConsumerGroupHandler: the adapter
+// between the Kafka client and the owners. It alone marks and commits
+// offsets, when an owner reports them landed.
 type handler struct {
 	l *Lander
 
@@ -32,16 +34,22 @@ func (h *handler) failure() error {
 // read: it fences stale owners, completes or discards what a crash left
 // behind, and seeks the group to the first offset the lake does not hold.
 func (h *handler) Setup(sess sarama.ConsumerGroupSession) error {
-	claims := sess.Claims()[h.l.cfg.Kafka.Topic]
+	topic := h.l.cfg.Kafka.Topic
+	claims := sess.Claims()[topic]
 	for _, p := range claims {
-		part, err := sink.Claim(sess.Context(), h.l.fs, h.l.cfg.Kafka.Topic, p)
+		part, err := sink.Claim(sess.Context(), h.l.fs, topic, p)
 		if err != nil {
 			return fmt.Errorf("claim partition %d: %w", p, err)
 		}
-		log := h.l.log.With(zap.String("topic", part.Topic()), zap.Int32("partition", p))
-		o := newOwner(h.l.set, log, part, h.l.set.metrics.Partition(part.Topic(), p))
+		log := h.l.log.With(zap.String("topic", topic), zap.Int32("partition", p))
+		commit := func(next int64) {
+			sess.MarkOffset(topic, p, next, "")
+			sess.Commit()
+			h.l.events.metrics.Committed(topic)
+		}
+		o := newOwner(h.l.conf, h.l.budget, h.l.events, log, part, topic, p, part.NextOffset(), commit)
 		if o.next >= 0 {
-			sess.ResetOffset(part.Topic(), p, o.next, "")
+			sess.ResetOffset(topic, p, o.next, "")
 		}
 		rec := part.Recovered()
 		log.Info("partition assigned", zap.Int64("resume_offset", o.next), zap.Int64("epoch", part.Epoch()),
@@ -51,8 +59,8 @@ func (h *handler) Setup(sess sarama.ConsumerGroupSession) error {
 		h.owners[p] = o
 		h.mu.Unlock()
 	}
-	h.l.set.assigned.Store(int64(len(claims)))
-	h.l.set.metrics.Rebalanced(h.l.cfg.Kafka.Topic, len(claims))
+	h.l.budget.assigned.Store(int64(len(claims)))
+	h.l.events.metrics.Rebalanced(topic, len(claims))
 	h.l.readiness(true)
 	return nil
 }
@@ -66,8 +74,8 @@ func (h *handler) Cleanup(sarama.ConsumerGroupSession) error {
 		o.pm.Remove()
 		delete(h.owners, p)
 	}
-	h.l.set.assigned.Store(0)
-	h.l.set.metrics.Unassigned(h.l.cfg.Kafka.Topic)
+	h.l.budget.assigned.Store(0)
+	h.l.events.metrics.Unassigned(h.l.cfg.Kafka.Topic)
 	return nil
 }
 
@@ -109,19 +117,19 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 		select {
 		case msg, ok := <-claim.Messages():
 			if !ok {
-				return h.finish(o, sess)
+				return h.finish(o)
 			}
-			if err := o.add(ctx, sess, msg); err != nil {
+			r := record{offset: msg.Offset, key: msg.Key, value: msg.Value, timestamp: msg.Timestamp}
+			if err := o.add(ctx, r); err != nil {
 				return fail(err)
 			}
 		case <-timer.C:
 			armed = time.Time{}
-			if err := o.flush(ctx, sess); err != nil {
+			if err := o.tick(ctx); err != nil {
 				return fail(err)
 			}
-			o.report()
 		case <-sess.Context().Done():
-			return h.finish(o, sess)
+			return h.finish(o)
 		}
 		if d := o.deadline(); !d.Equal(armed) {
 			armed = d
@@ -134,12 +142,19 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 	}
 }
 
-// finish publishes what is buffered on revocation or shutdown.
-func (h *handler) finish(o *owner, sess sarama.ConsumerGroupSession) error {
-	if err := o.close(sess); err != nil {
-		o.log.Error("final flush failed; its records will be read again", zap.Error(err))
+// finish publishes what is buffered when the partition is revoked or the
+// lander stops, within the deadline of the one that is happening.
+func (h *handler) finish(o *owner) error {
+	why, deadline := rollRevoke, h.l.cfg.Kafka.RevokeFlushDeadline()
+	if h.l.isStopping() {
+		why, deadline = rollShutdown, h.l.cfg.Shutdown.Deadline
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	if err := o.close(ctx, why); err != nil {
+		o.log.Error("final flush failed; its records will be read again", zap.String("reason", string(why)), zap.Error(err))
 		return nil // the session is ending anyway; nothing was committed
 	}
-	o.log.Info("partition released", zap.Int64("next_offset", o.next))
+	o.log.Info("partition released", zap.String("reason", string(why)), zap.Int64("next_offset", o.next))
 	return nil
 }

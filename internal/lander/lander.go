@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
@@ -20,10 +21,12 @@ import (
 // Lander consumes the configured topic as a member of the consumer group
 // and lands it in the lake.
 type Lander struct {
-	cfg config.Config
-	fs  sink.FS
-	log *zap.Logger
-	set *settings
+	cfg    config.Config
+	fs     sink.FS
+	log    *zap.Logger
+	conf   *ownerConfig
+	budget *memoryBudget
+	events *ownerEvents
 
 	probeEvery time.Duration
 
@@ -38,7 +41,7 @@ type Option func(*Lander)
 
 // WithMetrics records the lander's metrics in m. Without it they are kept
 // in a registry nobody reads.
-func WithMetrics(m *metrics.Lander) Option { return func(l *Lander) { l.set.metrics = m } }
+func WithMetrics(m *metrics.Lander) Option { return func(l *Lander) { l.events.metrics = m } }
 
 // WithStorageProbe sets how often Run checks that the lake's root is
 // reachable, for readiness (default 10s).
@@ -47,15 +50,22 @@ func WithStorageProbe(every time.Duration) Option { return func(l *Lander) { l.p
 // New returns a Lander for a validated configuration, landing into fsys.
 // It starts nothing; call Run.
 func New(cfg config.Config, fsys sink.FS, log *zap.Logger, opts ...Option) *Lander {
-	l := &Lander{cfg: cfg, log: log.With(zap.String("component", "lander")), set: newSettings(cfg), probeEvery: 10 * time.Second}
+	l := &Lander{
+		cfg:        cfg,
+		log:        log.With(zap.String("component", "lander")),
+		conf:       newOwnerConfig(cfg),
+		budget:     &memoryBudget{total: int64(cfg.Memory.BudgetBytes)},
+		events:     &ownerEvents{metrics: metrics.NewLander(prometheus.NewRegistry())}, // replaced by WithMetrics
+		probeEvery: 10 * time.Second,
+	}
 	for _, opt := range opts {
 		opt(l)
 	}
-	l.fs = countingFS{FS: fsys, m: l.set.metrics}
+	l.fs = countingFS{FS: fsys, m: l.events.metrics}
 	badLog := l.log.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
 		return zapcore.NewSamplerWithOptions(c, time.Second, 5, 0)
 	}))
-	l.set.quarantined = func(topic string, partition int32, offset int64, why *flatten.InvalidError) {
+	l.events.quarantined = func(topic string, partition int32, offset int64, why *flatten.InvalidError) {
 		badLog.Warn("record quarantined", zap.String("topic", topic), zap.Int32("partition", partition),
 			zap.Int64("offset", offset), zap.String("reason", string(why.Reason)), zap.String("detail", why.Error()))
 	}
@@ -80,6 +90,13 @@ func (l *Lander) CheckReady() error {
 		return errors.New("not a member of the consumer group")
 	}
 	return nil
+}
+
+// isStopping reports whether Run's context has ended.
+func (l *Lander) isStopping() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.stopping
 }
 
 func (l *Lander) readiness(r bool) {
@@ -107,7 +124,7 @@ func (l *Lander) Run(ctx context.Context) error {
 		l.mu.Unlock()
 	})
 	defer stopWatch()
-	l.set.metrics.Topic(l.cfg.Kafka.Topic)
+	l.events.metrics.Topic(l.cfg.Kafka.Topic)
 	probeCtx, stopProbe := context.WithCancel(ctx)
 	var probe sync.WaitGroup
 	probe.Go(func() { l.probeStorage(probeCtx) })
@@ -137,7 +154,7 @@ func (l *Lander) Run(ctx context.Context) error {
 		}))
 		for err := range group.Errors() {
 			if isCommitError(err) {
-				l.set.metrics.CommitFailed(l.cfg.Kafka.Topic)
+				l.events.metrics.CommitFailed(l.cfg.Kafka.Topic)
 			}
 			errLog.Warn("consumer group error", zap.Error(err))
 		}

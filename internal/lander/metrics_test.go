@@ -173,7 +173,7 @@ func TestMetricsFollowTheLanding(t *testing.T) {
 		if maxLag > float64(n) {
 			t.Errorf("round %d: lag %v records with only %d unlanded", round, maxLag, n)
 		}
-		f.waitLanded(t, 30*time.Second)
+		f.waitLanded(t, 90*time.Second)
 		waitFor(t, 10*time.Second, "lag back to zero", func() bool {
 			r := s.scrape(t)
 			return r.series("landerd_consumer_lag_records") == 3 &&

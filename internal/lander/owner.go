@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/IBM/sarama"
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"go.uber.org/zap"
 
+	"github.com/landerd/landerd/internal/config"
 	"github.com/landerd/landerd/pkg/flatten"
 	"github.com/landerd/landerd/pkg/metrics"
 	"github.com/landerd/landerd/pkg/sink"
@@ -25,27 +26,68 @@ const (
 
 var tables = [nTables]*flatten.Table{flatten.AttemptsTable, flatten.QuestionsTable, flatten.QuarantineTable}
 
-// maxOpenHives bounds the Hive partitions one flush may span (event_date
-// partitioning over a backlog); past it the owner flushes.
-const maxOpenHives = 16
+// record is one Kafka record as an owner sees it: the owner knows nothing
+// of the Kafka client.
+type record struct {
+	offset    int64
+	key       []byte
+	value     []byte
+	timestamp time.Time // the zero time when the record has none
+}
 
-// owner lands one claimed Kafka partition. Exactly one goroutine (the
-// claim's ConsumeClaim) uses it.
+// lakePartition is what an owner needs of its claimed partition in the
+// lake (a *sink.Partition; an in-memory one in tests).
+type lakePartition interface {
+	// Create starts a temporary Parquet file of table in Hive partition hive.
+	Create(table, hive string, schema *arrow.Schema, opts sink.WriterOptions) (*sink.ParquetFile, error)
+	// Publish makes files, holding offsets first..last, visible at once.
+	Publish(ctx context.Context, files []*sink.ParquetFile, first, last int64) error
+	// Abandon drops every unpublished file.
+	Abandon() error
+}
+
+// ownerConfig is the configuration every owner reads, in the units it
+// needs. It does not change while the lander runs.
+type ownerConfig struct {
+	now             func() time.Time
+	alloc           memory.Allocator
+	maxMessageBytes int
+	partitionBy     config.PartitionBy
+	compression     config.Compression
+	rowGroupRows    int
+	roll            rollPolicy
+}
+
+// ownerEvents is where owners report what happened: the metrics, and the
+// logging of quarantined records (sampled across owners).
+type ownerEvents struct {
+	metrics     *metrics.Lander
+	quarantined func(topic string, partition int32, offset int64, why *flatten.InvalidError)
+}
+
+// owner lands one claimed Kafka partition. Exactly one goroutine uses it.
+// It buffers records into Arrow builders, chooses each record's Hive
+// partition, writes row groups into temporary Parquet files, and publishes
+// them when its rollPolicy says so; after every published flush it calls
+// landed with the first offset the lake does not hold, which the caller
+// commits to Kafka.
 type owner struct {
-	cfg   *settings
-	log   *zap.Logger
-	part  *sink.Partition
-	mem   *countingAllocator // Arrow builders: what buffering is bounded by
-	wmem  *countingAllocator // Parquet encoders of the open files
-	dec   flatten.Decoder
-	topic string
-	id    int32
+	conf   *ownerConfig
+	budget *memoryBudget
+	events *ownerEvents
+	log    *zap.Logger
+	lake   lakePartition
+	landed func(next int64)   // called after each published flush
+	mem    *countingAllocator // Arrow builders: what buffering is bounded by
+	wmem   *countingAllocator // Parquet encoders of the open files
+	dec    flatten.Decoder
+	topic  string
+	id     int32
+	pm     *metrics.Partition
 
-	next int64 // first offset the lake does not hold; -1 when unknown
-
-	pm      *metrics.Partition
-	hwm     func() int64 // the claim's high watermark; nil before ConsumeClaim
-	initial int64        // the claim's initial offset; negative when a sentinel
+	next    int64        // first offset the lake does not hold; -1 when unknown
+	hwm     func() int64 // the partition's high watermark; nil when unknown
+	initial int64        // where consumption started; negative when unknown
 
 	// The flush being accumulated.
 	hives   map[string]*hiveBuf
@@ -53,7 +95,6 @@ type owner struct {
 	last    int64
 	records int64
 	opened  time.Time                    // when the flush got its first record
-	day     int64                        // UTC day (since the epoch) of the flush, for ingest_date
 	bad     map[flatten.Reason]*[2]int64 // quarantined records and bytes of the flush, by reason
 }
 
@@ -65,91 +106,123 @@ type hiveBuf struct {
 	ranges [nTables][2]int64 // offsets of the rows in batch, per table; [0] is -1 when none
 }
 
-func newOwner(cfg *settings, log *zap.Logger, part *sink.Partition, pm *metrics.Partition) *owner {
+// newOwner returns the owner of partition id of topic, whose lake holds
+// every offset before next (-1 when it holds none).
+func newOwner(conf *ownerConfig, budget *memoryBudget, events *ownerEvents, log *zap.Logger,
+	lake lakePartition, topic string, id int32, next int64, landed func(next int64)) *owner {
 	o := &owner{
-		pm:      pm,
-		initial: -1,
-		bad:     map[flatten.Reason]*[2]int64{},
-		cfg:     cfg,
+		conf:    conf,
+		budget:  budget,
+		events:  events,
 		log:     log,
-		part:    part,
-		mem:     newCountingAllocator(cfg.alloc),
-		wmem:    newCountingAllocator(cfg.alloc),
-		topic:   part.Topic(),
-		id:      part.Partition(),
-		next:    part.NextOffset(),
+		lake:    lake,
+		landed:  landed,
+		mem:     newCountingAllocator(conf.alloc),
+		wmem:    newCountingAllocator(conf.alloc),
+		topic:   topic,
+		id:      id,
+		pm:      events.metrics.Partition(topic, id),
+		next:    next,
+		initial: -1,
 		hives:   map[string]*hiveBuf{},
 		first:   -1,
+		bad:     map[flatten.Reason]*[2]int64{},
 	}
-	o.dec.MaxBytes = cfg.maxMessageBytes
+	o.dec.MaxBytes = conf.maxMessageBytes
 	return o
 }
 
-// add lands one message in the current flush, writing row groups and
-// flushing as the limits say.
-func (o *owner) add(ctx context.Context, sess sarama.ConsumerGroupSession, msg *sarama.ConsumerMessage) error {
-	o.pm.Consumed(len(msg.Value))
-	if o.next >= 0 && msg.Offset < o.next {
+// add lands one record in the current flush, writing row groups and
+// publishing flushes as the memory budget and the roll policy say.
+func (o *owner) add(ctx context.Context, r record) error {
+	o.pm.Consumed(len(r.value))
+	if o.next >= 0 && r.offset < o.next {
 		return nil // already in the lake: the group's offset lagged behind a publish
 	}
 	defer o.report()
-	now := o.cfg.now().UTC()
-	day := now.Unix() / 86400
-	if o.first >= 0 && day != o.day && o.cfg.partitionBy == partitionByIngest {
-		if err := o.flush(ctx, sess); err != nil {
+	now := o.conf.now().UTC()
+	if why := o.conf.roll.decide(o.state(), now); why != rollNone {
+		if err := o.flush(ctx, why); err != nil {
 			return err
 		}
 	}
-	meta := flatten.Meta{Topic: o.topic, Partition: o.id, Offset: msg.Offset, Key: msg.Key, LandedAt: now}
-	if msg.Timestamp.UnixMicro() > 0 {
-		meta.Timestamp = msg.Timestamp
+	hb, err := o.append(r, now)
+	if err != nil {
+		return err
 	}
-	a, err := o.dec.Decode(msg.Value)
+	if o.mem.Allocated() >= o.budget.rowGroupBytes() || rows(hb) >= o.conf.rowGroupRows {
+		if err := o.writeRowGroups(); err != nil {
+			return err
+		}
+	}
+	if why := o.conf.roll.decide(o.state(), now); why != rollNone {
+		return o.flush(ctx, why)
+	}
+	return nil
+}
+
+// append decodes r into the builders of its Hive partition, or into the
+// quarantine table's when it is not a valid attempt.
+func (o *owner) append(r record, now time.Time) (*hiveBuf, error) {
+	meta := flatten.Meta{Topic: o.topic, Partition: o.id, Offset: r.offset, Key: r.key, LandedAt: now}
+	if r.timestamp.UnixMicro() > 0 {
+		meta.Timestamp = r.timestamp
+	}
+	a, err := o.dec.Decode(r.value)
 	var hb *hiveBuf
 	if err != nil {
 		var why *flatten.InvalidError
 		if !errors.As(err, &why) {
-			return fmt.Errorf("flatten offset %d: %w", msg.Offset, err)
+			return nil, fmt.Errorf("flatten offset %d: %w", r.offset, err)
 		}
 		hb = o.hive(ingestHive(now))
-		hb.batch.AppendQuarantine(&meta, why, msg.Value)
-		extend(&hb.ranges[tQuarantine], msg.Offset)
-		o.cfg.quarantined(o.topic, o.id, msg.Offset, why)
+		hb.batch.AppendQuarantine(&meta, why, r.value)
+		extend(&hb.ranges[tQuarantine], r.offset)
+		o.events.quarantined(o.topic, o.id, r.offset, why)
 		n := o.bad[why.Reason]
 		if n == nil {
 			n = new([2]int64)
 			o.bad[why.Reason] = n
 		}
 		n[0]++
-		n[1] += int64(len(msg.Value))
+		n[1] += int64(len(r.value))
 	} else {
-		hb = o.hive(o.cfg.hiveOf(a, now))
+		hb = o.hive(o.conf.hiveOf(a, now))
 		hb.batch.AppendAttempt(&meta, a)
-		extend(&hb.ranges[tAttempts], msg.Offset)
+		extend(&hb.ranges[tAttempts], r.offset)
 		if len(a.Questions) > 0 {
-			extend(&hb.ranges[tQuestions], msg.Offset)
+			extend(&hb.ranges[tQuestions], r.offset)
 		}
 	}
 	if o.first < 0 {
-		o.first, o.opened, o.day = msg.Offset, now, day
+		o.first, o.opened = r.offset, now
 		if meta.Timestamp.IsZero() {
 			o.pm.Pending(now)
 		} else {
 			o.pm.Pending(meta.Timestamp)
 		}
 	}
-	o.last = msg.Offset
+	o.last = r.offset
 	o.records++
+	return hb, nil
+}
 
-	if o.mem.Allocated() >= o.cfg.rowGroupBytes() || rows(hb) >= o.cfg.rowGroupRows {
-		if err := o.writeRowGroups(); err != nil {
-			return err
-		}
-	}
-	if o.records >= o.cfg.maxFileRecords || o.largestFile() >= o.cfg.maxFileBytes || len(o.hives) > maxOpenHives {
-		return o.flush(ctx, sess)
+// tick publishes the flush if it is due by age: the caller's timer fires
+// at deadline even when no record arrives.
+func (o *owner) tick(ctx context.Context) error {
+	defer o.report()
+	if why := o.conf.roll.decide(o.state(), o.conf.now().UTC()); why != rollNone {
+		return o.flush(ctx, why)
 	}
 	return nil
+}
+
+// deadline is when the current flush becomes due by age, or the zero time
+// when nothing is buffered.
+func (o *owner) deadline() time.Time { return o.conf.roll.deadline(o.state()) }
+
+func (o *owner) state() flushState {
+	return flushState{records: o.records, largestFile: o.largestFile(), hives: len(o.hives), opened: o.opened}
 }
 
 func (o *owner) hive(name string) *hiveBuf {
@@ -209,15 +282,6 @@ func (o *owner) openFiles() int {
 // buffered returns the bytes the owner holds in memory.
 func (o *owner) buffered() int64 { return o.mem.Allocated() + o.wmem.Allocated() }
 
-// deadline is when the current flush must be published, or the zero time
-// when nothing is buffered.
-func (o *owner) deadline() time.Time {
-	if o.first < 0 {
-		return time.Time{}
-	}
-	return o.opened.Add(o.cfg.maxFileAge)
-}
-
 // writeRowGroups moves every buffered row into the temporary files, one row
 // group per table and Hive partition, freeing the builders' memory.
 func (o *owner) writeRowGroups() error {
@@ -238,7 +302,7 @@ func (o *owner) writeRecords(hive string, hb *hiveBuf, recs [nTables]arrow.Recor
 			continue
 		}
 		if hb.files[t] == nil {
-			f, err := o.part.Create(tables[t].Name, hive, tables[t].Schema, o.cfg.writer(tables[t], o.wmem))
+			f, err := o.lake.Create(tables[t].Name, hive, tables[t].Schema, o.conf.writer(tables[t], o.wmem))
 			if err != nil {
 				return fmt.Errorf("write %s: %w", tables[t].Name, err)
 			}
@@ -264,13 +328,13 @@ func (o *owner) largestFile() int64 {
 	return n
 }
 
-// flush publishes everything buffered as one atomic flush and only then
-// commits the offset after it.
-func (o *owner) flush(ctx context.Context, sess sarama.ConsumerGroupSession) error {
+// flush publishes everything buffered as one atomic flush, then reports
+// the offset after it as landed.
+func (o *owner) flush(ctx context.Context, why rollReason) error {
 	if o.first < 0 {
 		return nil
 	}
-	start := o.cfg.now()
+	start := o.conf.now()
 	if err := o.writeRowGroups(); err != nil {
 		return err
 	}
@@ -286,10 +350,10 @@ func (o *owner) flush(ctx context.Context, sess sarama.ConsumerGroupSession) err
 		hb.batch.Release()
 		delete(o.hives, hive)
 	}
-	if err := o.part.Publish(ctx, files, o.first, o.last); err != nil {
+	if err := o.lake.Publish(ctx, files, o.first, o.last); err != nil {
 		return err
 	}
-	m := o.cfg.metrics
+	m := o.events.metrics
 	for _, f := range files {
 		bytes += f.Size()
 		m.FilePublished(o.topic, f.Table(), f.Rows(), f.Size())
@@ -298,30 +362,25 @@ func (o *owner) flush(ctx context.Context, sess sarama.ConsumerGroupSession) err
 		m.Quarantined(o.topic, string(reason), n[0], n[1])
 		delete(o.bad, reason)
 	}
-	sess.MarkOffset(o.topic, o.id, o.last+1, "")
-	sess.Commit()
-	m.Committed(o.topic)
-	took := o.cfg.now().Sub(start)
-	m.Flushed(o.topic, took)
-	o.log.Info("flush published",
+	o.landed(o.last + 1)
+	took := o.conf.now().Sub(start)
+	m.Flushed(o.topic, string(why), took)
+	o.log.Info("flush published", zap.String("reason", string(why)),
 		zap.Int64("first_offset", o.first), zap.Int64("last_offset", o.last), zap.Int64("committed_offset", o.last+1),
 		zap.Int64("records", o.records), zap.Int("files", len(files)), zap.Int64("bytes", bytes),
 		zap.Duration("took", took))
-	o.cfg.published(o.topic, o.id, o.records, len(files), bytes, took)
 	o.next = o.last + 1
 	o.first, o.records = -1, 0
+	o.opened = time.Time{}
 	o.pm.Pending(time.Time{})
 	return nil
 }
 
-// close ends the owner: a final flush within the shutdown deadline, or, if
-// that fails, abandoning the unpublished files so the next owner re-reads
-// them from Kafka.
-func (o *owner) close(sess sarama.ConsumerGroupSession) error {
-	ctx, cancel := context.WithTimeout(context.Background(), o.cfg.shutdownDeadline)
-	defer cancel()
-	err := o.flush(ctx, sess)
-	if err != nil {
+// close ends the owner: a final flush for why (revoke or shutdown) within
+// ctx's deadline, or, if that fails, abandoning the unpublished files so
+// the next owner re-reads them from Kafka.
+func (o *owner) close(ctx context.Context, why rollReason) error {
+	if err := o.flush(ctx, why); err != nil {
 		o.abandon()
 		return err
 	}
@@ -332,10 +391,11 @@ func (o *owner) close(sess sarama.ConsumerGroupSession) error {
 // abandon drops everything unpublished.
 func (o *owner) abandon() {
 	o.release()
-	if err := o.part.Abandon(); err != nil {
+	if err := o.lake.Abandon(); err != nil {
 		o.log.Warn("abandon left temporary files for the next owner to clean", zap.Error(err))
 	}
 	o.first, o.records = -1, 0
+	o.opened = time.Time{}
 	clear(o.bad)
 	o.pm.Pending(time.Time{})
 	o.pm.Buffered(o.buffered(), 0)

@@ -22,6 +22,9 @@ func saramaConfig(k config.Kafka) (*sarama.Config, error) {
 	c.Version = v
 	c.ClientID = k.ClientID
 	c.Net.DialTimeout = k.DialTimeout
+	// A JoinGroup may be held by the coordinator for the whole rebalance
+	// timeout; config.Validate makes the read timeout outlast it.
+	c.Net.ReadTimeout = k.NetReadTimeout()
 	c.Consumer.Return.Errors = true
 	c.Consumer.Offsets.AutoCommit.Enable = false // offsets are committed only after a publish
 	c.Consumer.Offsets.Initial = sarama.OffsetOldest
@@ -31,6 +34,7 @@ func saramaConfig(k config.Kafka) (*sarama.Config, error) {
 	c.Consumer.Group.Session.Timeout = k.SessionTimeout
 	c.Consumer.Group.Heartbeat.Interval = k.HeartbeatInterval
 	c.Consumer.Group.Rebalance.Timeout = k.RebalanceTimeout
+	c.Consumer.Group.InstanceId = k.InstanceID // static membership when set
 	switch k.BalanceStrategy {
 	case "range":
 		c.Consumer.Group.Rebalance.GroupStrategies = []sarama.BalanceStrategy{sarama.NewBalanceStrategyRange()}

@@ -8,6 +8,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/file"
 
+	"github.com/landerd/landerd/pkg/flatten"
 	"github.com/landerd/landerd/pkg/sink"
 )
 
@@ -19,7 +20,7 @@ const batchRows = 64 << 10
 // _quarantine table's files, taken from their footers.
 func Read(ctx context.Context, fsys sink.FS, opts Options, mem memory.Allocator) (*Report, error) {
 	acc := NewAccumulator(opts)
-	files, err := sink.ListDataFiles(fsys, sink.TableAttempts)
+	files, err := sink.ListDataFiles(fsys, flatten.TableAttempts)
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
@@ -31,7 +32,7 @@ func Read(ctx context.Context, fsys sink.FS, opts Options, mem memory.Allocator)
 			return nil, fmt.Errorf("report: %w", err)
 		}
 	}
-	qfiles, err := sink.ListDataFiles(fsys, sink.TableQuarantine)
+	qfiles, err := sink.ListDataFiles(fsys, flatten.TableQuarantine)
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}

@@ -278,8 +278,8 @@ func TestRead(t *testing.T) {
 	late := attemptRecord(t, mem, []row{
 		{keen: "k1", exam: s("Git resent"), base: s("b1"), score: f(0.8), dur: f(60), topic: "t", off: 5},
 	})
-	writeFile(t, lake, mem, sink.TableAttempts, "ingest_date=2026-01-02", flatten.AttemptsTable.Schema, early, 0, 1)
-	writeFile(t, lake, mem, sink.TableAttempts, "ingest_date=2026-01-01", flatten.AttemptsTable.Schema, late, 5, 5)
+	writeFile(t, lake, mem, flatten.TableAttempts, "ingest_date=2026-01-02", flatten.AttemptsTable.Schema, early, 0, 1)
+	writeFile(t, lake, mem, flatten.TableAttempts, "ingest_date=2026-01-01", flatten.AttemptsTable.Schema, late, 5, 5)
 	early.Release()
 	late.Release()
 
@@ -304,7 +304,7 @@ func TestRead(t *testing.T) {
 	}
 	qrec := qb.NewRecordBatch()
 	qb.Release()
-	writeFile(t, lake, mem, sink.TableQuarantine, "ingest_date=2026-01-01", flatten.QuarantineTable.Schema, qrec, 2, 4)
+	writeFile(t, lake, mem, flatten.TableQuarantine, "ingest_date=2026-01-01", flatten.QuarantineTable.Schema, qrec, 2, 4)
 	qrec.Release()
 
 	rep, err := Read(context.Background(), lake, Options{PassThreshold: 0.7, Course: "Git", RankingSize: 5}, mem)

@@ -2,7 +2,8 @@ package flatten
 
 import "github.com/apache/arrow-go/v18/arrow"
 
-// Table names: the folders under the lake root.
+// Table names: the folders under the lake root. They are defined here, with
+// the tables' schemas, and nowhere else.
 const (
 	TableAttempts   = "attempts"
 	TableQuestions  = "questions"

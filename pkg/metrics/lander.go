@@ -96,9 +96,9 @@ func NewLander(reg prometheus.Registerer) *Lander {
 		}, []string{"topic", "table"}),
 		flushDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: namespace, Subsystem: "flush", Name: "duration_seconds",
-			Help:    "Time to publish one flush: writing the last row groups, closing the files, publishing them and committing.",
+			Help:    "Time to publish one flush: writing the last row groups, closing the files, publishing them and committing, by the reason the files rolled.",
 			Buckets: FlushDurationBuckets(),
-		}, []string{"topic"}),
+		}, []string{"topic", "reason"}),
 
 		quarantinedRecords: counter("quarantine", "records_total", "Bad records landed in the _quarantine table, by reason.", []string{"topic", "reason"}),
 		quarantinedBytes:   counter("quarantine", "bytes_total", "Bytes of bad record values landed in the _quarantine table, by reason.", []string{"topic", "reason"}),
@@ -130,7 +130,6 @@ func (m *Lander) Topic(topic string) {
 	m.commitFailures.WithLabelValues(topic)
 	m.rebalances.WithLabelValues(topic)
 	m.assigned.WithLabelValues(topic)
-	m.flushDuration.WithLabelValues(topic)
 }
 
 // Rebalanced counts a new group session that owns n partitions of topic.
@@ -150,9 +149,10 @@ func (m *Lander) FilePublished(topic, table string, rows, bytes int64) {
 	m.fileSize.WithLabelValues(topic, table).Observe(float64(bytes))
 }
 
-// Flushed observes the duration of one published flush.
-func (m *Lander) Flushed(topic string, took time.Duration) {
-	m.flushDuration.WithLabelValues(topic).Observe(took.Seconds())
+// Flushed observes the duration of one published flush and why its files
+// rolled (records, bytes, age, day, hives, revoke, shutdown).
+func (m *Lander) Flushed(topic, reason string, took time.Duration) {
+	m.flushDuration.WithLabelValues(topic, reason).Observe(took.Seconds())
 }
 
 // Quarantined counts records landed in the _quarantine table for reason,

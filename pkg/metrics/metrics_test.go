@@ -29,7 +29,7 @@ func exercised(t *testing.T) (*prometheus.Registry, *Lander, *Partition) {
 	p.Pending(time.Now().Add(-time.Minute))
 	p.Buffered(1<<20, 3)
 	m.FilePublished("t", "attempts", 10, 4096)
-	m.Flushed("t", 250*time.Millisecond)
+	m.Flushed("t", "age", 250*time.Millisecond)
 	m.Quarantined("t", "invalid_json", 2, 30)
 	m.Committed("t")
 	m.CommitFailed("t")

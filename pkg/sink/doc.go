@@ -8,8 +8,8 @@
 // [FS] is the storage boundary. Every path is relative to the lake root and
 // slash-separated. [LocalFS] implements it on a local filesystem; an HDFS
 // implementation satisfies the same contract, checked by the conformance
-// suite in package sinktest. [FaultFS] wraps any FS to fail chosen calls,
-// for crash and fault tests.
+// suite in package sinktest. Package internal/faultfs wraps any FS to fail
+// chosen calls, for crash and fault tests; nothing here injects faults.
 //
 // # Layout
 //

@@ -1,4 +1,4 @@
-package sink
+package sink_test
 
 import (
 	"context"
@@ -7,6 +7,9 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/landerd/landerd/internal/faultfs"
+	"github.com/landerd/landerd/pkg/sink"
 )
 
 // topicOffsets are the offsets of the simulated Kafka partition: 0..39 with
@@ -32,7 +35,7 @@ func topicOffsets() []int64 {
 // With leakCheck, it also asserts that every Arrow allocation was released.
 // pqarrow leaks a few small buffers to the garbage collector when the sink
 // fails in the middle of a row group, so write faults run without it.
-func consume(t *testing.T, fsys FS, check FS, leakCheck bool) {
+func consume(t *testing.T, fsys sink.FS, check sink.FS, leakCheck bool) {
 	t.Helper()
 	ctx := context.Background()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
@@ -45,9 +48,9 @@ func consume(t *testing.T, fsys FS, check FS, leakCheck bool) {
 		if attempt == 20 {
 			t.Fatal("the topic was not landed after 20 claims")
 		}
-		p, err := Claim(ctx, fsys, "t", 0)
+		p, err := sink.Claim(ctx, fsys, "t", 0)
 		if err != nil {
-			if errors.Is(err, ErrCorrupt) {
+			if errors.Is(err, sink.ErrCorrupt) {
 				t.Fatalf("claim: %v", err)
 			}
 			continue // a fault during claim: try again
@@ -72,8 +75,8 @@ func consume(t *testing.T, fsys FS, check FS, leakCheck bool) {
 		}
 		for len(pending) > 0 {
 			batch := pending[:min(8, len(pending))]
-			if err := flush(t, ctx, p, mem, batch); err != nil {
-				if !errors.Is(err, ErrInjected) {
+			if err := sink.FlushForTest(t, ctx, p, mem, batch); err != nil {
+				if !errors.Is(err, faultfs.ErrInjected) {
 					t.Fatalf("flush: %v; want only injected faults", err)
 				}
 				_ = p.Abandon() // may fail too; the next claim cleans up
@@ -87,9 +90,9 @@ func consume(t *testing.T, fsys FS, check FS, leakCheck bool) {
 
 // checkPrefix asserts that the lake holds exactly the topic's offsets below
 // next, once each.
-func checkPrefix(t *testing.T, fsys FS, topic []int64, next int64) {
+func checkPrefix(t *testing.T, fsys sink.FS, topic []int64, next int64) {
 	t.Helper()
-	got := lakeRows(t, fsys)
+	got := sink.LakeRowsForTest(t, fsys)
 	want := 0
 	for _, o := range topic {
 		if o >= next {
@@ -110,14 +113,14 @@ func checkPrefix(t *testing.T, fsys FS, topic []int64, next int64) {
 // the lake holds exactly the published flushes, never a duplicate.
 func TestExactlyOnceUnderFaults(t *testing.T) {
 	// A fault-free run counts the calls of each operation.
-	cleanLake := newTestLake(t)
-	clean, err := NewFaultFS(cleanLake, "")
+	cleanLake := sink.NewTestLake(t)
+	clean, err := faultfs.New(cleanLake, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	consume(t, clean, cleanLake, true)
 
-	ops := []FaultOp{FaultCreate, FaultWrite, FaultClose, FaultRename, FaultRemove, FaultMkdir, FaultOpen}
+	ops := []faultfs.Op{faultfs.OpCreate, faultfs.OpWrite, faultfs.OpClose, faultfs.OpRename, faultfs.OpRemove, faultfs.OpMkdir, faultfs.OpOpen}
 	for _, op := range ops {
 		total := clean.Calls(op)
 		if total == 0 {
@@ -127,12 +130,12 @@ func TestExactlyOnceUnderFaults(t *testing.T) {
 		stride := max(1, total/40)
 		t.Run(string(op), func(t *testing.T) {
 			for n := int64(1); n <= total; n += stride {
-				inner := newTestLake(t)
-				ffs, err := NewFaultFS(inner, fmt.Sprintf("%s=%d", op, n))
+				inner := sink.NewTestLake(t)
+				ffs, err := faultfs.New(inner, fmt.Sprintf("%s=%d", op, n))
 				if err != nil {
 					t.Fatal(err)
 				}
-				consume(t, ffs, inner, op != FaultWrite)
+				consume(t, ffs, inner, op != faultfs.OpWrite)
 				if ffs.Fired() != 1 {
 					t.Fatalf("%s=%d: fault fired %d times; want 1", op, n, ffs.Fired())
 				}

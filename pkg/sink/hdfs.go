@@ -131,12 +131,30 @@ func NewHDFS(rawURL string, opts HDFSOptions) (*HDFS, error) {
 		if opts.Group == "" {
 			return nil
 		}
-		return cl.Chown(h.root, "", opts.Group)
+		return setGroup(cl, h.root, opts.Group)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("hdfs lake %s: %w", h, errors.Join(err, h.Close()))
 	}
 	return h, nil
+}
+
+// setGroup gives name the group group unless it has it already. The
+// NameNode's setOwner treats an empty user name as a change of owner, which
+// only the superuser may make, so the call names the current owner.
+func setGroup(cl *hdfs.Client, name, group string) error {
+	fi, err := cl.Stat(name)
+	if err != nil {
+		return err
+	}
+	st, ok := fi.(*hdfs.FileInfo)
+	if !ok {
+		return fmt.Errorf("stat %s: unexpected %T", name, fi)
+	}
+	if st.OwnerGroup() == group {
+		return nil
+	}
+	return cl.Chown(name, st.Owner(), group)
 }
 
 // String returns the lake as an hdfs:// URL.
@@ -437,6 +455,12 @@ func (f *hdfsFile) Close() error {
 		if err != nil {
 			err = hdfsPathErr("close", f.name, err)
 		}
+	} else {
+		// The file is lost; closing the writer still releases its block
+		// pipeline: the connection to the DataNode and the client's
+		// goroutines reading acknowledgements and sending heartbeats. It
+		// fails before completing the file, with the error already held.
+		_ = f.w.Close()
 	}
 	f.h.release(f.c, err)
 	return err

@@ -11,6 +11,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/landerd/landerd/pkg/flatten"
 )
 
 // testSchema is a small schema with the kinds of columns the lake holds:
@@ -78,12 +80,12 @@ func writeFlush(t testing.TB, p *Partition, mem memory.Allocator, offsets []int6
 	groups := map[[2]string][]int64{}
 	mid := offsets[len(offsets)/2]
 	for _, o := range offsets {
-		key := [2]string{TableAttempts, "ingest_date=2026-11-24"}
+		key := [2]string{flatten.TableAttempts, "ingest_date=2026-11-24"}
 		switch {
 		case o%3 == 0:
-			key = [2]string{TableQuarantine, "ingest_date=2026-11-24"}
+			key = [2]string{flatten.TableQuarantine, "ingest_date=2026-11-24"}
 		case o >= mid:
-			key = [2]string{TableAttempts, "ingest_date=2026-11-25"}
+			key = [2]string{flatten.TableAttempts, "ingest_date=2026-11-25"}
 		}
 		groups[key] = append(groups[key], o)
 	}
@@ -136,7 +138,7 @@ func lakeRows(t testing.TB, fsys FS) map[int64]int {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	counts := map[int64]int{}
-	for _, table := range []string{TableAttempts, TableQuestions, TableQuarantine} {
+	for _, table := range []string{flatten.TableAttempts, flatten.TableQuestions, flatten.TableQuarantine} {
 		files, err := ListDataFiles(fsys, table)
 		if err != nil {
 			t.Fatalf("list %s: %v", table, err)

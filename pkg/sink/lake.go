@@ -10,13 +10,6 @@ import (
 	"strings"
 )
 
-// The tables of the lake: top-level directories under the root.
-const (
-	TableAttempts   = "attempts"
-	TableQuestions  = "questions"
-	TableQuarantine = "_quarantine"
-)
-
 // ControlDir is the top-level directory holding landerd's publication
 // state and temporary files. Hive-style readers ignore directories whose
 // names start with "_".

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/landerd/landerd/pkg/flatten"
 )
 
 func TestFileNameRoundTrip(t *testing.T) {
@@ -83,7 +85,7 @@ func TestListDataFiles(t *testing.T) {
 	lake := newTestLake(t)
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	if files, err := ListDataFiles(lake, TableAttempts); err != nil || len(files) != 0 {
+	if files, err := ListDataFiles(lake, flatten.TableAttempts); err != nil || len(files) != 0 {
 		t.Fatalf("missing table: %v, %v; want nothing", files, err)
 	}
 	for _, part := range []int32{1, 0} {
@@ -102,7 +104,7 @@ func TestListDataFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	files, err := ListDataFiles(lake, TableAttempts)
+	files, err := ListDataFiles(lake, flatten.TableAttempts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -358,7 +358,7 @@ func (p *Partition) NextOffset() int64 {
 func (p *Partition) Recovered() Recovery { return p.recovered }
 
 // Create starts a new temporary data file of this partition for the given
-// table (e.g. TableAttempts) and Hive partition directory (e.g.
+// table (e.g. flatten.TableAttempts) and Hive partition directory (e.g.
 // "ingest_date=2026-11-24"). Publish makes it visible; Abandon deletes it.
 func (p *Partition) Create(table, hive string, schema *arrow.Schema, opts WriterOptions) (*ParquetFile, error) {
 	if p.done != nil {

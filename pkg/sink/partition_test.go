@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/landerd/landerd/pkg/flatten"
 )
 
 var errCrash = errors.New("simulated crash")
@@ -83,7 +85,7 @@ func TestPublishMakesFilesVisible(t *testing.T) {
 	}
 
 	var got []string
-	for _, table := range []string{TableAttempts, TableQuarantine} {
+	for _, table := range []string{flatten.TableAttempts, flatten.TableQuarantine} {
 		files, err := ListDataFiles(lake, table)
 		if err != nil {
 			t.Fatal(err)
@@ -172,8 +174,8 @@ func TestClaimRollsForwardCommittedFlush(t *testing.T) {
 			if len(counts) == 20 {
 				t.Fatal("the crashed flush is fully visible before recovery; the crash point is wrong")
 			}
-			files, _ := ListDataFiles(lake, TableAttempts)
-			qfiles, _ := ListDataFiles(lake, TableQuarantine)
+			files, _ := ListDataFiles(lake, flatten.TableAttempts)
+			qfiles, _ := ListDataFiles(lake, flatten.TableQuarantine)
 			if got := len(files) + len(qfiles) - 3; got != tt.visibleEarly {
 				t.Fatalf("%d files of the crashed flush visible before recovery; want %d", got, tt.visibleEarly)
 			}
@@ -375,7 +377,7 @@ func TestPublishValidates(t *testing.T) {
 		{"rows outside the flush", func(p *Partition) []*ParquetFile { return mustWrite(t, p, mem, 10, 14) }, 10, 12},
 		{"file of another partition", func(p *Partition) []*ParquetFile { return foreign }, 10, 12},
 		{"empty file", func(p *Partition) []*ParquetFile {
-			pf, err := p.Create(TableAttempts, "", testSchema, WriterOptions{Allocator: mem})
+			pf, err := p.Create(flatten.TableAttempts, "", testSchema, WriterOptions{Allocator: mem})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -430,7 +432,7 @@ func TestAbandonRemovesTmpFilesAndEndsPartition(t *testing.T) {
 	if got := listNames(t, lake, "_landerd/t/00000/tmp"); len(got) != 0 {
 		t.Fatalf("tmp after abandon = %q; want empty", got)
 	}
-	if _, err := p.Create(TableAttempts, "", testSchema, WriterOptions{}); err == nil {
+	if _, err := p.Create(flatten.TableAttempts, "", testSchema, WriterOptions{}); err == nil {
 		t.Fatal("create after abandon succeeded")
 	}
 }

@@ -1,4 +1,5 @@
--- Views over the landerd lake for Spark SQL (Spark 3). Give the lake's root
+-- Views over the landerd lake for Spark SQL (Spark 3 and 4; the tests run it
+-- with pyspark 4.3 over local and HDFS lakes). Give the lake's root
 -- as the variable lake, and run the question files in the same session:
 --
 --   spark-sql --hivevar lake=hdfs://namenode:8020/data/lake \

@@ -1,4 +1,4 @@
-package publish
+package produce
 
 import (
 	"context"
@@ -14,12 +14,12 @@ import (
 	"github.com/IBM/sarama"
 )
 
-// DefaultMaxRecordBytes is the largest record value published when
+// DefaultMaxRecordBytes is the largest record value produced when
 // Options.MaxRecordBytes is zero; it matches Kafka's default
 // message.max.bytes.
 const DefaultMaxRecordBytes = 1_000_000
 
-// Options configure a publish run.
+// Options configure a produce run.
 type Options struct {
 	// Brokers are the bootstrap brokers, host:port. Required.
 	Brokers []string
@@ -36,7 +36,7 @@ type Options struct {
 	// stopping at the first; Summary.Skipped counts them. A syntax error
 	// in array input always stops the run.
 	SkipInvalid bool
-	// MaxRecordBytes bounds the size of one record, both as published and
+	// MaxRecordBytes bounds the size of one record, both as produced and
 	// as a line of JSON-lines input; 0 means DefaultMaxRecordBytes. A larger
 	// record is invalid input.
 	MaxRecordBytes int
@@ -48,7 +48,7 @@ type Options struct {
 	Progress io.Writer
 }
 
-// Summary describes what a run published. Records and Bytes count only
+// Summary describes what a run produced. Records and Bytes count only
 // records the brokers acknowledged; Bytes is the sum of their values.
 type Summary struct {
 	Records  int64
@@ -163,7 +163,7 @@ func parseCompression(name string) (sarama.CompressionCodec, error) {
 	}
 }
 
-// Run publishes the records of the named file ("-" for standard input); see
+// Run produces the records of the named file ("-" for standard input); see
 // Stream.
 func Run(ctx context.Context, opts Options, file string) (sum Summary, err error) {
 	if file == "-" {
@@ -171,11 +171,11 @@ func Run(ctx context.Context, opts Options, file string) (sum Summary, err error
 	}
 	f, err := os.Open(file)
 	if err != nil {
-		return Summary{}, fmt.Errorf("publish: %w", err)
+		return Summary{}, fmt.Errorf("produce: %w", err)
 	}
 	defer func() {
 		if cerr := f.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("publish: close %s: %w", file, cerr)
+			err = fmt.Errorf("produce: close %s: %w", file, cerr)
 		}
 	}()
 	size := int64(-1)
@@ -185,7 +185,7 @@ func Run(ctx context.Context, opts Options, file string) (sum Summary, err error
 	return Stream(ctx, opts, f, size)
 }
 
-// Stream publishes the records read from r, one message per record, and
+// Stream produces the records read from r, one message per record, and
 // returns once every message sent is acknowledged or has failed. size is the
 // number of bytes r holds, used only for the progress bar; pass -1 when
 // unknown. On an error the returned Summary still counts what was
@@ -194,22 +194,22 @@ func Run(ctx context.Context, opts Options, file string) (sum Summary, err error
 func Stream(ctx context.Context, opts Options, r io.Reader, size int64) (Summary, error) {
 	start := time.Now()
 	if err := opts.validate(); err != nil {
-		return Summary{}, fmt.Errorf("publish: %w", err)
+		return Summary{}, fmt.Errorf("produce: %w", err)
 	}
 	cfg, err := opts.producerConfig()
 	if err != nil {
-		return Summary{}, fmt.Errorf("publish: %w", err)
+		return Summary{}, fmt.Errorf("produce: %w", err)
 	}
 
 	var st stats
 	src, err := openSource(&countingReader{r: r, n: &st.read}, opts.maxRecord(), opts.SkipInvalid)
 	if err != nil {
-		return Summary{}, fmt.Errorf("publish: %w", err)
+		return Summary{}, fmt.Errorf("produce: %w", err)
 	}
 
 	producer, err := sarama.NewAsyncProducer(opts.Brokers, cfg)
 	if err != nil {
-		return Summary{}, fmt.Errorf("publish: connect: %w", err)
+		return Summary{}, fmt.Errorf("produce: connect: %w", err)
 	}
 
 	var wg sync.WaitGroup
@@ -237,11 +237,11 @@ func Stream(ctx context.Context, opts Options, r io.Reader, size int64) (Summary
 		sum.Skipped = ls.skipped
 	}
 	if opts.Progress != nil {
-		// A failed write of the summary does not change what was published.
+		// A failed write of the summary does not change what was produced.
 		_, _ = fmt.Fprintln(opts.Progress, sum.line(opts.Topic))
 	}
 	if err := errors.Join(readErr, deliveryErr); err != nil {
-		return sum, fmt.Errorf("publish to %s: %w", opts.Topic, err)
+		return sum, fmt.Errorf("produce to %s: %w", opts.Topic, err)
 	}
 	return sum, nil
 }

@@ -1,4 +1,4 @@
-package sink
+package faultfs
 
 import (
 	"errors"
@@ -8,49 +8,51 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/landerd/landerd/pkg/sink"
 )
 
-// ErrInjected is wrapped by every error a [FaultFS] injects.
+// ErrInjected is wrapped by every error an [FS] injects.
 var ErrInjected = errors.New("injected fault")
 
-// FaultOp names an operation a [FaultFS] can fail.
-type FaultOp string
+// Op names an operation an [FS] can fail.
+type Op string
 
-// The operations a FaultFS counts. Write and Close count calls on files
-// created through the FaultFS.
+// The operations an FS counts. Write and Close count calls on files
+// created through the FS.
 const (
-	FaultCreate FaultOp = "create"
-	FaultWrite  FaultOp = "write"
-	FaultClose  FaultOp = "close"
-	FaultRename FaultOp = "rename"
-	FaultRemove FaultOp = "remove"
-	FaultMkdir  FaultOp = "mkdir"
-	FaultOpen   FaultOp = "open"
+	OpCreate Op = "create"
+	OpWrite  Op = "write"
+	OpClose  Op = "close"
+	OpRename Op = "rename"
+	OpRemove Op = "remove"
+	OpMkdir  Op = "mkdir"
+	OpOpen   Op = "open"
 )
 
-var faultOps = []FaultOp{FaultCreate, FaultWrite, FaultClose, FaultRename, FaultRemove, FaultMkdir, FaultOpen}
+var faultOps = []Op{OpCreate, OpWrite, OpClose, OpRename, OpRemove, OpMkdir, OpOpen}
 
-// FaultFS wraps an [FS] and fails chosen calls, for fault-injection tests
+// FS wraps a [sink.FS] and fails chosen calls, for fault-injection tests
 // and for the daemon's crash tests. Each operation's calls are numbered from
 // 1; the calls named in the spec fail exactly once with an error wrapping
 // [ErrInjected] and are not passed on (a failing Close still closes the
 // inner file, so that nothing leaks, but reports the failure). It is safe
 // for concurrent use.
-type FaultFS struct {
-	inner FS
+type FS struct {
+	inner sink.FS
 
 	mu    sync.Mutex
-	fail  map[FaultOp][]int64 // call numbers still to fail
-	calls map[FaultOp]int64
+	fail  map[Op][]int64 // call numbers still to fail
+	calls map[Op]int64
 	fired int64
 }
 
-// NewFaultFS wraps inner. The spec lists op=N pairs separated by commas,
+// New wraps inner. The spec lists op=N pairs separated by commas,
 // e.g. "create=3,write=40,close=2,rename=5,remove=1,mkdir=2,open=1": the
 // third Create fails, the fortieth Write, and so on. An op may appear more
 // than once. An empty spec injects nothing.
-func NewFaultFS(inner FS, spec string) (*FaultFS, error) {
-	f := &FaultFS{inner: inner, fail: map[FaultOp][]int64{}, calls: map[FaultOp]int64{}}
+func New(inner sink.FS, spec string) (*FS, error) {
+	f := &FS{inner: inner, fail: map[Op][]int64{}, calls: map[Op]int64{}}
 	spec = strings.TrimSpace(spec)
 	if spec == "" {
 		return f, nil
@@ -58,7 +60,7 @@ func NewFaultFS(inner FS, spec string) (*FaultFS, error) {
 	var errs []error
 	for _, item := range strings.Split(spec, ",") {
 		key, val, ok := strings.Cut(strings.TrimSpace(item), "=")
-		op := FaultOp(strings.TrimSpace(key))
+		op := Op(strings.TrimSpace(key))
 		n, err := strconv.ParseInt(strings.TrimSpace(val), 10, 64)
 		switch {
 		case !ok:
@@ -77,15 +79,15 @@ func NewFaultFS(inner FS, spec string) (*FaultFS, error) {
 	return f, nil
 }
 
-// Calls reports how many calls of op the FaultFS has seen, failed or not.
-func (f *FaultFS) Calls(op FaultOp) int64 {
+// Calls reports how many calls of op the FS has seen, failed or not.
+func (f *FS) Calls(op Op) int64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.calls[op]
 }
 
 // Fired reports how many faults have been injected so far.
-func (f *FaultFS) Fired() int64 {
+func (f *FS) Fired() int64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.fired
@@ -93,7 +95,7 @@ func (f *FaultFS) Fired() int64 {
 
 // check counts a call of op and returns the injected error when this call
 // is one to fail.
-func (f *FaultFS) check(op FaultOp, name string) error {
+func (f *FS) check(op Op, name string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls[op]++
@@ -107,12 +109,12 @@ func (f *FaultFS) check(op FaultOp, name string) error {
 	return &fs.PathError{Op: string(op), Path: name, Err: fmt.Errorf("%w: %s call %d", ErrInjected, op, n)}
 }
 
-// String implements [FS].
-func (f *FaultFS) String() string { return "fault+" + f.inner.String() }
+// String implements [sink.FS].
+func (f *FS) String() string { return "fault+" + f.inner.String() }
 
-// Create implements [FS].
-func (f *FaultFS) Create(name string) (File, error) {
-	if err := f.check(FaultCreate, name); err != nil {
+// Create implements [sink.FS].
+func (f *FS) Create(name string) (sink.File, error) {
+	if err := f.check(OpCreate, name); err != nil {
 		return nil, err
 	}
 	file, err := f.inner.Create(name)
@@ -122,60 +124,60 @@ func (f *FaultFS) Create(name string) (File, error) {
 	return &faultFile{fs: f, inner: file, name: name}, nil
 }
 
-// Open implements [FS].
-func (f *FaultFS) Open(name string) (ReadFile, error) {
-	if err := f.check(FaultOpen, name); err != nil {
+// Open implements [sink.FS].
+func (f *FS) Open(name string) (sink.ReadFile, error) {
+	if err := f.check(OpOpen, name); err != nil {
 		return nil, err
 	}
 	return f.inner.Open(name)
 }
 
-// Rename implements [FS].
-func (f *FaultFS) Rename(from, to string) error {
-	if err := f.check(FaultRename, from); err != nil {
+// Rename implements [sink.FS].
+func (f *FS) Rename(from, to string) error {
+	if err := f.check(OpRename, from); err != nil {
 		return err
 	}
 	return f.inner.Rename(from, to)
 }
 
-// MkdirAll implements [FS].
-func (f *FaultFS) MkdirAll(name string) error {
-	if err := f.check(FaultMkdir, name); err != nil {
+// MkdirAll implements [sink.FS].
+func (f *FS) MkdirAll(name string) error {
+	if err := f.check(OpMkdir, name); err != nil {
 		return err
 	}
 	return f.inner.MkdirAll(name)
 }
 
-// RemoveAll implements [FS].
-func (f *FaultFS) RemoveAll(name string) error {
-	if err := f.check(FaultRemove, name); err != nil {
+// RemoveAll implements [sink.FS].
+func (f *FS) RemoveAll(name string) error {
+	if err := f.check(OpRemove, name); err != nil {
 		return err
 	}
 	return f.inner.RemoveAll(name)
 }
 
-// ReadDir implements [FS]; it never fails by injection.
-func (f *FaultFS) ReadDir(name string) ([]fs.FileInfo, error) { return f.inner.ReadDir(name) }
+// ReadDir implements [sink.FS]; it never fails by injection.
+func (f *FS) ReadDir(name string) ([]fs.FileInfo, error) { return f.inner.ReadDir(name) }
 
-// Stat implements [FS]; it never fails by injection.
-func (f *FaultFS) Stat(name string) (fs.FileInfo, error) { return f.inner.Stat(name) }
+// Stat implements [sink.FS]; it never fails by injection.
+func (f *FS) Stat(name string) (fs.FileInfo, error) { return f.inner.Stat(name) }
 
 // faultFile counts writes and closes of one file.
 type faultFile struct {
-	fs    *FaultFS
-	inner File
+	fs    *FS
+	inner sink.File
 	name  string
 }
 
 func (f *faultFile) Write(p []byte) (int, error) {
-	if err := f.fs.check(FaultWrite, f.name); err != nil {
+	if err := f.fs.check(OpWrite, f.name); err != nil {
 		return 0, err
 	}
 	return f.inner.Write(p)
 }
 
 func (f *faultFile) Close() error {
-	injected := f.fs.check(FaultClose, f.name)
+	injected := f.fs.check(OpClose, f.name)
 	err := f.inner.Close()
 	if injected != nil {
 		return injected

@@ -6,14 +6,16 @@ import (
 	"io"
 	"strings"
 
-	"github.com/landerd/landerd/internal/publish"
+	"github.com/landerd/landerd/internal/produce"
 )
 
-func cmdPublish(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// cmdProduce is `landerd publish`: it produces a file of attempts to a
+// Kafka topic (internal/produce). The command keeps its name for users.
+func cmdProduce(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("landerd publish", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	brokers := fs.String("brokers", "localhost:9092", "comma-separated Kafka brokers, host:port")
-	topic := fs.String("topic", "", "topic to publish to (required)")
+	topic := fs.String("topic", "", "topic to produce to (required)")
 	file := fs.String("file", "", "JSON array or JSON lines file, optionally gzip-compressed (required)")
 	compression := fs.String("compression", "none", "batch compression: none, gzip, snappy, lz4 or zstd")
 	version := fs.String("kafka-version", "2.8.0", "Kafka protocol version")
@@ -27,7 +29,7 @@ func cmdPublish(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	case *file == "":
 		return usagef("publish: --file is required")
 	}
-	_, err := publish.Run(ctx, publish.Options{
+	_, err := produce.Run(ctx, produce.Options{
 		Brokers:     strings.Split(*brokers, ","),
 		Topic:       *topic,
 		Version:     *version,

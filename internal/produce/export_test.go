@@ -1,4 +1,4 @@
-package publish_test
+package produce_test
 
 import "io"
 

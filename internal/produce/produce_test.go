@@ -1,4 +1,4 @@
-package publish_test
+package produce_test
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/landerd/landerd/internal/broker"
-	"github.com/landerd/landerd/internal/publish"
+	"github.com/landerd/landerd/internal/produce"
 )
 
 func TestMain(m *testing.M) {
@@ -178,8 +178,8 @@ func readAll(t testing.TB, b *broker.Broker) []consumed {
 	return out
 }
 
-func opts(b *broker.Broker) publish.Options {
-	return publish.Options{Brokers: []string{b.Addr()}, Topic: b.Topic()}
+func opts(b *broker.Broker) produce.Options {
+	return produce.Options{Brokers: []string{b.Addr()}, Topic: b.Topic()}
 }
 
 func TestRunFormats(t *testing.T) {
@@ -187,16 +187,16 @@ func TestRunFormats(t *testing.T) {
 	tests := []struct {
 		name    string
 		content string
-		format  publish.Format
+		format  produce.Format
 	}{
-		{"array one line", arrayOneLine(recs), publish.FormatArray},
-		{"array indented", arrayIndented(t, recs), publish.FormatArray},
-		{"json lines", jsonLines(recs), publish.FormatLines},
-		{"json lines crlf blanks", jsonLinesCRLFBlanks(recs), publish.FormatLines},
-		{"gzip array one line", gzipped(t, arrayOneLine(recs)), publish.FormatArray},
-		{"gzip array indented", gzipped(t, arrayIndented(t, recs)), publish.FormatArray},
-		{"gzip json lines", gzipped(t, jsonLines(recs)), publish.FormatLines},
-		{"gzip json lines crlf blanks", gzipped(t, jsonLinesCRLFBlanks(recs)), publish.FormatLines},
+		{"array one line", arrayOneLine(recs), produce.FormatArray},
+		{"array indented", arrayIndented(t, recs), produce.FormatArray},
+		{"json lines", jsonLines(recs), produce.FormatLines},
+		{"json lines crlf blanks", jsonLinesCRLFBlanks(recs), produce.FormatLines},
+		{"gzip array one line", gzipped(t, arrayOneLine(recs)), produce.FormatArray},
+		{"gzip array indented", gzipped(t, arrayIndented(t, recs)), produce.FormatArray},
+		{"gzip json lines", gzipped(t, jsonLines(recs)), produce.FormatLines},
+		{"gzip json lines crlf blanks", gzipped(t, jsonLinesCRLFBlanks(recs)), produce.FormatLines},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -206,7 +206,7 @@ func TestRunFormats(t *testing.T) {
 			var progress bytes.Buffer
 			o := opts(b)
 			o.Progress = &progress
-			sum, err := publish.Run(context.Background(), o, file)
+			sum, err := produce.Run(context.Background(), o, file)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -237,7 +237,7 @@ func TestRunFormats(t *testing.T) {
 
 func TestKeysPickPartitions(t *testing.T) {
 	b := startBroker(t, 3)
-	sum, err := publish.Stream(context.Background(), opts(b), strings.NewReader(jsonLines(rawFixtures())), -1)
+	sum, err := produce.Stream(context.Background(), opts(b), strings.NewReader(jsonLines(rawFixtures())), -1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +277,7 @@ func TestCompression(t *testing.T) {
 			b := startBroker(t, 1)
 			o := opts(b)
 			o.Compression = codec
-			if _, err := publish.Stream(context.Background(), o, strings.NewReader(arrayOneLine(rawFixtures())), -1); err != nil {
+			if _, err := produce.Stream(context.Background(), o, strings.NewReader(arrayOneLine(rawFixtures())), -1); err != nil {
 				t.Fatal(err)
 			}
 			got := readAll(t, b)
@@ -296,7 +296,7 @@ func TestCompression(t *testing.T) {
 func TestEmptyInput(t *testing.T) {
 	for _, in := range []string{"", " \n\t\r\n", "[]", " [ \n ] \n", gzipped(t, ""), gzipped(t, "[]")} {
 		b := startBroker(t, 1)
-		sum, err := publish.Stream(context.Background(), opts(b), strings.NewReader(in), int64(len(in)))
+		sum, err := produce.Stream(context.Background(), opts(b), strings.NewReader(in), int64(len(in)))
 		if err != nil {
 			t.Fatalf("%q: %v", in, err)
 		}
@@ -331,11 +331,11 @@ func TestInvalidInput(t *testing.T) {
 		{name: "array unclosed", content: `[{"a":1},{"a":2}`, wantOffset: 16, wantRecords: 2, wantErr: errUnexpectedEOF},
 		{name: "array trailing data", content: `[{"a":1}] x`, wantOffset: 9, wantRecords: 1},
 		{name: "gzip array offset is uncompressed", content: gzipped(t, `[{"a":1},{"a":2,}]`), wantOffset: 16, wantRecords: 1},
-		{name: "array record too large", content: `[{"a":1}, {"a":"0123456789"}]`, maxRecord: 12, wantOffset: 10, wantRecords: 1, wantErr: publish.ErrRecordTooLarge},
+		{name: "array record too large", content: `[{"a":1}, {"a":"0123456789"}]`, maxRecord: 12, wantOffset: 10, wantRecords: 1, wantErr: produce.ErrRecordTooLarge},
 		{name: "lines bad line", content: good + "\n" + good + "\n{\"a\":\n" + good + "\n", wantLine: 3, wantRecords: 2},
 		{name: "lines two values on a line", content: good + "\n\n{} {}\n", wantLine: 3, wantRecords: 1},
 		{name: "lines not json", content: "{}\nhello\n", wantLine: 2, wantRecords: 1},
-		{name: "lines too long", content: "{}\n{\"a\":\"0123456789\"}\n{}\n", maxRecord: 12, wantLine: 2, wantRecords: 1, wantErr: publish.ErrRecordTooLarge},
+		{name: "lines too long", content: "{}\n{\"a\":\"0123456789\"}\n{}\n", maxRecord: 12, wantLine: 2, wantRecords: 1, wantErr: produce.ErrRecordTooLarge},
 		{name: "gzip lines bad line", content: gzipped(t, "{}\n{}\n{\n"), wantLine: 3, wantRecords: 2},
 		{name: "lines skip invalid", content: "{}\nhello\n{\"a\":\n[]\n", skipInvalid: true, wantRecords: 2, wantSkipped: 2},
 		{name: "lines skip too long", content: "{}\n{\"a\":\"0123456789\"}\n{}\n", skipInvalid: true, maxRecord: 12, wantRecords: 2, wantSkipped: 1},
@@ -346,14 +346,14 @@ func TestInvalidInput(t *testing.T) {
 			o := opts(b)
 			o.SkipInvalid = tt.skipInvalid
 			o.MaxRecordBytes = tt.maxRecord
-			sum, err := publish.Stream(context.Background(), o, strings.NewReader(tt.content), -1)
+			sum, err := produce.Stream(context.Background(), o, strings.NewReader(tt.content), -1)
 			wantFail := tt.wantLine > 0 || tt.wantOffset > 0
 			if !wantFail {
 				if err != nil {
 					t.Fatal(err)
 				}
 			} else {
-				var ie *publish.InputError
+				var ie *produce.InputError
 				if !errors.As(err, &ie) {
 					t.Fatalf("error %v, want an InputError", err)
 				}
@@ -382,18 +382,18 @@ func TestInvalidInput(t *testing.T) {
 func TestOptionsValidated(t *testing.T) {
 	tests := []struct {
 		name string
-		opts publish.Options
+		opts produce.Options
 		want []string
 	}{
-		{"nothing", publish.Options{}, []string{"no brokers", "no topic"}},
-		{"bad compression", publish.Options{Brokers: []string{"x:1"}, Topic: "t", Compression: "brotli"}, []string{`unknown compression "brotli"`}},
-		{"bad version", publish.Options{Brokers: []string{"x:1"}, Topic: "t", Version: "banana"}, []string{"version"}},
-		{"zstd too old", publish.Options{Brokers: []string{"x:1"}, Topic: "t", Version: "0.10.2.0", Compression: "zstd"}, []string{"zstd compression requires"}},
-		{"negative max", publish.Options{Brokers: []string{"x:1"}, Topic: "t", MaxRecordBytes: -1}, []string{"max record bytes"}},
+		{"nothing", produce.Options{}, []string{"no brokers", "no topic"}},
+		{"bad compression", produce.Options{Brokers: []string{"x:1"}, Topic: "t", Compression: "brotli"}, []string{`unknown compression "brotli"`}},
+		{"bad version", produce.Options{Brokers: []string{"x:1"}, Topic: "t", Version: "banana"}, []string{"version"}},
+		{"zstd too old", produce.Options{Brokers: []string{"x:1"}, Topic: "t", Version: "0.10.2.0", Compression: "zstd"}, []string{"zstd compression requires"}},
+		{"negative max", produce.Options{Brokers: []string{"x:1"}, Topic: "t", MaxRecordBytes: -1}, []string{"max record bytes"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := publish.Stream(context.Background(), tt.opts, strings.NewReader("{}"), 2)
+			_, err := produce.Stream(context.Background(), tt.opts, strings.NewReader("{}"), 2)
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -410,7 +410,7 @@ func TestExplicitVersion(t *testing.T) {
 	b := startBroker(t, 1)
 	o := opts(b)
 	o.Version = "1.0.0"
-	sum, err := publish.Stream(context.Background(), o, strings.NewReader(jsonLines(rawFixtures())), -1)
+	sum, err := produce.Stream(context.Background(), o, strings.NewReader(jsonLines(rawFixtures())), -1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -424,14 +424,14 @@ func TestCancelStopsReading(t *testing.T) {
 	b := startBroker(t, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := publish.Stream(ctx, opts(b), strings.NewReader(jsonLines(rawFixtures())), -1)
+	_, err := produce.Stream(ctx, opts(b), strings.NewReader(jsonLines(rawFixtures())), -1)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("error %v, want context.Canceled", err)
 	}
 }
 
 func TestRunMissingFile(t *testing.T) {
-	_, err := publish.Run(context.Background(), publish.Options{Brokers: []string{"127.0.0.1:1"}, Topic: "t"}, filepath.Join(t.TempDir(), "nope.json"))
+	_, err := produce.Run(context.Background(), produce.Options{Brokers: []string{"127.0.0.1:1"}, Topic: "t"}, filepath.Join(t.TempDir(), "nope.json"))
 	if !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("error %v, want os.ErrNotExist", err)
 	}
@@ -441,7 +441,7 @@ func TestMissingTopicFails(t *testing.T) {
 	b := startBroker(t, 1)
 	o := opts(b)
 	o.Topic = "no-such-topic"
-	sum, err := publish.Stream(context.Background(), o, strings.NewReader(jsonLines(rawFixtures())), -1)
+	sum, err := produce.Stream(context.Background(), o, strings.NewReader(jsonLines(rawFixtures())), -1)
 	if !errors.Is(err, sarama.ErrUnknownTopicOrPartition) {
 		t.Fatalf("error %v, want unknown topic", err)
 	}

@@ -1,4 +1,4 @@
-package publish
+package produce
 
 import (
 	"bufio"
@@ -63,7 +63,7 @@ func (f Format) String() string {
 
 const readBufferSize = 256 << 10
 
-// message is one record to publish.
+// message is one record to produce.
 type message struct {
 	key   []byte // nil for a null key
 	value []byte // compact JSON

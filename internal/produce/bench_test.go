@@ -1,4 +1,4 @@
-package publish_test
+package produce_test
 
 import (
 	"bytes"
@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/landerd/landerd/internal/publish"
+	"github.com/landerd/landerd/internal/produce"
 )
 
 // syntheticAttempts builds an array of n attempt-like records of a few KB
@@ -38,7 +38,7 @@ func syntheticAttempts(n int) []byte {
 	return b.Bytes()
 }
 
-// BenchmarkStream publishes 5,000 synthetic records per iteration to a fresh
+// BenchmarkStream produces 5,000 synthetic records per iteration to a fresh
 // broker and reports records/s, per compression codec.
 func BenchmarkStream(b *testing.B) {
 	input := syntheticAttempts(5000)
@@ -46,9 +46,9 @@ func BenchmarkStream(b *testing.B) {
 		b.Run(codec, func(b *testing.B) {
 			b.SetBytes(int64(len(input)))
 			b.ReportAllocs()
-			benchmarkPublish(b, func(o publish.Options) (publish.Summary, error) {
+			benchmarkProduce(b, func(o produce.Options) (produce.Summary, error) {
 				o.Compression = codec
-				return publish.Stream(context.Background(), o, bytes.NewReader(input), int64(len(input)))
+				return produce.Stream(context.Background(), o, bytes.NewReader(input), int64(len(input)))
 			})
 		})
 	}

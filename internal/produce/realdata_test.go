@@ -1,4 +1,4 @@
-package publish_test
+package produce_test
 
 import (
 	"bufio"
@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/landerd/landerd/internal/broker"
-	"github.com/landerd/landerd/internal/publish"
+	"github.com/landerd/landerd/internal/produce"
 	"github.com/landerd/landerd/internal/realdata"
 )
 
@@ -72,11 +72,11 @@ func TestRealData(t *testing.T) {
 			wantBytes += int64(len(v))
 		}
 		b := startBroker(t, 1)
-		sum, err := publish.Run(context.Background(), opts(b), path)
+		sum, err := produce.Run(context.Background(), opts(b), path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if sum.Records != realdata.Attempts || sum.Bytes != wantBytes || sum.Format != publish.FormatArray {
+		if sum.Records != realdata.Attempts || sum.Bytes != wantBytes || sum.Format != produce.FormatArray {
 			t.Fatalf("summary %+v, want %d records of %d bytes", sum, realdata.Attempts, wantBytes)
 		}
 		got := readAll(t, b)
@@ -108,11 +108,11 @@ func TestRealData(t *testing.T) {
 		}
 
 		b := startBroker(t, 1)
-		sum, err := publish.Run(context.Background(), opts(b), samplePath)
+		sum, err := produce.Run(context.Background(), opts(b), samplePath)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if sum.Format != publish.FormatLines || sum.Records != int64(len(lines)) {
+		if sum.Format != produce.FormatLines || sum.Records != int64(len(lines)) {
 			t.Fatalf("summary %+v, want %d records from json lines", sum, len(lines))
 		}
 		got := readAll(t, b)
@@ -127,7 +127,7 @@ func TestRealData(t *testing.T) {
 	})
 }
 
-// BenchmarkRunRealFile publishes the whole real array file per iteration to a
+// BenchmarkRunRealFile produces the whole real array file per iteration to a
 // fresh broker and reports records/s.
 func BenchmarkRunRealFile(b *testing.B) {
 	path := realdata.Path(b, realdata.ArrayFile)
@@ -137,8 +137,8 @@ func BenchmarkRunRealFile(b *testing.B) {
 	}
 	b.SetBytes(fi.Size())
 	b.ReportAllocs()
-	benchmarkPublish(b, func(o publish.Options) (publish.Summary, error) {
-		return publish.Run(context.Background(), o, path)
+	benchmarkProduce(b, func(o produce.Options) (produce.Summary, error) {
+		return produce.Run(context.Background(), o, path)
 	})
 }
 
@@ -153,8 +153,8 @@ func BenchmarkRunRealFileGzip(b *testing.B) {
 	}
 	b.SetBytes(fi.Size()) // uncompressed bytes, comparable with the plain run
 	b.ReportAllocs()
-	benchmarkPublish(b, func(o publish.Options) (publish.Summary, error) {
-		return publish.Run(context.Background(), o, gz)
+	benchmarkProduce(b, func(o produce.Options) (produce.Summary, error) {
+		return produce.Run(context.Background(), o, gz)
 	})
 }
 
@@ -181,9 +181,9 @@ func gzipFile(tb testing.TB, src, dst string) {
 	}
 }
 
-// benchmarkPublish runs publish once per iteration against a fresh broker, so
+// benchmarkProduce runs a produce once per iteration against a fresh broker, so
 // the broker's memory stays bounded, and reports records/s.
-func benchmarkPublish(b *testing.B, run func(publish.Options) (publish.Summary, error)) {
+func benchmarkProduce(b *testing.B, run func(produce.Options) (produce.Summary, error)) {
 	var records int64
 	var elapsed float64
 	for b.Loop() {

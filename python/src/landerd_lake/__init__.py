@@ -1,0 +1,1 @@
+"""Read the landerd lake with Spark."""
