@@ -49,8 +49,8 @@ fmt-check:
 
 # unit: the fast loop: every package under the race detector except the
 # end-to-end suite and the packages that start real systems (Kafka, HDFS,
-# Prometheus, Trino).
-SLOW_PKGS := $(addprefix github.com/landerd/landerd/internal/,e2e kafkacluster minidfs promcheck trinocheck)
+# Prometheus, Trino, the Kerberos KDC).
+SLOW_PKGS := $(addprefix github.com/landerd/landerd/internal/,e2e kafkacluster kdctest minidfs promcheck trinocheck)
 unit:
 	$(GO) test -race -timeout 10m $$($(GO) list ./... | grep -vxF $(foreach p,$(SLOW_PKGS),-e $(p)))
 
