@@ -32,6 +32,7 @@ test: deps vet fmt-check test-all fuzz pytest
 # Python virtualenv with pyspark for the Spark checks and the notebook.
 deps:
 	sh scripts/duckdb/install.sh
+	sh scripts/kdc/install.sh
 	sh scripts/deploy/install.sh
 	for v in $(KAFKA_VERSIONS); do sh scripts/kafka/install.sh $$v || exit 1; done
 	sh scripts/hdfs/install.sh
@@ -48,8 +49,8 @@ fmt-check:
 
 # unit: the fast loop: every package under the race detector except the
 # end-to-end suite and the packages that start real systems (Kafka, HDFS,
-# Prometheus, Trino).
-SLOW_PKGS := $(addprefix github.com/landerd/landerd/internal/,e2e kafkacluster minidfs promcheck trinocheck)
+# Prometheus, Trino, the Kerberos KDC).
+SLOW_PKGS := $(addprefix github.com/landerd/landerd/internal/,e2e kafkacluster kdctest minidfs promcheck trinocheck)
 unit:
 	$(GO) test -race -timeout 10m $$($(GO) list ./... | grep -vxF $(foreach p,$(SLOW_PKGS),-e $(p)))
 

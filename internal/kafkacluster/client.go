@@ -226,3 +226,44 @@ func (c *Cluster) EndOffsets(ctx context.Context, topic string) (map[int32]int64
 	}
 	return out, nil
 }
+
+// Committed returns the offsets group has committed for topic, by
+// partition; partitions without a commit are missing from the map.
+func (c *Cluster) Committed(ctx context.Context, group, topic string) (map[int32]int64, error) {
+	cl, err := c.Client()
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	meta, err := topicMetadata(ctx, cl, topic)
+	if err != nil {
+		return nil, fmt.Errorf("committed offsets: %w", err)
+	}
+	req := kmsg.NewPtrOffsetFetchRequest()
+	req.Group = group
+	rt := kmsg.NewOffsetFetchRequestTopic()
+	rt.Topic = topic
+	for _, p := range meta.Partitions {
+		rt.Partitions = append(rt.Partitions, p.Partition)
+	}
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		return nil, fmt.Errorf("committed offsets of %s in %s: %w", topic, group, err)
+	}
+	if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
+		return nil, fmt.Errorf("committed offsets of %s in %s: %w", topic, group, err)
+	}
+	out := map[int32]int64{}
+	for _, t := range resp.Topics {
+		for _, p := range t.Partitions {
+			if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
+				return nil, fmt.Errorf("committed offsets of %s in %s: partition %d: %w", topic, group, p.Partition, err)
+			}
+			if p.Offset >= 0 {
+				out[p.Partition] = p.Offset
+			}
+		}
+	}
+	return out, nil
+}

@@ -62,7 +62,37 @@ type Config struct {
 	// Properties are added to every node's server.properties, overriding
 	// the package's choices (e.g. group.min.session.timeout.ms).
 	Properties map[string]string
+	// Security, when set, adds a SASL_SSL listener for clients, creates
+	// SCRAM users when the storage is formatted and turns the standard
+	// authorizer on. Nil keeps the cluster open, as before.
+	Security *Security
 }
+
+// Security describes a secured cluster. Each node then has three
+// listeners: PLAINTEXT (between brokers, and for the tests' own admin,
+// produce and offset calls: its principal User:ANONYMOUS is a super
+// user), CONTROLLER (PLAINTEXT, the KRaft quorum) and SASL_SSL for the
+// clients under test, which authenticate with SCRAM-SHA-512 over TLS and
+// are authorised by ACLs alone: allow.everyone.if.no.acl.found is false.
+type Security struct {
+	// Certificates are the TLS files the SASL_SSL listener serves and
+	// trusts; NewCertificates makes them.
+	Certificates Certificates
+	// Users are the SCRAM-SHA-512 credentials created when each node's
+	// storage is formatted (kafka-storage format --add-scram), name to
+	// password.
+	Users map[string]string
+	// SuperUsers are user names (of Users) allowed everything, besides
+	// the PLAINTEXT listener's User:ANONYMOUS.
+	SuperUsers []string
+	// RequireClientCert makes the SASL_SSL listener demand a client
+	// certificate signed by the certificate authority
+	// (ssl.client.auth=required).
+	RequireClientCert bool
+}
+
+// SCRAMMechanism is the SASL mechanism of a secured cluster's users.
+const SCRAMMechanism = "SCRAM-SHA-512"
 
 // Cluster is a running set of brokers. Its methods may be called from
 // several goroutines.
@@ -73,6 +103,7 @@ type Cluster struct {
 	log4j     string // the log4j2 configuration file
 	java      string
 	heap      string
+	security  *Security
 	nodes     []*node
 }
 
@@ -81,6 +112,7 @@ type node struct {
 	id         int
 	port       int // PLAINTEXT listener
 	ctrlPort   int // CONTROLLER listener
+	securePort int // SASL_SSL listener; 0 unless the cluster is secured
 	dir        string
 	properties string // path of server.properties
 
@@ -159,13 +191,24 @@ func start(cfg Config) (*Cluster, error) {
 		log4j:     filepath.Join(home, "config", "log4j2.properties"),
 		java:      java,
 		heap:      cfg.Heap,
+		security:  cfg.Security,
 	}
-	ports, err := freePorts(2 * cfg.Brokers)
+	perNode := 2
+	if c.security != nil {
+		if err := c.security.check(); err != nil {
+			return nil, err
+		}
+		perNode = 3
+	}
+	ports, err := freePorts(perNode * cfg.Brokers)
 	if err != nil {
 		return nil, err
 	}
 	for i := range cfg.Brokers {
-		n := &node{id: i + 1, port: ports[2*i], ctrlPort: ports[2*i+1], dir: filepath.Join(cfg.Dir, fmt.Sprintf("broker-%d", i+1))}
+		n := &node{id: i + 1, port: ports[perNode*i], ctrlPort: ports[perNode*i+1], dir: filepath.Join(cfg.Dir, fmt.Sprintf("broker-%d", i+1))}
+		if c.security != nil {
+			n.securePort = ports[perNode*i+2]
+		}
 		for _, d := range []string{n.dataDir(), n.logDir()} {
 			if err := os.MkdirAll(d, 0o755); err != nil {
 				return nil, fmt.Errorf("broker %d: %w", n.id, err)
@@ -215,6 +258,9 @@ func (c *Cluster) eachNode(fn func(*node) error) error {
 func (n *node) dataDir() string { return filepath.Join(n.dir, "data") }
 func (n *node) logDir() string  { return filepath.Join(n.dir, "logs") }
 func (n *node) addr() string    { return net.JoinHostPort("127.0.0.1", strconv.Itoa(n.port)) }
+func (n *node) secureAddr() string {
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(n.securePort))
+}
 
 // serverProperties is a node's configuration: combined broker and
 // controller with a static voter set, quick group joins, and internal
@@ -252,6 +298,9 @@ func (c *Cluster) serverProperties(n *node, extra map[string]string) string {
 		"num.io.threads":                    "4",
 		"num.recovery.threads.per.data.dir": "1",
 		"log.cleaner.threads":               "1",
+	}
+	if c.security != nil {
+		c.security.addProperties(n, props)
 	}
 	for k, v := range extra {
 		props[k] = v
@@ -298,8 +347,11 @@ func (c *Cluster) jvm(ctx context.Context, n *node, heap string, class string, a
 
 // format writes the node's storage metadata for the cluster's id.
 func (c *Cluster) format(ctx context.Context, n *node) error {
-	cmd, out, err := c.jvm(ctx, n, "256m", "kafka.tools.StorageTool",
-		"format", "-t", c.clusterID, "-c", n.properties, "--ignore-formatted")
+	args := []string{"format", "-t", c.clusterID, "-c", n.properties, "--ignore-formatted"}
+	if c.security != nil {
+		args = append(args, c.security.scramArgs()...)
+	}
+	cmd, out, err := c.jvm(ctx, n, "256m", "kafka.tools.StorageTool", args...)
 	if err != nil {
 		return err
 	}
@@ -395,6 +447,19 @@ func (c *Cluster) Addrs() []string {
 	out := make([]string, len(c.nodes))
 	for i, n := range c.nodes {
 		out[i] = n.addr()
+	}
+	return out
+}
+
+// SecureAddrs returns every broker's SASL_SSL host:port, in node order;
+// nil unless the cluster was started with Security.
+func (c *Cluster) SecureAddrs() []string {
+	if c.security == nil {
+		return nil
+	}
+	out := make([]string, len(c.nodes))
+	for i, n := range c.nodes {
+		out[i] = n.secureAddr()
 	}
 	return out
 }

@@ -12,6 +12,13 @@
 // SIGKILL, Stop SIGTERM (a controlled shutdown), Restart starts a stopped
 // broker again on its ports and data.
 //
+// With Config.Security the cluster is secured as in production: a SASL_SSL
+// listener serving certificates the test made with NewCertificates,
+// SCRAM-SHA-512 users created when the storage is formatted, and the
+// standard authorizer denying whatever no ACL allows (CreateACLs adds
+// rules). The PLAINTEXT listener stays, as the brokers' own and the tests'
+// super-user door; SecureAddrs and SecureClient reach the secured one.
+//
 // Only tests import this package: Start reports every problem (no Java, no
 // Maven, Maven Central refusing the download, a broker that does not come
 // up) as a test failure naming Apache Kafka and the cause, never as a skip.

@@ -106,8 +106,10 @@ func (l *Lander) readiness(r bool) {
 }
 
 // Run consumes until ctx is cancelled, then flushes, commits and returns
-// nil. Broker outages and storage errors are retried with backoff; only a
-// configuration the Kafka client rejects is returned as an error.
+// nil. Broker outages and storage errors are retried with backoff; a
+// configuration the Kafka client rejects, and the brokers refusing
+// landerd's credentials, certificate trust or ACLs (ErrRefused), are
+// returned as errors.
 func (l *Lander) Run(ctx context.Context) error {
 	scfg, err := saramaConfig(l.cfg.Kafka)
 	if err != nil {
@@ -136,6 +138,9 @@ func (l *Lander) Run(ctx context.Context) error {
 		group, err = sarama.NewConsumerGroup(l.cfg.Kafka.Brokers, l.cfg.Kafka.Group, scfg)
 		if err == nil {
 			break
+		}
+		if rerr := refusal(err, l.cfg.Kafka); rerr != nil {
+			return rerr
 		}
 		l.log.Warn("kafka unreachable; retrying", zap.Error(err), zap.Duration("in", back.next()))
 		if !back.wait(ctx) {
@@ -171,6 +176,9 @@ func (l *Lander) Run(ctx context.Context) error {
 		l.readiness(false)
 		if time.Since(started) > healthySession {
 			back.reset() // a long session was healthy: the next failure starts over
+		}
+		if rerr := refusal(err, l.cfg.Kafka); rerr != nil && ctx.Err() == nil {
+			return rerr
 		}
 		switch {
 		case ctx.Err() != nil:
