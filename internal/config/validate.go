@@ -125,8 +125,8 @@ func (c Config) validateKafka(p *problems) {
 	}
 	if v, err := sarama.ParseKafkaVersion(k.Version); err != nil {
 		p.add("kafka.version", "%q is not a Kafka version (want e.g. 2.8.0)", k.Version)
-	} else if !v.IsAtLeast(sarama.V0_10_2_0) {
-		p.add("kafka.version", "consumer groups need at least 0.10.2.0, got %s", k.Version)
+	} else if !v.IsAtLeast(sarama.V2_1_0_0) {
+		p.add("kafka.version", "must be at least 2.1.0: Apache Kafka 4 brokers refuse older requests (KIP-896), got %s", k.Version)
 	}
 	oneOf(p, "kafka.initial_offset", k.InitialOffset, "oldest", "newest")
 	oneOf(p, "kafka.balance_strategy", k.BalanceStrategy, "range", "roundrobin", "sticky")
