@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -9,6 +8,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/landerd/landerd/internal/repo"
 	"go.uber.org/goleak"
 )
 
@@ -47,7 +47,7 @@ func runTests(m *testing.M) int {
 // buildLanderd builds ./cmd/landerd of the module this package belongs to
 // into dir, with storage fault injection compiled in.
 func buildLanderd(dir string) (string, error) {
-	root, err := moduleRoot()
+	root, err := repo.Root()
 	if err != nil {
 		return "", err
 	}
@@ -64,23 +64,4 @@ func buildLanderd(dir string) (string, error) {
 		return "", fmt.Errorf("build landerd: %w\n%s", err, out)
 	}
 	return bin, nil
-}
-
-// moduleRoot walks up from the working directory to the directory holding
-// go.mod.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("find module root: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("find module root: no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/landerd/landerd/internal/duckdbtest"
+	"github.com/landerd/landerd/internal/repo"
 	"github.com/landerd/landerd/pkg/flatten"
 	"github.com/landerd/landerd/pkg/sink"
 )
@@ -223,7 +224,7 @@ func (s *sparkServer) check(lake string) ([]byte, error) {
 }
 
 func (s *sparkServer) start() error {
-	root, err := moduleRoot()
+	root, err := repo.Root()
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/landerd/landerd/internal/repo"
 )
 
 // startTimeout bounds creating the realm and the KDC's start-up.
@@ -61,7 +63,7 @@ func Start(tb testing.TB, cfg Config) *KDC {
 }
 
 func start(dir string, cfg Config) (*KDC, error) {
-	root, err := moduleRoot()
+	root, err := repo.Root()
 	if err != nil {
 		return nil, err
 	}
@@ -212,23 +214,4 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// moduleRoot walks up from the working directory to the directory holding
-// go.mod: tests run in their package's directory.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("find module root: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("find module root: no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }

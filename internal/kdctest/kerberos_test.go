@@ -10,12 +10,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/landerd/landerd/internal/repo"
 )
 
 // buildLanderd builds ./cmd/landerd into a temporary directory.
 func buildLanderd(t *testing.T) string {
 	t.Helper()
-	root, err := moduleRoot()
+	root, err := repo.Root()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/landerd/landerd/internal/repo"
 )
 
 // Config says what cluster to start. Zero values take the defaults.
@@ -381,24 +383,15 @@ func (c *Cluster) LogTail(n int) string {
 // launcherScript finds scripts/hdfs/launcher.sh at the root of the module
 // the working directory belongs to.
 func launcherScript() (string, error) {
-	dir, err := os.Getwd()
+	root, err := repo.Root()
 	if err != nil {
 		return "", fmt.Errorf("find launcher: %w", err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			script := filepath.Join(dir, "scripts", "hdfs", "launcher.sh")
-			if _, err := os.Stat(script); err != nil {
-				return "", fmt.Errorf("find launcher: %w", err)
-			}
-			return script, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("find launcher: no go.mod above the working directory")
-		}
-		dir = parent
+	script := filepath.Join(root, "scripts", "hdfs", "launcher.sh")
+	if _, err := os.Stat(script); err != nil {
+		return "", fmt.Errorf("find launcher: %w", err)
 	}
+	return script, nil
 }
 
 // orDefault returns v, or def when v is zero or less.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/landerd/landerd/internal/attemptgen"
 	"github.com/landerd/landerd/internal/broker"
+	"github.com/landerd/landerd/internal/repo"
 	"github.com/landerd/landerd/pkg/flatten"
 )
 
@@ -53,7 +54,10 @@ func grafanaVariables(scrape time.Duration, topic string) map[string]string {
 // quarantine reason.
 func TestDashboardAgainstPrometheus(t *testing.T) {
 	begin := time.Now()
-	root := moduleRoot(t)
+	root, err := repo.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
 	dash, err := LoadDashboard(filepath.Join(root, "deploy", "grafana", "landerd.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -455,17 +459,4 @@ func buildLanderd(t *testing.T, root, dir string) string {
 		t.Fatalf("build landerd: %v\n%s", err, out)
 	}
 	return bin
-}
-
-// moduleRoot is the directory holding go.mod, two levels up.
-func moduleRoot(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
-		t.Fatalf("module root: %v", err)
-	}
-	return root
 }

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/landerd/landerd/internal/repo"
 	"github.com/landerd/landerd/internal/report"
 )
 
@@ -36,7 +37,10 @@ var questionFiles = []string{
 // with another name, as 00_tables.sql tells users to substitute.
 func TestShippedSQLOnTrino(t *testing.T) {
 	begin := time.Now()
-	root := moduleRoot(t)
+	root, err := repo.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
 	home := installTrino(t, root)
 	javaHome := os.Getenv("TRINO_JAVA_HOME")
 	if javaHome == "" {
@@ -367,17 +371,4 @@ func buildLanderd(t *testing.T, root, dir string) string {
 		t.Fatalf("build landerd: %v\n%s", err, out)
 	}
 	return bin
-}
-
-// moduleRoot is the directory holding go.mod, two levels up.
-func moduleRoot(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
-		t.Fatalf("module root: %v", err)
-	}
-	return root
 }
