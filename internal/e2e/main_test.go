@@ -3,9 +3,6 @@ package e2e
 import (
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"testing"
 
 	"github.com/landerd/landerd/internal/repo"
@@ -27,7 +24,9 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	bin, err := buildLanderd(dir)
+	// The faultinject tag lets LANDERD_INJECT_FAULTS wrap the lake in a
+	// fault injector; the shipped binary is built without it.
+	bin, err := repo.BuildLanderd(dir, "faultinject")
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
 		return 1
@@ -42,26 +41,4 @@ func runTests(m *testing.M) int {
 		}
 	}
 	return code
-}
-
-// buildLanderd builds ./cmd/landerd of the module this package belongs to
-// into dir, with storage fault injection compiled in.
-func buildLanderd(dir string) (string, error) {
-	root, err := repo.Root()
-	if err != nil {
-		return "", err
-	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	bin := filepath.Join(dir, "landerd")
-	// The faultinject tag lets LANDERD_INJECT_FAULTS wrap the lake in a
-	// fault injector; the shipped binary is built without it.
-	cmd := exec.Command(goTool, "build", "-tags", "faultinject", "-o", bin, "./cmd/landerd")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build landerd: %w\n%s", err, out)
-	}
-	return bin, nil
 }

@@ -14,22 +14,6 @@ import (
 	"github.com/landerd/landerd/internal/repo"
 )
 
-// buildLanderd builds ./cmd/landerd into a temporary directory.
-func buildLanderd(t *testing.T) string {
-	t.Helper()
-	root, err := repo.Root()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(t.TempDir(), "landerd")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/landerd")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build landerd: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // closedAddr returns a 127.0.0.1 address nothing listens on.
 func closedAddr(t *testing.T) string {
 	t.Helper()
@@ -61,7 +45,10 @@ func TestKeytabLoginAgainstKDC(t *testing.T) {
 	if err := k.Kadmin("delprinc -force " + k.Principal("gone")); err != nil {
 		t.Fatalf("Kerberos KDC: %v", err)
 	}
-	bin := buildLanderd(t)
+	bin, err := repo.BuildLanderd(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
 	namenode := closedAddr(t)
 
 	run := func(t *testing.T, name string) (code int, out string) {

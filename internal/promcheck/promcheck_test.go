@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -67,7 +66,10 @@ func TestDashboardAgainstPrometheus(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	bin := buildLanderd(t, root, dir)
+	bin, err := repo.BuildLanderd(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	const topic = "assessment-attempts"
 	br, err := broker.Start(broker.Config{Topic: topic, Partitions: 3})
@@ -443,20 +445,4 @@ func (d *landerd) tail() string {
 		}
 	}
 	return strings.Join(lines, "\n")
-}
-
-// buildLanderd builds ./cmd/landerd into dir.
-func buildLanderd(t *testing.T, root, dir string) string {
-	t.Helper()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	bin := filepath.Join(dir, "landerd")
-	cmd := exec.Command(goTool, "build", "-o", bin, "./cmd/landerd")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build landerd: %v\n%s", err, out)
-	}
-	return bin
 }

@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -47,7 +46,10 @@ func TestShippedSQLOnTrino(t *testing.T) {
 		javaHome = "/usr/lib/jvm/temurin-25-jdk-amd64"
 	}
 	dir := t.TempDir()
-	bin := buildLanderd(t, root, dir)
+	bin, err := repo.BuildLanderd(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	type lake struct {
 		catalog string
@@ -355,20 +357,4 @@ func readFile(t *testing.T, root, rel string) string {
 		t.Fatal(err)
 	}
 	return string(b)
-}
-
-// buildLanderd builds ./cmd/landerd into dir.
-func buildLanderd(t *testing.T, root, dir string) string {
-	t.Helper()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	bin := filepath.Join(dir, "landerd")
-	cmd := exec.Command(goTool, "build", "-o", bin, "./cmd/landerd")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build landerd: %v\n%s", err, out)
-	}
-	return bin
 }
