@@ -8,13 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/landerd/landerd/internal/repo"
+	"github.com/landerd/landerd/internal/servertest"
 )
 
 // startTimeout bounds creating the realm and the KDC's start-up.
@@ -71,9 +71,13 @@ func start(dir string, cfg Config) (*KDC, error) {
 	if out, err := install.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("install (scripts/kdc/install.sh): %w\n%s", err, out)
 	}
-	port, err := freePort()
+	addr, err := servertest.FreeAddr()
 	if err != nil {
 		return nil, err
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("find a free port: %w", err)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -82,7 +86,7 @@ func start(dir string, cfg Config) (*KDC, error) {
 	if err != nil {
 		return nil, err
 	}
-	args := append([]string{filepath.Join(root, "scripts", "kdc", "run.sh"), dir, cfg.Realm, strconv.Itoa(port)}, cfg.Principals...)
+	args := append([]string{filepath.Join(root, "scripts", "kdc", "run.sh"), dir, cfg.Realm, port}, cfg.Principals...)
 	cmd := exec.Command("sh", args...)
 	cmd.Stdout = out
 	cmd.Stderr = out
@@ -91,7 +95,7 @@ func start(dir string, cfg Config) (*KDC, error) {
 		_ = out.Close()
 		return nil, fmt.Errorf("start scripts/kdc/run.sh: %w", err)
 	}
-	k := &KDC{realm: cfg.Realm, dir: dir, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), cmd: cmd, done: make(chan struct{})}
+	k := &KDC{realm: cfg.Realm, dir: dir, addr: addr, cmd: cmd, done: make(chan struct{})}
 	go func() {
 		defer close(k.done)
 		k.err = cmd.Wait()
@@ -204,14 +208,4 @@ func sbin(name string) string {
 		return p
 	}
 	return filepath.Join("/usr/sbin", name)
-}
-
-// freePort returns a TCP port free on 127.0.0.1 when asked.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }

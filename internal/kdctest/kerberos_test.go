@@ -3,7 +3,6 @@ package kdctest
 import (
 	"bytes"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,21 +11,8 @@ import (
 	"time"
 
 	"github.com/landerd/landerd/internal/repo"
+	"github.com/landerd/landerd/internal/servertest"
 )
-
-// closedAddr returns a 127.0.0.1 address nothing listens on.
-func closedAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return addr
-}
 
 // TestKeytabLoginAgainstKDC runs `landerd run` with an HDFS lake and
 // hdfs.kerberos against a real MIT KDC. landerd logs in with its keytab
@@ -49,7 +35,11 @@ func TestKeytabLoginAgainstKDC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	namenode := closedAddr(t)
+	// Nothing listens on the NameNode's address.
+	namenode, err := servertest.FreeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	run := func(t *testing.T, name string) (code int, out string) {
 		t.Helper()

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/landerd/landerd/internal/repo"
+	"github.com/landerd/landerd/internal/servertest"
 )
 
 // Config says what cluster to start. Zero values take the defaults.
@@ -372,12 +373,7 @@ func (c *Cluster) PeakRSS() int64 {
 
 // LogTail returns the last n lines of the launcher's log.
 func (c *Cluster) LogTail(n int) string {
-	b, err := os.ReadFile(c.logPath)
-	if err != nil {
-		return fmt.Sprintf("(log unreadable: %v)", err)
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+	return servertest.LogTail(c.logPath, n)
 }
 
 // launcherScript finds scripts/hdfs/launcher.sh at the root of the module

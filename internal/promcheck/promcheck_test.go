@@ -20,6 +20,7 @@ import (
 	"github.com/landerd/landerd/internal/attemptgen"
 	"github.com/landerd/landerd/internal/broker"
 	"github.com/landerd/landerd/internal/repo"
+	"github.com/landerd/landerd/internal/servertest"
 	"github.com/landerd/landerd/pkg/flatten"
 )
 
@@ -78,7 +79,7 @@ func TestDashboardAgainstPrometheus(t *testing.T) {
 	}
 	defer br.Close()
 
-	metricsAddr, err := FreeAddr()
+	metricsAddr, err := servertest.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
