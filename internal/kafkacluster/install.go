@@ -3,7 +3,6 @@ package kafkacluster
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 
 	"github.com/landerd/landerd/internal/repo"
@@ -12,16 +11,9 @@ import (
 // install runs scripts/kafka/install.sh for version, which returns at once
 // when the version is installed, and returns the install's directory.
 func install(version string) (string, error) {
-	root, err := repo.Root()
-	if err != nil {
-		return "", err
-	}
-	script := filepath.Join(root, "scripts", "kafka", "install.sh")
-	cmd := exec.Command("sh", script, version)
-	cmd.Dir = root
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("install Kafka %s (%s): %w\n%s", version, script, err, out)
+	const script = "scripts/kafka/install.sh"
+	if _, err := repo.Script(script, version); err != nil {
+		return "", fmt.Errorf("install Kafka %s: %w", version, err)
 	}
 	home := filepath.Join(cacheDir(), "kafka-"+version)
 	if _, err := os.Stat(filepath.Join(home, "libs", "kafka_2.13-"+version+".jar")); err != nil {

@@ -67,9 +67,8 @@ func start(dir string, cfg Config) (*KDC, error) {
 	if err != nil {
 		return nil, err
 	}
-	install := exec.Command("sh", filepath.Join(root, "scripts", "kdc", "install.sh"))
-	if out, err := install.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("install (scripts/kdc/install.sh): %w\n%s", err, out)
+	if _, err := repo.Script("scripts/kdc/install.sh"); err != nil {
+		return nil, fmt.Errorf("install: %w", err)
 	}
 	addr, err := servertest.FreeAddr()
 	if err != nil {

@@ -40,7 +40,7 @@ func TestShippedSQLOnTrino(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	home := installTrino(t, root)
+	home := installTrino(t)
 	javaHome := os.Getenv("TRINO_JAVA_HOME")
 	if javaHome == "" {
 		javaHome = "/usr/lib/jvm/temurin-25-jdk-amd64"
@@ -314,18 +314,16 @@ func floatOf(t *testing.T, v any) *float64 {
 
 // installTrino runs scripts/trino/install.sh, which is quiet and quick when
 // Trino is installed, and returns the server's directory it prints.
-func installTrino(t *testing.T, root string) string {
+func installTrino(t *testing.T) string {
 	t.Helper()
 	start := time.Now()
-	cmd := exec.Command("sh", filepath.Join(root, "scripts", "trino", "install.sh"))
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("Trino: scripts/trino/install.sh: %v\n%s", err, stderr.Bytes())
+	out, err := repo.Script("scripts/trino/install.sh")
+	if err != nil {
+		t.Fatalf("Trino: %v", err)
 	}
-	home := strings.TrimSpace(stdout.String())
+	home := strings.TrimSpace(string(out))
 	if home == "" {
-		t.Fatalf("Trino: scripts/trino/install.sh printed no directory\n%s", stderr.Bytes())
+		t.Fatal("Trino: scripts/trino/install.sh printed no directory")
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Logf("trino installed in %s", d.Round(time.Second))
