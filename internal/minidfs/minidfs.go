@@ -355,20 +355,7 @@ func (c *Cluster) kill() {
 // PeakRSS returns the launcher process's peak resident set size in bytes
 // (VmHWM), or 0 where /proc does not tell or the process has exited.
 func (c *Cluster) PeakRSS() int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			if err != nil {
-				return 0
-			}
-			return kb << 10
-		}
-	}
-	return 0
+	return servertest.PeakRSS(c.cmd.Process.Pid)
 }
 
 // LogTail returns the last n lines of the launcher's log.

@@ -102,12 +102,8 @@ func TestDashboardAgainstPrometheus(t *testing.T) {
 	}
 	t.Logf("prometheus ready at %s after %s", prom.URL(), time.Since(promStart).Round(time.Millisecond))
 	defer func() {
-		if status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", prom.Pid())); err == nil {
-			for _, l := range strings.Split(string(status), "\n") {
-				if strings.HasPrefix(l, "VmHWM:") {
-					t.Logf("prometheus peak RSS: %s", strings.TrimSpace(strings.TrimPrefix(l, "VmHWM:")))
-				}
-			}
+		if rss := servertest.PeakRSS(prom.Pid()); rss > 0 {
+			t.Logf("prometheus peak RSS: %d MiB", rss>>20)
 		}
 		if err := prom.Close(); err != nil {
 			t.Errorf("Prometheus: %v", err)

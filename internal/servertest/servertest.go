@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 )
 
@@ -37,4 +38,23 @@ func LogTail(path string, n int) string {
 		return fmt.Sprintf("(log unreadable: %v)", err)
 	}
 	return LastLines(string(b), n)
+}
+
+// PeakRSS returns the peak resident set size (VmHWM) of process pid in
+// bytes, or 0 where /proc does not tell or the process has exited.
+func PeakRSS(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			if err != nil {
+				return 0
+			}
+			return kb << 10
+		}
+	}
+	return 0
 }

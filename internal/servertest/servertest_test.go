@@ -58,3 +58,13 @@ func TestFreeAddrCanBeBound(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestPeakRSS(t *testing.T) {
+	// This test's own process has touched at least a megabyte.
+	if rss := PeakRSS(os.Getpid()); rss < 1<<20 {
+		t.Errorf("PeakRSS(self) = %d bytes, want at least 1 MiB", rss)
+	}
+	if rss := PeakRSS(-1); rss != 0 {
+		t.Errorf("PeakRSS(-1) = %d, want 0", rss)
+	}
+}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/landerd/landerd/internal/repo"
 	"github.com/landerd/landerd/internal/report"
+	"github.com/landerd/landerd/internal/servertest"
 )
 
 // realData is the real data set, relative to the repository's root.
@@ -88,12 +89,8 @@ func TestShippedSQLOnTrino(t *testing.T) {
 	}
 	t.Logf("trino started in %s at %s", srv.Started.Round(time.Millisecond), srv.URL())
 	defer func() {
-		if rss, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", srv.Pid())); err == nil {
-			for _, l := range strings.Split(string(rss), "\n") {
-				if strings.HasPrefix(l, "VmHWM:") {
-					t.Logf("trino peak RSS: %s", strings.TrimSpace(strings.TrimPrefix(l, "VmHWM:")))
-				}
-			}
+		if rss := servertest.PeakRSS(srv.Pid()); rss > 0 {
+			t.Logf("trino peak RSS: %d MiB", rss>>20)
 		}
 		if err := srv.Close(); err != nil {
 			t.Errorf("Trino: %v", err)
