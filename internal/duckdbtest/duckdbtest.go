@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/landerd/landerd/internal/repo"
 )
 
 // InstallScript is the command, relative to the repository root, that
@@ -85,21 +87,13 @@ func Query(tb testing.TB, sql string) Result {
 // errNotInstalled marks a reader that is not ready to run.
 var errNotInstalled = errors.New("duckdb reader not installed")
 
-// readerDir returns scripts/duckdb under the repository root, the nearest
-// directory above the working directory holding go.mod.
+// readerDir returns scripts/duckdb under the repository root.
 func readerDir() (string, error) {
-	wd, err := os.Getwd()
+	root, err := repo.Root()
 	if err != nil {
-		return "", fmt.Errorf("find repository root: %w", err)
+		return "", err
 	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "scripts", "duckdb"), nil
-		}
-		if filepath.Dir(dir) == dir {
-			return "", fmt.Errorf("find repository root: no go.mod above %s", wd)
-		}
-	}
+	return filepath.Join(root, "scripts", "duckdb"), nil
 }
 
 // checkInstalled reports errNotInstalled when node is not on the PATH or the

@@ -212,17 +212,7 @@ func (h *harness) openLake() {
 	case lakeHDFS:
 		h.hdfs = hdfstest.Start(h.t, hdfstest.Config{BlockSize: 256 << 10})
 		h.lakeURL = "hdfs://" + h.hdfs.Addr() + "/lake"
-		l, err := sink.NewHDFS(h.lakeURL, sink.HDFSOptions{User: "checker", CallTimeout: hdfsCallTimeout})
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		// Registered after the cluster's cleanup, so it runs before it.
-		h.t.Cleanup(func() {
-			if err := l.Close(); err != nil {
-				h.t.Errorf("close %s: %v", l, err)
-			}
-		})
-		h.reader = l
+		h.readHDFS()
 	case lakeRealHDFS:
 		h.openRealHDFS()
 	default:
@@ -440,4 +430,20 @@ func testSeed(t *testing.T) int64 {
 	}
 	t.Logf("seed %d (replay with LANDERD_E2E_SEED=%d go test -run '^%s$' ./internal/e2e/)", seed, seed, t.Name())
 	return seed
+}
+
+// readHDFS opens the reader the checks use on the HDFS lake at h.lakeURL,
+// closed before the cluster that serves it stops.
+func (h *harness) readHDFS() {
+	l, err := sink.NewHDFS(h.lakeURL, sink.HDFSOptions{User: "checker", CallTimeout: hdfsCallTimeout})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	// Registered after the cluster's cleanup, so it runs before it.
+	h.t.Cleanup(func() {
+		if err := l.Close(); err != nil {
+			h.t.Errorf("close %s: %v", l, err)
+		}
+	})
+	h.reader = l
 }

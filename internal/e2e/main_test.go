@@ -1,14 +1,11 @@
 package e2e
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"testing"
 
+	"github.com/landerd/landerd/internal/repo"
 	"go.uber.org/goleak"
 )
 
@@ -27,7 +24,9 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	bin, err := buildLanderd(dir)
+	// The faultinject tag lets LANDERD_INJECT_FAULTS wrap the lake in a
+	// fault injector; the shipped binary is built without it.
+	bin, err := repo.BuildLanderd(dir, "faultinject")
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
 		return 1
@@ -42,45 +41,4 @@ func runTests(m *testing.M) int {
 		}
 	}
 	return code
-}
-
-// buildLanderd builds ./cmd/landerd of the module this package belongs to
-// into dir, with storage fault injection compiled in.
-func buildLanderd(dir string) (string, error) {
-	root, err := moduleRoot()
-	if err != nil {
-		return "", err
-	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	bin := filepath.Join(dir, "landerd")
-	// The faultinject tag lets LANDERD_INJECT_FAULTS wrap the lake in a
-	// fault injector; the shipped binary is built without it.
-	cmd := exec.Command(goTool, "build", "-tags", "faultinject", "-o", bin, "./cmd/landerd")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build landerd: %w\n%s", err, out)
-	}
-	return bin, nil
-}
-
-// moduleRoot walks up from the working directory to the directory holding
-// go.mod.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("find module root: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("find module root: no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/landerd/landerd/internal/duckdbtest"
+	"github.com/landerd/landerd/internal/repo"
+	"github.com/landerd/landerd/internal/servertest"
 	"github.com/landerd/landerd/pkg/flatten"
 	"github.com/landerd/landerd/pkg/sink"
 )
@@ -223,7 +225,7 @@ func (s *sparkServer) check(lake string) ([]byte, error) {
 }
 
 func (s *sparkServer) start() error {
-	root, err := moduleRoot()
+	root, err := repo.Root()
 	if err != nil {
 		return err
 	}
@@ -255,7 +257,7 @@ func (s *sparkServer) failed(err error) error {
 	_ = s.cmd.Wait()
 	s.cmd = nil
 	log, _ := os.ReadFile(s.stderr.Name())
-	return fmt.Errorf("%w\n%s", err, lastLines(string(log), 30))
+	return fmt.Errorf("%w\n%s", err, servertest.LastLines(string(log), 30))
 }
 
 // stop ends the lake check, if it runs: end of input, then a kill if it
@@ -359,13 +361,4 @@ func asInt(h *harness, v any) int64 {
 	}
 	h.t.Fatalf("duckdb returned %v (%T), want an integer", v, v)
 	return 0
-}
-
-// lastLines returns the last n lines of s.
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/landerd/landerd/internal/kafkacluster"
 	"github.com/landerd/landerd/internal/minidfs"
-	"github.com/landerd/landerd/pkg/sink"
 )
 
 // realHDFSBlockSize is the Apache HDFS lake's dfs.blocksize: small, so that
@@ -40,17 +39,7 @@ func (h *harness) openRealHDFS() {
 		h.t.Fatalf("Apache HDFS: %v", err)
 	}
 	h.lakeURL = h.dfs.URL() + "/lake"
-	l, err := sink.NewHDFS(h.lakeURL, sink.HDFSOptions{User: "checker", CallTimeout: hdfsCallTimeout})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	// Registered after the cluster's cleanup, so it runs before it.
-	h.t.Cleanup(func() {
-		if err := l.Close(); err != nil {
-			h.t.Errorf("close %s: %v", l, err)
-		}
-	})
-	h.reader = l
+	h.readHDFS()
 }
 
 // realKafkaProduction is a single Apache Kafka node with the production

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/landerd/landerd/internal/servertest"
 )
 
 // The Kafka versions the tests run against. DefaultVersion is the one
@@ -432,9 +434,7 @@ func (n *node) tail(lines int) string {
 		if err != nil {
 			continue
 		}
-		ls := strings.Split(strings.TrimRight(string(body), "\n"), "\n")
-		ls = ls[max(0, len(ls)-lines):]
-		fmt.Fprintf(&b, "--- last lines of %s\n%s\n", path, strings.Join(ls, "\n"))
+		fmt.Fprintf(&b, "--- last lines of %s\n%s\n", path, servertest.LastLines(string(body), lines))
 	}
 	return b.String()
 }

@@ -76,15 +76,8 @@ func secured(t *testing.T, version string) {
 			return err
 		}
 		defer cl.Close()
-		req := kmsg.NewPtrMetadataRequest()
-		rt := kmsg.NewMetadataRequestTopic()
-		rt.Topic = kmsg.StringPtr(topic)
-		req.Topics = append(req.Topics, rt)
-		resp, err := req.RequestWith(ctx, cl)
-		if err != nil {
-			return err
-		}
-		return kerr.ErrorForCode(resp.Topics[0].ErrorCode)
+		_, err = topicMetadata(ctx, cl, topic)
+		return err
 	}
 	if err := meta("reader", "wrong"); !errors.Is(err, kerr.SaslAuthenticationFailed) {
 		t.Errorf("wrong password: got %v, want SASL_AUTHENTICATION_FAILED", err)

@@ -5,13 +5,15 @@ import (
 	"path/filepath"
 	"regexp"
 	"testing"
+
+	"github.com/landerd/landerd/internal/repo"
 )
 
 // TestComposeRunsATestedVersion keeps docker-compose.yml on a Kafka
 // release that these tests run: every apache/kafka image it names must be
 // DefaultVersion or CompatVersion.
 func TestComposeRunsATestedVersion(t *testing.T) {
-	root, err := moduleRoot()
+	root, err := repo.Root()
 	if err != nil {
 		t.Fatal(err)
 	}

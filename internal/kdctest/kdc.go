@@ -8,11 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/landerd/landerd/internal/repo"
+	"github.com/landerd/landerd/internal/servertest"
 )
 
 // startTimeout bounds creating the realm and the KDC's start-up.
@@ -61,17 +63,20 @@ func Start(tb testing.TB, cfg Config) *KDC {
 }
 
 func start(dir string, cfg Config) (*KDC, error) {
-	root, err := moduleRoot()
+	root, err := repo.Root()
 	if err != nil {
 		return nil, err
 	}
-	install := exec.Command("sh", filepath.Join(root, "scripts", "kdc", "install.sh"))
-	if out, err := install.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("install (scripts/kdc/install.sh): %w\n%s", err, out)
+	if _, err := repo.Script("scripts/kdc/install.sh"); err != nil {
+		return nil, fmt.Errorf("install: %w", err)
 	}
-	port, err := freePort()
+	addr, err := servertest.FreeAddr()
 	if err != nil {
 		return nil, err
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("find a free port: %w", err)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -80,7 +85,7 @@ func start(dir string, cfg Config) (*KDC, error) {
 	if err != nil {
 		return nil, err
 	}
-	args := append([]string{filepath.Join(root, "scripts", "kdc", "run.sh"), dir, cfg.Realm, strconv.Itoa(port)}, cfg.Principals...)
+	args := append([]string{filepath.Join(root, "scripts", "kdc", "run.sh"), dir, cfg.Realm, port}, cfg.Principals...)
 	cmd := exec.Command("sh", args...)
 	cmd.Stdout = out
 	cmd.Stderr = out
@@ -89,7 +94,7 @@ func start(dir string, cfg Config) (*KDC, error) {
 		_ = out.Close()
 		return nil, fmt.Errorf("start scripts/kdc/run.sh: %w", err)
 	}
-	k := &KDC{realm: cfg.Realm, dir: dir, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), cmd: cmd, done: make(chan struct{})}
+	k := &KDC{realm: cfg.Realm, dir: dir, addr: addr, cmd: cmd, done: make(chan struct{})}
 	go func() {
 		defer close(k.done)
 		k.err = cmd.Wait()
@@ -202,33 +207,4 @@ func sbin(name string) string {
 		return p
 	}
 	return filepath.Join("/usr/sbin", name)
-}
-
-// freePort returns a TCP port free on 127.0.0.1 when asked.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// moduleRoot walks up from the working directory to the directory holding
-// go.mod: tests run in their package's directory.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("find module root: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("find module root: no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }

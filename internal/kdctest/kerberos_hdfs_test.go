@@ -16,6 +16,7 @@ import (
 	"github.com/landerd/landerd/internal/attemptgen"
 	"github.com/landerd/landerd/internal/kafkacluster"
 	"github.com/landerd/landerd/internal/minidfs"
+	"github.com/landerd/landerd/internal/repo"
 )
 
 // TestLandsIntoKerberizedHDFS lands from Apache Kafka into a MiniDFSCluster
@@ -84,7 +85,10 @@ log:
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	bin := buildLanderd(t)
+	bin, err := repo.BuildLanderd(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
 	var runLog bytes.Buffer
 	run := exec.Command(bin, "run", "--config", cfgPath)
 	run.Stderr = &runLog

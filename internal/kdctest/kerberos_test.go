@@ -3,44 +3,16 @@ package kdctest
 import (
 	"bytes"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/landerd/landerd/internal/repo"
+	"github.com/landerd/landerd/internal/servertest"
 )
-
-// buildLanderd builds ./cmd/landerd into a temporary directory.
-func buildLanderd(t *testing.T) string {
-	t.Helper()
-	root, err := moduleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(t.TempDir(), "landerd")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/landerd")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build landerd: %v\n%s", err, out)
-	}
-	return bin
-}
-
-// closedAddr returns a 127.0.0.1 address nothing listens on.
-func closedAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return addr
-}
 
 // TestKeytabLoginAgainstKDC runs `landerd run` with an HDFS lake and
 // hdfs.kerberos against a real MIT KDC. landerd logs in with its keytab
@@ -59,8 +31,15 @@ func TestKeytabLoginAgainstKDC(t *testing.T) {
 	if err := k.Kadmin("delprinc -force " + k.Principal("gone")); err != nil {
 		t.Fatalf("Kerberos KDC: %v", err)
 	}
-	bin := buildLanderd(t)
-	namenode := closedAddr(t)
+	bin, err := repo.BuildLanderd(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Nothing listens on the NameNode's address.
+	namenode, err := servertest.FreeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	run := func(t *testing.T, name string) (code int, out string) {
 		t.Helper()

@@ -16,6 +16,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/landerd/landerd/internal/repo"
+	"github.com/landerd/landerd/internal/servertest"
 )
 
 // Config says what cluster to start. Zero values take the defaults.
@@ -352,53 +355,26 @@ func (c *Cluster) kill() {
 // PeakRSS returns the launcher process's peak resident set size in bytes
 // (VmHWM), or 0 where /proc does not tell or the process has exited.
 func (c *Cluster) PeakRSS() int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			if err != nil {
-				return 0
-			}
-			return kb << 10
-		}
-	}
-	return 0
+	return servertest.PeakRSS(c.cmd.Process.Pid)
 }
 
 // LogTail returns the last n lines of the launcher's log.
 func (c *Cluster) LogTail(n int) string {
-	b, err := os.ReadFile(c.logPath)
-	if err != nil {
-		return fmt.Sprintf("(log unreadable: %v)", err)
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+	return servertest.LogTail(c.logPath, n)
 }
 
 // launcherScript finds scripts/hdfs/launcher.sh at the root of the module
 // the working directory belongs to.
 func launcherScript() (string, error) {
-	dir, err := os.Getwd()
+	root, err := repo.Root()
 	if err != nil {
 		return "", fmt.Errorf("find launcher: %w", err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			script := filepath.Join(dir, "scripts", "hdfs", "launcher.sh")
-			if _, err := os.Stat(script); err != nil {
-				return "", fmt.Errorf("find launcher: %w", err)
-			}
-			return script, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("find launcher: no go.mod above the working directory")
-		}
-		dir = parent
+	script := filepath.Join(root, "scripts", "hdfs", "launcher.sh")
+	if _, err := os.Stat(script); err != nil {
+		return "", fmt.Errorf("find launcher: %w", err)
 	}
+	return script, nil
 }
 
 // orDefault returns v, or def when v is zero or less.

@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -20,6 +19,8 @@ import (
 
 	"github.com/landerd/landerd/internal/attemptgen"
 	"github.com/landerd/landerd/internal/broker"
+	"github.com/landerd/landerd/internal/repo"
+	"github.com/landerd/landerd/internal/servertest"
 	"github.com/landerd/landerd/pkg/flatten"
 )
 
@@ -53,7 +54,10 @@ func grafanaVariables(scrape time.Duration, topic string) map[string]string {
 // quarantine reason.
 func TestDashboardAgainstPrometheus(t *testing.T) {
 	begin := time.Now()
-	root := moduleRoot(t)
+	root, err := repo.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
 	dash, err := LoadDashboard(filepath.Join(root, "deploy", "grafana", "landerd.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +67,10 @@ func TestDashboardAgainstPrometheus(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	bin := buildLanderd(t, root, dir)
+	bin, err := repo.BuildLanderd(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	const topic = "assessment-attempts"
 	br, err := broker.Start(broker.Config{Topic: topic, Partitions: 3})
@@ -72,7 +79,7 @@ func TestDashboardAgainstPrometheus(t *testing.T) {
 	}
 	defer br.Close()
 
-	metricsAddr, err := FreeAddr()
+	metricsAddr, err := servertest.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,12 +102,8 @@ func TestDashboardAgainstPrometheus(t *testing.T) {
 	}
 	t.Logf("prometheus ready at %s after %s", prom.URL(), time.Since(promStart).Round(time.Millisecond))
 	defer func() {
-		if status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", prom.Pid())); err == nil {
-			for _, l := range strings.Split(string(status), "\n") {
-				if strings.HasPrefix(l, "VmHWM:") {
-					t.Logf("prometheus peak RSS: %s", strings.TrimSpace(strings.TrimPrefix(l, "VmHWM:")))
-				}
-			}
+		if rss := servertest.PeakRSS(prom.Pid()); rss > 0 {
+			t.Logf("prometheus peak RSS: %d MiB", rss>>20)
 		}
 		if err := prom.Close(); err != nil {
 			t.Errorf("Prometheus: %v", err)
@@ -439,33 +442,4 @@ func (d *landerd) tail() string {
 		}
 	}
 	return strings.Join(lines, "\n")
-}
-
-// buildLanderd builds ./cmd/landerd into dir.
-func buildLanderd(t *testing.T, root, dir string) string {
-	t.Helper()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	bin := filepath.Join(dir, "landerd")
-	cmd := exec.Command(goTool, "build", "-o", bin, "./cmd/landerd")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build landerd: %v\n%s", err, out)
-	}
-	return bin
-}
-
-// moduleRoot is the directory holding go.mod, two levels up.
-func moduleRoot(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
-		t.Fatalf("module root: %v", err)
-	}
-	return root
 }

@@ -8,16 +8,16 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
+
+	"github.com/landerd/landerd/internal/servertest"
 )
 
 // Options say how to run a Prometheus server.
@@ -75,7 +75,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err := os.WriteFile(cfgPath, config(opts.Targets, interval), 0o644); err != nil {
 		return nil, fmt.Errorf("start prometheus: %w", err)
 	}
-	addr, err := FreeAddr()
+	addr, err := servertest.FreeAddr()
 	if err != nil {
 		return nil, fmt.Errorf("start prometheus: %w", err)
 	}
@@ -171,15 +171,7 @@ func (s *Server) Pid() int { return s.cmd.Process.Pid }
 
 // LogTail returns the last n lines of the server's log.
 func (s *Server) LogTail(n int) string {
-	b, err := os.ReadFile(s.logPath)
-	if err != nil {
-		return fmt.Sprintf("(no log: %v)", err)
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
+	return servertest.LogTail(s.logPath, n)
 }
 
 // Close stops the server with SIGTERM, or SIGKILL after 10s, and waits
@@ -325,18 +317,4 @@ func (s *Server) LabelValues(ctx context.Context, label, match string) ([]string
 		return nil, fmt.Errorf("label values %s of %s: decode: %w", label, match, err)
 	}
 	return vals, nil
-}
-
-// FreeAddr returns a 127.0.0.1 address with a port that was free a moment
-// ago, for a server that takes its address as a flag.
-func FreeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("find a free port: %w", err)
-	}
-	addr := ln.Addr().String()
-	if err := ln.Close(); err != nil {
-		return "", fmt.Errorf("find a free port: %w", err)
-	}
-	return addr, nil
 }

@@ -1,10 +1,12 @@
 package realdata
 
 import (
-	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/landerd/landerd/internal/repo"
 )
 
 // The files of the real data set, by name inside the data directory.
@@ -31,18 +33,11 @@ func Dir() (string, error) {
 	if d := os.Getenv("LANDERD_DATA_DIR"); d != "" {
 		return d, nil
 	}
-	wd, err := os.Getwd()
+	root, err := repo.Root()
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("realdata: %w", err)
 	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "data"), nil
-		}
-		if filepath.Dir(dir) == dir {
-			return "", errors.New("realdata: no go.mod above the working directory")
-		}
-	}
+	return filepath.Join(root, "..", "shared", "data"), nil
 }
 
 // Path returns the path of the named data file, or skips the test or

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/landerd/landerd/internal/servertest"
 )
 
 // Options say how to run a Trino server.
@@ -70,7 +72,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if startTimeout == 0 {
 		startTimeout = 3 * time.Minute
 	}
-	addr, err := freeAddr()
+	addr, err := servertest.FreeAddr()
 	if err != nil {
 		return nil, fmt.Errorf("start trino: %w", err)
 	}
@@ -242,15 +244,7 @@ func (s *Server) Pid() int { return s.cmd.Process.Pid }
 
 // LogTail returns the last n lines of the server's log.
 func (s *Server) LogTail(n int) string {
-	b, err := os.ReadFile(s.logPath)
-	if err != nil {
-		return fmt.Sprintf("(no log: %v)", err)
-	}
-	ls := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(ls) > n {
-		ls = ls[len(ls)-n:]
-	}
-	return strings.Join(ls, "\n")
+	return servertest.LogTail(s.logPath, n)
 }
 
 // Close stops the server's process group with SIGTERM, or SIGKILL after
@@ -409,18 +403,4 @@ func (s *Server) page(req *http.Request) (statementResponse, error) {
 			return statementResponse{}, fmt.Errorf("%s: HTTP %d: %s", req.URL, resp.StatusCode, body)
 		}
 	}
-}
-
-// freeAddr returns a 127.0.0.1 address with a port that was free a moment
-// ago, for a server that takes its port from its configuration.
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("find a free port: %w", err)
-	}
-	addr := ln.Addr().String()
-	if err := ln.Close(); err != nil {
-		return "", fmt.Errorf("find a free port: %w", err)
-	}
-	return addr, nil
 }

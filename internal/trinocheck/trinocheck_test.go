@@ -10,12 +10,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/landerd/landerd/internal/repo"
 	"github.com/landerd/landerd/internal/report"
+	"github.com/landerd/landerd/internal/servertest"
 )
 
 // realData is the real data set, relative to the repository's root.
@@ -36,14 +37,20 @@ var questionFiles = []string{
 // with another name, as 00_tables.sql tells users to substitute.
 func TestShippedSQLOnTrino(t *testing.T) {
 	begin := time.Now()
-	root := moduleRoot(t)
-	home := installTrino(t, root)
+	root, err := repo.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := installTrino(t)
 	javaHome := os.Getenv("TRINO_JAVA_HOME")
 	if javaHome == "" {
 		javaHome = "/usr/lib/jvm/temurin-25-jdk-amd64"
 	}
 	dir := t.TempDir()
-	bin := buildLanderd(t, root, dir)
+	bin, err := repo.BuildLanderd(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	type lake struct {
 		catalog string
@@ -82,12 +89,8 @@ func TestShippedSQLOnTrino(t *testing.T) {
 	}
 	t.Logf("trino started in %s at %s", srv.Started.Round(time.Millisecond), srv.URL())
 	defer func() {
-		if rss, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", srv.Pid())); err == nil {
-			for _, l := range strings.Split(string(rss), "\n") {
-				if strings.HasPrefix(l, "VmHWM:") {
-					t.Logf("trino peak RSS: %s", strings.TrimSpace(strings.TrimPrefix(l, "VmHWM:")))
-				}
-			}
+		if rss := servertest.PeakRSS(srv.Pid()); rss > 0 {
+			t.Logf("trino peak RSS: %d MiB", rss>>20)
 		}
 		if err := srv.Close(); err != nil {
 			t.Errorf("Trino: %v", err)
@@ -308,18 +311,16 @@ func floatOf(t *testing.T, v any) *float64 {
 
 // installTrino runs scripts/trino/install.sh, which is quiet and quick when
 // Trino is installed, and returns the server's directory it prints.
-func installTrino(t *testing.T, root string) string {
+func installTrino(t *testing.T) string {
 	t.Helper()
 	start := time.Now()
-	cmd := exec.Command("sh", filepath.Join(root, "scripts", "trino", "install.sh"))
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("Trino: scripts/trino/install.sh: %v\n%s", err, stderr.Bytes())
+	out, err := repo.Script("scripts/trino/install.sh")
+	if err != nil {
+		t.Fatalf("Trino: %v", err)
 	}
-	home := strings.TrimSpace(stdout.String())
+	home := strings.TrimSpace(string(out))
 	if home == "" {
-		t.Fatalf("Trino: scripts/trino/install.sh printed no directory\n%s", stderr.Bytes())
+		t.Fatal("Trino: scripts/trino/install.sh printed no directory")
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Logf("trino installed in %s", d.Round(time.Second))
@@ -351,33 +352,4 @@ func readFile(t *testing.T, root, rel string) string {
 		t.Fatal(err)
 	}
 	return string(b)
-}
-
-// buildLanderd builds ./cmd/landerd into dir.
-func buildLanderd(t *testing.T, root, dir string) string {
-	t.Helper()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	bin := filepath.Join(dir, "landerd")
-	cmd := exec.Command(goTool, "build", "-o", bin, "./cmd/landerd")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build landerd: %v\n%s", err, out)
-	}
-	return bin
-}
-
-// moduleRoot is the directory holding go.mod, two levels up.
-func moduleRoot(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
-		t.Fatalf("module root: %v", err)
-	}
-	return root
 }

@@ -9,21 +9,8 @@ set -eu
 dir=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd)
 cd "$dir"
 
-log() {
-	printf 'duckdb install: %s\n' "$*" >&2
-}
-
-# as_root runs a command as root, through sudo when not root already.
-as_root() {
-	if [ "$(id -u)" -eq 0 ]; then
-		"$@"
-	elif command -v sudo >/dev/null 2>&1; then
-		sudo "$@"
-	else
-		log "need root or sudo to run: $*"
-		exit 1
-	fi
-}
+install_name=duckdb
+. "$dir/../lib.sh"
 
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 	if ! command -v apt-get >/dev/null 2>&1; then
@@ -31,12 +18,11 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 		exit 1
 	fi
 	log "installing nodejs and npm with apt-get"
-	as_root env DEBIAN_FRONTEND=noninteractive apt-get update
 	pkgs=""
 	command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
 	command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
 	# shellcheck disable=SC2086 # the package list is meant to split
-	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $pkgs
+	apt_install $pkgs
 fi
 
 lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)

@@ -7,21 +7,8 @@
 # prints nothing.
 set -eu
 
-log() {
-	printf 'prometheus install: %s\n' "$*" >&2
-}
-
-# as_root runs a command as root, through sudo when not root already.
-as_root() {
-	if [ "$(id -u)" -eq 0 ]; then
-		"$@"
-	elif command -v sudo >/dev/null 2>&1; then
-		sudo "$@"
-	else
-		log "need root or sudo to run: $*"
-		exit 1
-	fi
-}
+install_name=prometheus
+. "$(dirname -- "$0")/../lib.sh"
 
 if command -v prometheus >/dev/null 2>&1; then
 	exit 0
@@ -32,23 +19,5 @@ if ! command -v apt-get >/dev/null 2>&1; then
 	exit 1
 fi
 log "installing Debian's prometheus package with apt-get"
-as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-# policy-rc.d answering 101 keeps the package's service from starting where
-# init scripts run (no effect under systemd or without an init).
-policy=/usr/sbin/policy-rc.d
-made_policy=
-if [ ! -e "$policy" ]; then
-	printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null
-	as_root chmod 755 "$policy"
-	made_policy=1
-fi
-status=0
-as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null || status=$?
-if [ -n "$made_policy" ]; then
-	as_root rm -f "$policy"
-fi
-if [ "$status" -ne 0 ]; then
-	log "apt-get install prometheus exited with $status"
-	exit "$status"
-fi
+apt_install prometheus
 log "ok ($(prometheus --version 2>&1 | head -n 1))"

@@ -1,0 +1,3 @@
+#!/bin/sh
+echo "went wrong" >&2
+exit 3
