@@ -48,10 +48,11 @@ fmt-check:
 
 # unit: the fast loop: every package under the race detector except the
 # end-to-end suite and the packages that start real systems (Kafka, HDFS,
-# Prometheus, Trino).
+# Prometheus, Trino), with -short: the tests that land or generate many
+# records take fewer (test-all runs them at full size).
 SLOW_PKGS := $(addprefix github.com/landerd/landerd/internal/,e2e kafkacluster minidfs promcheck trinocheck)
 unit:
-	$(GO) test -race -timeout 10m $$($(GO) list ./... | grep -vxF $(foreach p,$(SLOW_PKGS),-e $(p)))
+	$(GO) test -race -short -timeout 10m $$($(GO) list ./... | grep -vxF $(foreach p,$(SLOW_PKGS),-e $(p)))
 
 test-all:
 	$(GO) test -race -timeout 40m ./...
