@@ -346,18 +346,18 @@ func TestEventDatePartitioning(t *testing.T) {
 // TestRollsOnSize: with the record limit and the age deadline far away,
 // files are published when one of them reaches max_file_bytes.
 //
-// Under -short the limit is 256 KiB, a quarter of the smallest size the
+// Under -short the limit is 128 KiB, an eighth of the smallest size the
 // configuration accepts (the lander does not validate again, and the roll
-// does not depend on the size), with a quarter of the records and row
+// does not depend on the size), with an eighth of the records and row
 // groups, so the files still roll on size at least twice.
 func TestRollsOnSize(t *testing.T) {
 	f := newFixture(t, 1)
-	limit := int64(size(1<<20, 256<<10))
-	n := size(12000, 3000)
+	limit := int64(size(1<<20, 128<<10))
+	n := size(12000, 1500)
 	f.cfg.Lake.Roll.MaxFileRecords = 1_000_000
 	f.cfg.Lake.Roll.MaxFileBytes = config.ByteSize(limit)
 	f.cfg.Lake.Roll.MaxFileAge = time.Hour
-	f.cfg.Lake.RowGroupRows = size(500, 125)
+	f.cfg.Lake.RowGroupRows = size(500, 64)
 	gen := attemptgen.New(attemptgen.Config{Seed: 13})
 	f.produce(t, gen, n)
 	stop := f.run(t)
