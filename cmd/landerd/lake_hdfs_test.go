@@ -162,9 +162,9 @@ func TestRunLandsOnHDFS(t *testing.T) {
 // the lake holds each record once. It returns how many injected faults
 // took effect.
 func landOnHDFS(t *testing.T, inject func(c *hdfstest.Cluster), outage time.Duration) int {
-	const count = 600
+	count := size(600, 300) // each fault still fires on the smaller topic
 	ctx := context.Background()
-	b, err := broker.Start(broker.Config{Topic: demoTopic, Partitions: 2})
+	b, err := broker.Start(broker.Config{Topic: demoTopic, Partitions: 2, MinSessionTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,6 +188,11 @@ func landOnHDFS(t *testing.T, inject func(c *hdfstest.Cluster), outage time.Dura
 	cfg.Kafka.Brokers = []string{b.Addr()}
 	cfg.Kafka.Topic = demoTopic
 	cfg.Kafka.Group = "landerd-hdfs-test"
+	// A partition that fails on a storage fault makes the lander rejoin
+	// the group: short group timeouts keep each rejoin short.
+	cfg.Kafka.SessionTimeout = 3 * time.Second
+	cfg.Kafka.HeartbeatInterval = 300 * time.Millisecond
+	cfg.Kafka.RebalanceTimeout = 5 * time.Second
 	cfg.Lake.Roll.MaxFileAge = 200 * time.Millisecond
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)

@@ -71,35 +71,59 @@ func TestBadConfigListsEveryProblem(t *testing.T) {
 	}
 }
 
-// TestDemo runs the demo on generated attempts and checks that every one
-// landed, good ones in attempts and malformed ones in _quarantine.
+// TestDemo runs the demo on generated attempts (2,000; 500 under -short)
+// and checks that every one landed, good ones in attempts and malformed
+// ones in _quarantine.
 func TestDemo(t *testing.T) {
+	count := int64(size(2000, 500))
 	dir := t.TempDir()
-	code, out, errOut := runCmd(t, "demo", "--lake", dir, "--count", "2000", "--bad-rate", "0.05", "--partitions", "2")
+	code, out, errOut := runCmd(t, "demo", "--lake", dir, "--count", strconv.FormatInt(count, 10), "--bad-rate", "0.05", "--partitions", "2")
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	a, q := countLake(t, dir)
-	if a+q != 2000 || q == 0 || q > 300 {
-		t.Errorf("landed %d attempts and %d quarantined, want 2000 in all with about 5%% quarantined", a, q)
+	if a+q != count || q == 0 || q > count*15/100 {
+		t.Errorf("landed %d attempts and %d quarantined, want %d in all with about 5%% quarantined", a, q, count)
 	}
 	if !strings.Contains(out, "read_parquet(") {
 		t.Errorf("demo output does not say how to query the lake:\n%s", out)
 	}
 }
 
-// TestDemoRealDataSet: the demo lands all 3,280 attempts of the real data set.
+// TestDemoRealDataSet: the demo lands all 3,280 attempts of the real data
+// set (the JSON array file). Under -short it lands the 23 attempts of the
+// real sample (the JSON lines file) instead: the same path through
+// --file, the broker and the lander, without the minute the whole set
+// costs under the race detector; make test lands the whole set.
 func TestDemoRealDataSet(t *testing.T) {
-	file := realdata.Path(t, realdata.ArrayFile)
+	file, want := realdata.Path(t, realdata.ArrayFile), int64(realdata.Attempts)
+	if testing.Short() {
+		file = realdata.Path(t, realdata.SampleFile)
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = int64(bytes.Count(bytes.TrimSpace(data), []byte("\n")) + 1) // one attempt a line
+	}
 	dir := t.TempDir()
 	code, out, errOut := runCmd(t, "demo", "--lake", dir, "--file", file)
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	a, q := countLake(t, dir)
-	if a != realdata.Attempts || q != 0 {
-		t.Errorf("landed %d attempts, %d quarantined; want %d, 0", a, q, realdata.Attempts)
+	if a != want || q != 0 {
+		t.Errorf("landed %d attempts, %d quarantined; want %d, 0", a, q, want)
 	}
+}
+
+// size returns full in make test and short under -short (make unit): the
+// tests that land generated attempts take fewer there and check the same
+// things.
+func size(full, short int) int {
+	if testing.Short() {
+		return short
+	}
+	return full
 }
 
 // countLake counts the rows of attempts and _quarantine from the Parquet
@@ -133,7 +157,8 @@ func countLake(t *testing.T, dir string) (attempts, quarantined int64) {
 // it ends with, read back through the HDFS client, accounts for every
 // record sent.
 func TestDemoHDFS(t *testing.T) {
-	code, out, errOut := runCmd(t, "demo", "--hdfs", "--count", "1500", "--bad-rate", "0.04", "--partitions", "2")
+	count := size(1500, 500)
+	code, out, errOut := runCmd(t, "demo", "--hdfs", "--count", strconv.Itoa(count), "--bad-rate", "0.04", "--partitions", "2")
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
@@ -148,8 +173,8 @@ func TestDemoHDFS(t *testing.T) {
 		}
 		return n
 	}
-	if a, q := num(m[1]), num(m[2]); a+q != 1500 || q == 0 {
-		t.Errorf("report counts %d attempts and %d quarantined; want 1500 in all, some quarantined", a, q)
+	if a, q := num(m[1]), num(m[2]); a+q != count || q == 0 {
+		t.Errorf("report counts %d attempts and %d quarantined; want %d in all, some quarantined", a, q, count)
 	}
 	if !strings.Contains(out, "answered from hdfs://") {
 		t.Errorf("report did not read the HDFS lake:\n%s", out)

@@ -74,10 +74,11 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
-// TestStream checks 20,000 records of the default stream (with duplicates)
-// against the shape, types, consistency and proportions of the real data.
+// TestStream checks 20,000 records (5,000 under -short) of the default
+// stream (with duplicates) against the shape, types, consistency and
+// proportions of the real data.
 func TestStream(t *testing.T) {
-	const n = 20000
+	n := size(20000, 5000)
 	cfg := Config{Seed: 7, DuplicateRate: 0.012}
 	recs := generate(cfg, n)
 	attempts := make([]attemptJSON, n)
@@ -369,7 +370,7 @@ func TestStream(t *testing.T) {
 		if len(userByKeen) != len(byKey) {
 			t.Fatalf("%d keen_ids for %d user_exam_ids", len(userByKeen), len(byKey))
 		}
-		if share := float64(dups) / n; share < 0.008 || share > 0.016 {
+		if share := float64(dups) / float64(n); share < 0.008 || share > 0.016 {
 			t.Fatalf("duplicate share %.4f, want about 0.012", share)
 		}
 	})
@@ -404,7 +405,7 @@ func TestStream(t *testing.T) {
 		if counts["Learning Git"] < n/20 {
 			t.Errorf("Learning Git taken %d times in %d attempts", counts["Learning Git"], n)
 		}
-		if share := float64(sorted[0].n) / n; share < 0.08 || share > 0.25 {
+		if share := float64(sorted[0].n) / float64(n); share < 0.08 || share > 0.25 {
 			t.Errorf("most common course has %.3f of the attempts", share)
 		}
 		// Attempts of an exam share its base_exam_id and sequence id.

@@ -158,7 +158,7 @@ func TestBadRecords(t *testing.T) {
 		{"size limit", 1 << 20},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			const n = 4000
+			n := size(4000, 1500)
 			cfg := Config{Seed: 99, BadRate: 0.25, DuplicateRate: 0.02, MaxBytes: tc.maxBytes}
 			seen := map[flatten.Reason]map[string]int{}
 			bad := 0
@@ -186,7 +186,7 @@ func TestBadRecords(t *testing.T) {
 				}
 				seen[r.Want][variant]++
 			}
-			if share := float64(bad) / n; share < 0.20 || share > 0.30 {
+			if share := float64(bad) / float64(n); share < 0.20 || share > 0.30 {
 				t.Errorf("bad share %.3f, want about 0.25", share)
 			}
 			for _, reason := range flatten.Reasons {

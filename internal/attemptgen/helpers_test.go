@@ -198,6 +198,17 @@ func isASCII(v []byte) bool {
 	return true
 }
 
+// size returns how many records a test generates: full in make test, short
+// under -short (make unit). Every check runs at either size; the short size
+// is still large enough for each of them to pass and to fail when the
+// generator breaks, only the proportion checks have less statistical power.
+func size(full, short int) int {
+	if testing.Short() {
+		return short
+	}
+	return full
+}
+
 // generate returns n records of cfg's stream.
 func generate(cfg Config, n int) []Record {
 	g := New(cfg)

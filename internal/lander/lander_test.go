@@ -85,6 +85,15 @@ func (f *fixture) produce(t *testing.T, gen *attemptgen.Generator, n int) {
 	}
 }
 
+// size returns full in make test and short under -short (make unit): the
+// landing tests take fewer records there and check the same things.
+func size(full, short int) int {
+	if testing.Short() {
+		return short
+	}
+	return full
+}
+
 // run starts a lander and returns a function that stops it and waits.
 func (f *fixture) run(t *testing.T) (stop func()) {
 	t.Helper()
@@ -208,8 +217,13 @@ func (f *fixture) checkExactlyOnce(t *testing.T) {
 
 func TestLandsExactlyOnce(t *testing.T) {
 	f := newFixture(t, 3)
+	// Under -short a third of the records, and files and row groups a
+	// third of the size, so that each partition still rolls more than once.
+	n := size(3000, 900)
+	f.cfg.Lake.Roll.MaxFileRecords = int64(size(700, 200))
+	f.cfg.Lake.RowGroupRows = size(300, 100)
 	gen := attemptgen.New(attemptgen.Config{Seed: 7, BadRate: 0.05, DuplicateRate: 0.02})
-	f.produce(t, gen, 3000)
+	f.produce(t, gen, n)
 	stop := f.run(t)
 	f.waitLanded(t, 90*time.Second)
 	stop()
@@ -220,7 +234,7 @@ func TestLandsExactlyOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(files) < 3*2 {
-		t.Errorf("%d attempts files; want at least 2 per partition with max_file_records=700", len(files))
+		t.Errorf("%d attempts files; want at least 2 per partition with max_file_records=%d", len(files), f.cfg.Lake.Roll.MaxFileRecords)
 	}
 }
 
@@ -229,11 +243,12 @@ func TestLandsExactlyOnce(t *testing.T) {
 func TestResumesFromTheLake(t *testing.T) {
 	f := newFixture(t, 2)
 	gen := attemptgen.New(attemptgen.Config{Seed: 8, BadRate: 0.02})
-	f.produce(t, gen, 1000)
+	n := size(1000, 400)
+	f.produce(t, gen, n)
 	stop := f.run(t)
 	f.waitLanded(t, 90*time.Second)
 	stop()
-	f.produce(t, gen, 1000)
+	f.produce(t, gen, n)
 	stop = f.run(t)
 	f.waitLanded(t, 90*time.Second)
 	stop()
@@ -330,14 +345,21 @@ func TestEventDatePartitioning(t *testing.T) {
 
 // TestRollsOnSize: with the record limit and the age deadline far away,
 // files are published when one of them reaches max_file_bytes.
+//
+// Under -short the limit is 128 KiB, an eighth of the smallest size the
+// configuration accepts (the lander does not validate again, and the roll
+// does not depend on the size), with an eighth of the records and row
+// groups, so the files still roll on size at least twice.
 func TestRollsOnSize(t *testing.T) {
 	f := newFixture(t, 1)
+	limit := int64(size(1<<20, 128<<10))
+	n := size(12000, 1500)
 	f.cfg.Lake.Roll.MaxFileRecords = 1_000_000
-	f.cfg.Lake.Roll.MaxFileBytes = 1 << 20
+	f.cfg.Lake.Roll.MaxFileBytes = config.ByteSize(limit)
 	f.cfg.Lake.Roll.MaxFileAge = time.Hour
-	f.cfg.Lake.RowGroupRows = 500
+	f.cfg.Lake.RowGroupRows = size(500, 64)
 	gen := attemptgen.New(attemptgen.Config{Seed: 13})
-	f.produce(t, gen, 12000)
+	f.produce(t, gen, n)
 	stop := f.run(t)
 	// Only the size limit can publish before the hour is up.
 	deadline := time.Now().Add(60 * time.Second)
@@ -346,7 +368,7 @@ func TestRollsOnSize(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st != nil && st.Last >= 6000 {
+		if st != nil && st.Last >= int64(n/2) {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -366,12 +388,12 @@ func TestRollsOnSize(t *testing.T) {
 	}
 	big := 0
 	for _, df := range files {
-		if df.Size >= 1<<20 {
+		if df.Size >= limit {
 			big++
 		}
 		// A file closes at most one row group past the limit.
-		if df.Size > 2<<20 {
-			t.Errorf("%s is %d bytes, far past the 1 MiB limit", df.Path, df.Size)
+		if df.Size > 2*limit {
+			t.Errorf("%s is %d bytes, far past the %d-byte limit", df.Path, df.Size, limit)
 		}
 	}
 	if big < 2 {

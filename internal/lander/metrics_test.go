@@ -161,7 +161,8 @@ func TestMetricsFollowTheLanding(t *testing.T) {
 			r.sum("landerd_group_assigned_partitions", nil), r.sum("landerd_group_rebalances_total", nil))
 	}
 
-	for round, n := range []int{900, 600} {
+	// Two rounds of records; a third as many under -short.
+	for round, n := range []int{size(900, 300), size(600, 200)} {
 		f.produce(t, gen, n)
 		var maxLag, maxAge float64
 		waitFor(t, 20*time.Second, "lag rises", func() bool {

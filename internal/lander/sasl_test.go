@@ -51,14 +51,47 @@ func TestSASLSCRAM(t *testing.T) {
 		cfg.Kafka.Topic = topic
 		cfg.Kafka.SASL = config.SASL{Mechanism: config.SASLSCRAMSHA512, Username: "lander", Password: config.Secret(tc.password)}
 		cfg.Lake.Roll.MaxFileAge = 200 * time.Millisecond
-		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
-		if err := New(cfg, lake, zaptest.NewLogger(t)).Run(ctx); err != nil {
-			t.Fatal(err)
-		}
-		cancel()
+		runUntilLanded(t, cfg, lake, tc.want)
 		got, _ := landed(t, lake, flatten.TableAttempts, "")
 		if len(got) != tc.want {
 			t.Errorf("password %q: %d attempts landed, want %d", tc.password, len(got), tc.want)
 		}
+	}
+}
+
+// runUntilLanded runs a lander until partition 0 of the topic has landed
+// want records, or, when want is 0, for 4s: far longer than landing a few
+// records takes, so a lander that should land nothing has had the time to.
+func runUntilLanded(t *testing.T, cfg config.Config, lake *sink.LocalFS, want int) {
+	t.Helper()
+	window := 4 * time.Second
+	if want > 0 {
+		window = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), window)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- New(cfg, lake, zaptest.NewLogger(t)).Run(ctx) }()
+	if want > 0 {
+		for {
+			st, err := sink.ReadState(lake, topic, 0)
+			if err != nil {
+				cancel()
+				<-done
+				t.Fatal(err)
+			}
+			if st != nil && st.Last+1 >= int64(want) {
+				break
+			}
+			select {
+			case err := <-done:
+				t.Fatalf("the lander stopped before landing %d records: %v", want, err)
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+		cancel()
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
