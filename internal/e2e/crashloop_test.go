@@ -18,6 +18,10 @@ import (
 // restarted replica may take to land again.
 const crashLoopGrace = 15 * time.Second
 
+// crashLoopFresh is how many records per partition arrive after the last
+// restart, for the restarted replica to land.
+const crashLoopFresh = 1000
+
 // instanceIDEnv sets kafka.instance_id, static group membership
 // (KIP-345), as a pod name does in the Kubernetes manifests.
 const instanceIDEnv = "LANDERD_KAFKA_INSTANCE_ID"
@@ -84,10 +88,16 @@ func TestCrashLoopRecoversRealKafka(t *testing.T) {
 	}
 	t.Logf("crash loop: %s", strings.Join(log, "; "))
 
-	// The sixth instance runs on. It has landed again once it has
-	// published a flush of every partition: a killed member that the
-	// group still counts holds its partitions until its session expires.
+	// The sixth instance runs on. Records keep arriving after its start
+	// (the backlog may be landed already: an instance lands 50,000
+	// attempts in a few seconds on a quiet machine), and it has landed
+	// again once it has published a flush of every partition: a killed
+	// member that the group still counts holds its partitions until its
+	// session expires.
 	last := current
+	if err := h.produce(ctx, crashLoopFresh*int(s.partitions)); err != nil {
+		t.Fatal(err)
+	}
 	limit := timing.session + crashLoopGrace
 	landing := map[int32]time.Duration{}
 	from := 0
