@@ -217,6 +217,10 @@ func (s *Server) waitStarted(ctx context.Context, limit time.Duration) error {
 	}
 }
 
+// started reports whether the server has finished starting and can run
+// a query: /v1/info no longer says "starting", and the coordinator has
+// announced itself as an active node, without which a query fails with
+// NO_NODES_AVAILABLE for the first seconds after start-up.
 func (s *Server) started(ctx context.Context) bool {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.base+"/v1/info", nil)
 	if err != nil {
@@ -230,10 +234,19 @@ func (s *Server) started(ctx context.Context) bool {
 	var info struct {
 		Starting bool `json:"starting"`
 	}
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&info) != nil {
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&info) != nil || info.Starting {
 		return false
 	}
-	return !info.Starting
+	res, err := s.Query(ctx, "system", "runtime", "SELECT count(*) FROM nodes WHERE state = 'active'")
+	if err != nil || len(res.Rows) != 1 || len(res.Rows[0]) != 1 {
+		return false
+	}
+	n, ok := res.Rows[0][0].(json.Number)
+	if !ok {
+		return false
+	}
+	active, err := n.Int64()
+	return err == nil && active >= 1
 }
 
 // URL is the server's base URL, http://127.0.0.1:port.
