@@ -595,6 +595,11 @@ func newClusterID() (string, error) {
 	}
 	b[6] = b[6]&0x0f | 0x40 // version 4, like java.util.UUID.randomUUID
 	b[8] = b[8]&0x3f | 0x80
+	// An id starting with '-' reads as an option to kafka-storage's
+	// argument parser ("--cluster-id: expected one argument"), which is
+	// why Kafka's own random ids never start with one: the top bit of the
+	// first byte cleared keeps the first character within A-Za-f.
+	b[0] &= 0x7f
 	return base64.RawURLEncoding.EncodeToString(b[:]), nil
 }
 
