@@ -8,6 +8,7 @@ import (
 
 	"github.com/landerd/landerd/internal/minidfs"
 	"github.com/landerd/landerd/pkg/sink"
+	"github.com/landerd/landerd/pkg/sink/sinktest"
 )
 
 // TestDataNodeStopped: what a lake meets when one of three DataNodes stops.
@@ -56,10 +57,10 @@ func TestDataNodeStopped(t *testing.T) {
 	var landed time.Duration
 	var failures int
 	for i := 0; ; i++ {
-		err := writeAll(two, fmt.Sprintf("two-%d", i), data)
+		err := sinktest.WriteFile(two, fmt.Sprintf("two-%d", i), data)
 		if err == nil {
 			landed = time.Since(stopped)
-			if got := readAll(t, two, fmt.Sprintf("two-%d", i)); !bytes.Equal(got, data) {
+			if got := sinktest.ReadFile(t, two, fmt.Sprintf("two-%d", i)); !bytes.Equal(got, data) {
 				t.Fatalf("two-%d: read %d bytes back, not the %d written", i, len(got), len(data))
 			}
 			break
@@ -75,7 +76,7 @@ func TestDataNodeStopped(t *testing.T) {
 	// failures is not checked, only that files land again.
 	t.Logf("files of two replicas land again %s after the DataNode stopped (%d failed before)", landed.Round(time.Second), failures)
 	for i := range 3 {
-		if err := writeAll(three, fmt.Sprintf("three-%d", i), data); err == nil {
+		if err := sinktest.WriteFile(three, fmt.Sprintf("three-%d", i), data); err == nil {
 			t.Errorf("a file of three replicas landed with one of three DataNodes stopped (attempt %d)", i)
 		}
 	}
@@ -87,7 +88,7 @@ func TestDataNodeStopped(t *testing.T) {
 	if err := c.RestartDataNode(1); err != nil {
 		t.Fatal(err)
 	}
-	if err := writeAll(three, "three-after", data); err != nil {
+	if err := sinktest.WriteFile(three, "three-after", data); err != nil {
 		t.Fatalf("a file of three replicas after the DataNode came back: %v", err)
 	}
 }

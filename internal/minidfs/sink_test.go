@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"strings"
@@ -46,33 +45,6 @@ func openLake(t *testing.T, c *minidfs.Cluster, root string, opts sink.HDFSOptio
 	return h
 }
 
-// writeAll creates name holding data.
-func writeAll(fsys sink.FS, name string, data []byte) error {
-	f, err := fsys.Create(name)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		return errors.Join(err, f.Close())
-	}
-	return f.Close()
-}
-
-// readAll reads name whole.
-func readAll(t *testing.T, fsys sink.FS, name string) []byte {
-	t.Helper()
-	f, err := fsys.Open(name)
-	if err != nil {
-		t.Fatalf("open %s: %v", name, err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(f)
-	if err != nil {
-		t.Fatalf("read %s: %v", name, err)
-	}
-	return b
-}
-
 // TestSinkConformance runs pkg/sink's filesystem conformance suite against
 // Apache HDFS, as a user without special rights.
 func TestSinkConformance(t *testing.T) {
@@ -98,7 +70,7 @@ func TestUmaskAndGroup(t *testing.T) {
 	if err := h.MkdirAll("attempts/ingest_date=2026-11-24"); err != nil {
 		t.Fatal(err)
 	}
-	if err := writeAll(h, "attempts/ingest_date=2026-11-24/x.parquet", []byte("data")); err != nil {
+	if err := sinktest.WriteFile(h, "attempts/ingest_date=2026-11-24/x.parquet", []byte("data")); err != nil {
 		t.Fatal(err)
 	}
 	for _, e := range []struct {
@@ -144,7 +116,7 @@ func TestPermissionDenied(t *testing.T) {
 	if err := acme.MkdirAll("attempts"); err != nil {
 		t.Fatal(err)
 	}
-	if err := writeAll(acme, "attempts/a.parquet", []byte("acme's")); err != nil {
+	if err := sinktest.WriteFile(acme, "attempts/a.parquet", []byte("acme's")); err != nil {
 		t.Fatal(err)
 	}
 
@@ -172,10 +144,10 @@ func TestPermissionDenied(t *testing.T) {
 
 	// A member of acme's group reads, but does not write.
 	reader := openLake(t, c, "/tenants/acme/lake", sink.HDFSOptions{User: userAnalyst})
-	if got := string(readAll(t, reader, "attempts/a.parquet")); got != "acme's" {
+	if got := string(sinktest.ReadFile(t, reader, "attempts/a.parquet")); got != "acme's" {
 		t.Errorf("analyst read %q, want acme's", got)
 	}
-	if err := writeAll(reader, "attempts/b.parquet", []byte("x")); !errors.Is(err, fs.ErrPermission) {
+	if err := sinktest.WriteFile(reader, "attempts/b.parquet", []byte("x")); !errors.Is(err, fs.ErrPermission) {
 		t.Errorf("analyst writing into acme's table: err = %v, want fs.ErrPermission", err)
 	}
 	if err := reader.Rename("attempts/a.parquet", "attempts/c.parquet"); !errors.Is(err, fs.ErrPermission) {
@@ -227,13 +199,13 @@ func TestFilesBeingWritten(t *testing.T) {
 		if err := f.Close(); err != nil {
 			t.Fatalf("close after the file was renamed: %v", err)
 		}
-		if got := readAll(t, other, "b-moved"); !bytes.Equal(got, append(append([]byte{}, data...), data...)) {
+		if got := sinktest.ReadFile(t, other, "b-moved"); !bytes.Equal(got, append(append([]byte{}, data...), data...)) {
 			t.Errorf("b-moved holds %d bytes, want %d", len(got), 2*len(data))
 		}
 	})
 	t.Run("RenameOntoOpen", func(t *testing.T) {
 		f := open("c")
-		if err := writeAll(other, "c-new", []byte("new")); err != nil {
+		if err := sinktest.WriteFile(other, "c-new", []byte("new")); err != nil {
 			t.Fatal(err)
 		}
 		if err := other.Rename("c-new", "c"); err != nil {
@@ -242,7 +214,7 @@ func TestFilesBeingWritten(t *testing.T) {
 		if err := f.Close(); err == nil {
 			t.Error("close of a file replaced by a rename succeeded")
 		}
-		if got := string(readAll(t, other, "c")); got != "new" {
+		if got := string(sinktest.ReadFile(t, other, "c")); got != "new" {
 			t.Errorf("c = %q, want new", got)
 		}
 	})
@@ -269,7 +241,7 @@ func TestNameNodeRestart(t *testing.T) {
 	c := shared(t)
 	h := newLake(t, c, sink.HDFSOptions{User: userLander})
 	data := bytes.Repeat([]byte("0123456789abcdef"), 3*minidfs.DefaultBlockSize/16+100)
-	if err := writeAll(h, "done", data); err != nil {
+	if err := sinktest.WriteFile(h, "done", data); err != nil {
 		t.Fatal(err)
 	}
 	f, err := h.Create("open")
@@ -291,7 +263,7 @@ func TestNameNodeRestart(t *testing.T) {
 		t.Logf("writing across the restart: %v", err)
 	}
 	// The failed close retired the client; the next calls work.
-	if got := readAll(t, h, "done"); !bytes.Equal(got, data) {
+	if got := sinktest.ReadFile(t, h, "done"); !bytes.Equal(got, data) {
 		t.Fatalf("done: read %d bytes back, not the %d written", len(got), len(data))
 	}
 	if _, err := h.Create("open"); !errors.Is(err, fs.ErrExist) {
@@ -300,10 +272,10 @@ func TestNameNodeRestart(t *testing.T) {
 	if err := h.RemoveAll("open"); err != nil {
 		t.Fatalf("remove of the file left open: %v", err)
 	}
-	if err := writeAll(h, "open", data); err != nil {
+	if err := sinktest.WriteFile(h, "open", data); err != nil {
 		t.Fatalf("write after removing it: %v", err)
 	}
-	if got := readAll(t, h, "open"); !bytes.Equal(got, data) {
+	if got := sinktest.ReadFile(t, h, "open"); !bytes.Equal(got, data) {
 		t.Fatalf("open: read %d bytes back, not the %d written", len(got), len(data))
 	}
 }

@@ -82,33 +82,6 @@ func TestHDFSString(t *testing.T) {
 	}
 }
 
-// writeAll creates name holding data.
-func writeAll(fsys sink.FS, name string, data []byte) error {
-	f, err := fsys.Create(name)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		return errors.Join(err, f.Close())
-	}
-	return f.Close()
-}
-
-// readAll reads name whole.
-func readAll(t *testing.T, fsys sink.FS, name string) []byte {
-	t.Helper()
-	f, err := fsys.Open(name)
-	if err != nil {
-		t.Fatalf("open %s: %v", name, err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(f)
-	if err != nil {
-		t.Fatalf("read %s: %v", name, err)
-	}
-	return b
-}
-
 func TestHDFSFaults(t *testing.T) {
 	const blockSize = 64 << 10
 	data := bytes.Repeat([]byte("0123456789abcdef"), 3*blockSize/16+100)
@@ -127,7 +100,7 @@ func TestHDFSFaults(t *testing.T) {
 			c := hdfstest.Start(t, hdfstest.Config{BlockSize: blockSize})
 			h := newHDFS(t, c.Addr(), sink.HDFSOptions{User: "u", CallTimeout: 5 * time.Second})
 			tt.inject(c)
-			err := writeAll(h, "f", data)
+			err := sinktest.WriteFile(h, "f", data)
 			if c.Injected() == 0 {
 				t.Fatal("the fault did not take effect")
 			}
@@ -136,10 +109,10 @@ func TestHDFSFaults(t *testing.T) {
 					t.Fatal("write succeeded despite the fault")
 				}
 				// The lake is usable afterwards.
-				if err := writeAll(h, "g", data); err != nil {
+				if err := sinktest.WriteFile(h, "g", data); err != nil {
 					t.Fatalf("write after the fault: %v", err)
 				}
-				if got := readAll(t, h, "g"); !bytes.Equal(got, data) {
+				if got := sinktest.ReadFile(t, h, "g"); !bytes.Equal(got, data) {
 					t.Fatalf("g: read %d bytes back, not the %d written", len(got), len(data))
 				}
 				return
@@ -147,7 +120,7 @@ func TestHDFSFaults(t *testing.T) {
 			if err != nil {
 				t.Fatalf("write: %v", err)
 			}
-			if got := readAll(t, h, "f"); !bytes.Equal(got, data) {
+			if got := sinktest.ReadFile(t, h, "f"); !bytes.Equal(got, data) {
 				t.Fatalf("read %d bytes back, not the %d written", len(got), len(data))
 			}
 		})
@@ -157,23 +130,23 @@ func TestHDFSFaults(t *testing.T) {
 func TestHDFSRenameFailureKeepsSource(t *testing.T) {
 	c := hdfstest.Start(t, hdfstest.Config{})
 	h := newHDFS(t, c.Addr(), sink.HDFSOptions{User: "u"})
-	if err := writeAll(h, "tmp", []byte("new")); err != nil {
+	if err := sinktest.WriteFile(h, "tmp", []byte("new")); err != nil {
 		t.Fatal(err)
 	}
-	if err := writeAll(h, "final", []byte("old")); err != nil {
+	if err := sinktest.WriteFile(h, "final", []byte("old")); err != nil {
 		t.Fatal(err)
 	}
 	c.FailCalls("rename2", 1)
 	if err := h.Rename("tmp", "final"); err == nil {
 		t.Fatal("rename succeeded despite the fault")
 	}
-	if got := string(readAll(t, h, "final")); got != "old" {
+	if got := string(sinktest.ReadFile(t, h, "final")); got != "old" {
 		t.Fatalf("final after failed rename = %q, want old", got)
 	}
 	if err := h.Rename("tmp", "final"); err != nil {
 		t.Fatal(err)
 	}
-	if got := string(readAll(t, h, "final")); got != "new" {
+	if got := string(sinktest.ReadFile(t, h, "final")); got != "new" {
 		t.Fatalf("final after rename = %q, want new", got)
 	}
 }
@@ -201,20 +174,20 @@ func TestHDFSHungNameNodeTimesOut(t *testing.T) {
 func TestHDFSNameNodeDownThenBack(t *testing.T) {
 	c := hdfstest.Start(t, hdfstest.Config{})
 	h := newHDFS(t, c.Addr(), sink.HDFSOptions{User: "u", CallTimeout: time.Second})
-	if err := writeAll(h, "a", []byte("a")); err != nil {
+	if err := sinktest.WriteFile(h, "a", []byte("a")); err != nil {
 		t.Fatal(err)
 	}
 	c.SetNameNodeDown(true)
-	if err := writeAll(h, "b", []byte("b")); err == nil {
+	if err := sinktest.WriteFile(h, "b", []byte("b")); err == nil {
 		t.Fatal("create with the namenode down succeeded")
 	} else if strings.Contains(err.Error(), "already exists") {
 		t.Fatalf("unexpected error: %v", err)
 	}
 	c.SetNameNodeDown(false)
-	if err := writeAll(h, "b", []byte("b")); err != nil {
+	if err := sinktest.WriteFile(h, "b", []byte("b")); err != nil {
 		t.Fatalf("create after the namenode came back: %v", err)
 	}
-	if got := string(readAll(t, h, "b")); got != "b" {
+	if got := string(sinktest.ReadFile(t, h, "b")); got != "b" {
 		t.Fatalf("b = %q", got)
 	}
 }
@@ -234,7 +207,7 @@ func BenchmarkHDFSWriteRead(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	for i := 0; b.Loop(); i++ {
 		name := fmt.Sprintf("f%d", i)
-		if err := writeAll(h, name, data); err != nil {
+		if err := sinktest.WriteFile(h, name, data); err != nil {
 			b.Fatal(err)
 		}
 		f, err := h.Open(name)
