@@ -301,9 +301,60 @@ func (h *HDFS) Create(name string) (File, error) {
 	return &hdfsFile{h: h, c: c, w: w, name: name}, nil
 }
 
+// CreatePerm implements [FS]. The NameNode applies no umask to the
+// permission a client sends; a default ACL of the parent directory still
+// applies, as it does to every new file.
+func (h *HDFS) CreatePerm(name string, perm fs.FileMode) (File, error) {
+	if err := checkPath("create", name); err != nil {
+		return nil, err
+	}
+	c, err := h.acquire()
+	if err != nil {
+		return nil, &fs.PathError{Op: "create", Path: name, Err: err}
+	}
+	w, err := h.createPerm(c.cl, name, perm.Perm())
+	if err != nil {
+		h.release(c, err)
+		return nil, hdfsPathErr("create", name, err)
+	}
+	return &hdfsFile{h: h, c: c, w: w, name: name}, nil
+}
+
+// Chmod implements [FS].
+func (h *HDFS) Chmod(name string, perm fs.FileMode) error {
+	if err := checkPath("chmod", name); err != nil {
+		return err
+	}
+	return h.do("chmod", name, func(cl *hdfs.Client) error {
+		return cl.Chmod(h.full(name), perm.Perm())
+	})
+}
+
+// Chgrp implements [FS]. The NameNode's setOwner takes a user name too,
+// and any name but the caller's own is a change of owner, which only the
+// superuser may make: without Kerberos the call names HDFSOptions.User,
+// with Kerberos the current owner, which costs a call more.
+func (h *HDFS) Chgrp(name, group string) error {
+	if err := checkPath("chgrp", name); err != nil {
+		return err
+	}
+	return h.do("chgrp", name, func(cl *hdfs.Client) error {
+		if h.opts.KerberosClient != nil {
+			return setGroup(cl, h.full(name), group)
+		}
+		return cl.Chown(h.full(name), h.opts.User, group)
+	})
+}
+
 // create creates name with the configured or default replication and
 // block size.
 func (h *HDFS) create(cl *hdfs.Client, name string) (*hdfs.FileWriter, error) {
+	return h.createPerm(cl, name, 0o666&^h.opts.umask())
+}
+
+// createPerm creates name with permission perm and the configured or
+// default replication and block size.
+func (h *HDFS) createPerm(cl *hdfs.Client, name string, perm os.FileMode) (*hdfs.FileWriter, error) {
 	repl, bs := h.opts.Replication, h.opts.BlockSize
 	if repl <= 0 || bs <= 0 {
 		d, err := cl.ServerDefaults()
@@ -317,7 +368,7 @@ func (h *HDFS) create(cl *hdfs.Client, name string) (*hdfs.FileWriter, error) {
 			bs = d.BlockSize
 		}
 	}
-	return cl.CreateFile(h.full(name), repl, bs, 0o666&^h.opts.umask())
+	return cl.CreateFile(h.full(name), repl, bs, perm)
 }
 
 // Open implements [FS].
