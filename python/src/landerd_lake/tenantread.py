@@ -53,7 +53,11 @@ def read(spark: SparkSession, url: str) -> dict:
         df = spark.read.parquet(url)
         if "tenant" in df.columns:
             counts = {r["tenant"]: r["count"] for r in df.groupBy("tenant").count().collect()}
-            return {"url": url, "rows": sum(counts.values()), "tenants": dict(sorted(counts.items()))}
+            return {
+                "url": url,
+                "rows": sum(counts.values()),
+                "tenants": dict(sorted(counts.items())),
+            }
         return {"url": url, "rows": df.count()}
     except Exception as err:  # Spark raises Py4J and pyspark errors alike
         cls, msg = java_error(str(err))
