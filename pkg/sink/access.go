@@ -67,9 +67,9 @@ func NewAccess(group string, tenantGroups map[string]string) (Access, error) {
 	return Access{group: group, tenants: maps.Clone(tenantGroups)}, nil
 }
 
-// Tenants reports whether the Access has tenants; without them WithAccess
+// HasTenants reports whether the Access has tenants; without them WithAccess
 // changes nothing.
-func (a Access) Tenants() bool { return len(a.tenants) > 0 }
+func (a Access) HasTenants() bool { return len(a.tenants) > 0 }
 
 // errUnknownTenant is the error of a path in the directory of a tenant
 // the Access does not know: landerd would not know whom to give it.
@@ -130,7 +130,7 @@ func (a Access) of(name string, dir bool) (string, fs.FileMode, error) {
 // of a known directory is one Stat, Create one CreatePerm, Rename within
 // one group one Rename.
 func WithAccess(fsys FS, a Access) FS {
-	if !a.Tenants() {
+	if !a.HasTenants() {
 		return fsys
 	}
 	return &accessFS{inner: fsys, a: a, dirs: map[string]bool{}}

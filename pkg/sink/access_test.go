@@ -61,7 +61,7 @@ func TestNewAccess(t *testing.T) {
 		}
 	}
 	a, err := sink.NewAccess("", map[string]string{"pearson": "p", "a-1_b": "x", strings.Repeat("a", 63): "y"})
-	if err != nil || !a.Tenants() {
+	if err != nil || !a.HasTenants() {
 		t.Fatalf("NewAccess = %v, %v; want an Access with tenants", a, err)
 	}
 }

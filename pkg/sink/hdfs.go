@@ -286,19 +286,7 @@ var errIsDir = errors.New("is a directory")
 
 // Create implements [FS].
 func (h *HDFS) Create(name string) (File, error) {
-	if err := checkPath("create", name); err != nil {
-		return nil, err
-	}
-	c, err := h.acquire()
-	if err != nil {
-		return nil, &fs.PathError{Op: "create", Path: name, Err: err}
-	}
-	w, err := h.create(c.cl, name)
-	if err != nil {
-		h.release(c, err)
-		return nil, hdfsPathErr("create", name, err)
-	}
-	return &hdfsFile{h: h, c: c, w: w, name: name}, nil
+	return h.CreatePerm(name, 0o666&^h.opts.umask())
 }
 
 // CreatePerm implements [FS]. The NameNode applies no umask to the
@@ -312,7 +300,7 @@ func (h *HDFS) CreatePerm(name string, perm fs.FileMode) (File, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "create", Path: name, Err: err}
 	}
-	w, err := h.createPerm(c.cl, name, perm.Perm())
+	w, err := h.create(c.cl, name, perm.Perm())
 	if err != nil {
 		h.release(c, err)
 		return nil, hdfsPathErr("create", name, err)
@@ -346,15 +334,9 @@ func (h *HDFS) Chgrp(name, group string) error {
 	})
 }
 
-// create creates name with the configured or default replication and
-// block size.
-func (h *HDFS) create(cl *hdfs.Client, name string) (*hdfs.FileWriter, error) {
-	return h.createPerm(cl, name, 0o666&^h.opts.umask())
-}
-
-// createPerm creates name with permission perm and the configured or
-// default replication and block size.
-func (h *HDFS) createPerm(cl *hdfs.Client, name string, perm os.FileMode) (*hdfs.FileWriter, error) {
+// create creates name with permission perm and the configured or default
+// replication and block size.
+func (h *HDFS) create(cl *hdfs.Client, name string, perm os.FileMode) (*hdfs.FileWriter, error) {
 	repl, bs := h.opts.Replication, h.opts.BlockSize
 	if repl <= 0 || bs <= 0 {
 		d, err := cl.ServerDefaults()
