@@ -253,6 +253,12 @@ func (h *HDFS) dial() (*hdfs.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect %s: %w", h.addr, err)
 	}
+	// The client caches the server's defaults on first use without a
+	// lock, and every create and DataNode connection uses them: fetch them
+	// before the client is shared, so that concurrent calls only read.
+	if _, err := cl.ServerDefaults(); err != nil {
+		return nil, errors.Join(fmt.Errorf("connect %s: server defaults: %w", h.addr, err), cl.Close())
+	}
 	return cl, nil
 }
 
