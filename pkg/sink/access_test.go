@@ -370,3 +370,93 @@ func TestAccessCallsOnTheHotPath(t *testing.T) {
 		t.Errorf("with access, other calls %v; want those without, %v", rest, bare)
 	}
 }
+
+// A lake landed before it had tenants: the directories WithAccess meets
+// with another group or mode are given theirs; files stay as they are.
+func TestAccessFixesExistingDirectories(t *testing.T) {
+	c := hdfstest.Start(t, hdfstest.Config{})
+	fsys := newHDFS(t, c.Addr(), sink.HDFSOptions{User: "lander"})
+	for _, dir := range []string{"attempts/ingest_date=2026-11-24", "_landerd/t1/00000/tmp"} {
+		if err := fsys.MkdirAll(dir); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sinktest.WriteFile(fsys, "attempts/ingest_date=2026-11-24/old.parquet", []byte("old")); err != nil {
+		t.Fatal(err)
+	}
+	tenants := map[string]string{"a": groupA}
+	lake := sink.WithAccess(fsys, testAccess(t, groupFirm, tenants))
+	for _, dir := range []string{"attempts/tenant=a/ingest_date=2026-11-24", "_landerd/t1/00000/tmp"} {
+		if err := lake.MkdirAll(dir); err != nil {
+			t.Fatalf("mkdir %s: %v", dir, err)
+		}
+	}
+	for _, tt := range []struct {
+		name  string
+		group string
+		perm  fs.FileMode
+	}{
+		{".", groupFirm, 0o751},
+		{"attempts", groupFirm, 0o751},
+		{"attempts/tenant=a", groupA, 0o750},
+		{"attempts/tenant=a/ingest_date=2026-11-24", groupA, 0o750},
+		{"_landerd", groupFirm, 0o750},
+		{"_landerd/t1/00000/tmp", groupFirm, 0o750},
+		// Not on the way of any MkdirAll: untouched.
+		{"attempts/ingest_date=2026-11-24", "", 0o755},
+		{"attempts/ingest_date=2026-11-24/old.parquet", "", 0o644},
+	} {
+		if got := sinktest.Perm(t, fsys, tt.name); got != tt.perm {
+			t.Errorf("%s: mode %v; want %v", tt.name, got, tt.perm)
+		}
+		if got := sinktest.Group(t, fsys, tt.name); tt.group != "" && got != tt.group {
+			t.Errorf("%s: group %q; want %q", tt.name, got, tt.group)
+		}
+	}
+}
+
+// Owners of several partitions share one wrapped lake, as in landerd.
+func TestAccessConcurrentOwners(t *testing.T) {
+	c := hdfstest.Start(t, hdfstest.Config{})
+	fsys := newHDFS(t, c.Addr(), sink.HDFSOptions{User: "lander"})
+	tenants := map[string]string{"a": groupA, "b": groupB, "c": groupC}
+	lake := sink.WithAccess(fsys, testAccess(t, groupFirm, tenants))
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, 6)
+	for part := range int32(6) {
+		wg.Go(func() {
+			p, err := sink.Claim(ctx, lake, "t1", part)
+			if err != nil {
+				errs <- err
+				return
+			}
+			for first := int64(0); first < 12; first += 3 {
+				err := sinktest.Publish(ctx, p, first, first+2, []sinktest.Flush{
+					{Table: "attempts", Hive: "tenant=a/ingest_date=2026-11-24", Offsets: []int64{first}},
+					{Table: "attempts", Hive: "tenant=b/ingest_date=2026-11-24", Offsets: []int64{first + 1}},
+					{Table: "attempts", Hive: "tenant=c/ingest_date=2026-11-24", Offsets: []int64{first + 2}},
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("owner: %v", err)
+	}
+	all := checkTree(t, fsys, groupFirm, tenants)
+	var files int
+	for _, name := range all {
+		if strings.HasSuffix(name, ".parquet") {
+			files++
+		}
+	}
+	if files != 6*4*3 {
+		t.Errorf("%d data files; want %d", files, 6*4*3)
+	}
+}
