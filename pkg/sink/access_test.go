@@ -315,7 +315,6 @@ func sum(m map[string]int) int {
 // call per file published into a tenant's directory: the change of group
 // the file needs. Everything else costs what it costs without it.
 func TestAccessCallsOnTheHotPath(t *testing.T) {
-	c := hdfstest.Start(t, hdfstest.Config{})
 	ctx := context.Background()
 	a := testAccess(t, groupFirm, map[string]string{"a": groupA, "b": groupB})
 	flush := func(first int64) []sinktest.Flush {
@@ -325,9 +324,16 @@ func TestAccessCallsOnTheHotPath(t *testing.T) {
 			{Table: "_quarantine", Hive: "tenant=_unassigned/ingest_date=2026-11-24", Offsets: []int64{first + 3}},
 		}
 	}
-	// run claims, publishes a first flush (which creates the
-	// directories), then counts the calls of three more.
-	run := func(wrap bool) map[string]int {
+	// The NameNode's methods landerd's client calls; renewLease runs on
+	// its own clock and is left out.
+	methods := []string{"getFileInfo", "mkdirs", "getServerDefaults", "create", "addBlock",
+		"updateBlockForPipeline", "complete", "rename2", "getListing", "getBlockLocations",
+		"delete", "setOwner", "setPermission"}
+	// run claims on a cluster of its own, publishes a first flush (which
+	// creates the directories), then counts the calls of three more: on
+	// the FS, and on the NameNode.
+	run := func(wrap bool) (fsCalls, nnCalls map[string]int) {
+		c := hdfstest.Start(t, hdfstest.Config{})
 		counted := &countingFS{FS: newHDFS(t, c.Addr(), sink.HDFSOptions{User: "lander"}), calls: map[string]int{}}
 		var lake sink.FS = counted
 		if wrap {
@@ -341,15 +347,27 @@ func TestAccessCallsOnTheHotPath(t *testing.T) {
 			t.Fatalf("first publish: %v", err)
 		}
 		counted.take()
+		before := map[string]int{}
+		for _, m := range methods {
+			before[m] = c.Calls(m)
+		}
 		for first := int64(4); first < 16; first += 4 {
 			if err := sinktest.Publish(ctx, p, first, first+3, flush(first)); err != nil {
 				t.Fatalf("publish %d: %v", first, err)
 			}
 		}
-		return counted.take()
+		nnCalls = map[string]int{}
+		for _, m := range methods {
+			if n := c.Calls(m) - before[m]; n > 0 {
+				nnCalls[m] = n
+			}
+		}
+		return counted.take(), nnCalls
 	}
-	bare, wrapped := run(false), run(true)
-	t.Logf("calls of three flushes of 3 files: bare %v, with access %v", bare, wrapped)
+	bare, bareNN := run(false)
+	wrapped, wrappedNN := run(true)
+	t.Logf("FS calls of three flushes of 3 files: bare %v, with access %v", bare, wrapped)
+	t.Logf("NameNode calls: bare %v, with access %v", bareNN, wrappedNN)
 	// Two of the three files of each flush change group (tenants a and b).
 	if wrapped["chgrp"] != 6 || wrapped["chmod"] != 0 {
 		t.Errorf("with access: %d chgrp, %d chmod; want 6 and 0", wrapped["chgrp"], wrapped["chmod"])
@@ -368,6 +386,14 @@ func TestAccessCallsOnTheHotPath(t *testing.T) {
 	}
 	if !maps.Equal(rest, bare) {
 		t.Errorf("with access, other calls %v; want those without, %v", rest, bare)
+	}
+	// On the NameNode: 6 setOwner more and nothing else (the client's
+	// MkdirAll of an existing directory is one getFileInfo, as Stat).
+	if wrappedNN["setOwner"] != 6 || wrappedNN["setPermission"] != 0 {
+		t.Errorf("NameNode with access: %d setOwner, %d setPermission; want 6 and 0", wrappedNN["setOwner"], wrappedNN["setPermission"])
+	}
+	if got, want := sum(wrappedNN), sum(bareNN)+6; got != want {
+		t.Errorf("NameNode with access: %d calls; want %d, the %d without plus 6 setOwner", got, want, sum(bareNN))
 	}
 }
 
