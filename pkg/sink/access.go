@@ -234,11 +234,19 @@ func (w *accessFS) known(dir string) bool {
 	return w.dirs[dir]
 }
 
+// maxKnownDirs bounds the directories an accessFS remembers; when it is
+// reached it forgets them all and checks each again on its next MkdirAll.
+// A day's directories of a lake are far fewer.
+const maxKnownDirs = 1 << 16
+
 // remember records whether dir exists with its group and mode.
 func (w *accessFS) remember(dir string, ok bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if ok {
+		if len(w.dirs) >= maxKnownDirs {
+			clear(w.dirs)
+		}
 		w.dirs[dir] = true
 	} else {
 		delete(w.dirs, dir)
