@@ -124,6 +124,24 @@ func (f *FS) Create(name string) (sink.File, error) {
 	return &faultFile{fs: f, inner: file, name: name}, nil
 }
 
+// CreatePerm implements [sink.FS]; it counts and fails as Create.
+func (f *FS) CreatePerm(name string, perm fs.FileMode) (sink.File, error) {
+	if err := f.check(OpCreate, name); err != nil {
+		return nil, err
+	}
+	file, err := f.inner.CreatePerm(name, perm)
+	if err != nil {
+		return nil, err
+	}
+	return &faultFile{fs: f, inner: file, name: name}, nil
+}
+
+// Chmod implements [sink.FS]; it never fails by injection.
+func (f *FS) Chmod(name string, perm fs.FileMode) error { return f.inner.Chmod(name, perm) }
+
+// Chgrp implements [sink.FS]; it never fails by injection.
+func (f *FS) Chgrp(name, group string) error { return f.inner.Chgrp(name, group) }
+
 // Open implements [sink.FS].
 func (f *FS) Open(name string) (sink.ReadFile, error) {
 	if err := f.check(OpOpen, name); err != nil {

@@ -28,7 +28,7 @@ func TestConformance(t *testing.T) {
 			t.Fatal(err)
 		}
 		return f
-	})
+	}, sinktest.LocalGroup(t))
 }
 
 func TestSpec(t *testing.T) {

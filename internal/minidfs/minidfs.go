@@ -271,33 +271,142 @@ func (c *Cluster) SetUserGroups(user string, groups ...string) error {
 	return c.command(strings.Join(append([]string{"add-user-group", user}, groups...), " "))
 }
 
-// command sends one command and waits for its answer.
+// SetFACL adds the ACL entries of spec to name as the superuser, as
+// `hdfs dfs -setfacl -m spec name` does (not recursively), e.g.
+// "default:group:analysts:r-x,group:analysts:r-x".
+func (c *Cluster) SetFACL(name, spec string) error {
+	return c.command(fmt.Sprintf("setfacl %s %s", name, spec))
+}
+
+// Status is what the NameNode tells the superuser of a path.
+type Status struct {
+	Owner, Group string
+	// Mode holds the permission bits; with an ACL, the group bits are
+	// its mask.
+	Mode os.FileMode
+	// ACL holds the extended ACL entries, access entries first, then
+	// default ones, as Hadoop writes them: "group:analysts:r-x",
+	// "default:group:analysts:r-x", "default:mask::r-x".
+	ACL []string
+}
+
+// Stat returns the owner, group, mode and ACL of name, asked as the
+// superuser (getFileStatus and getAclStatus).
+func (c *Cluster) Stat(name string) (Status, error) {
+	out, err := c.do("stat " + name)
+	if err != nil {
+		return Status{}, err
+	}
+	f := strings.Fields(out)
+	if len(f) != 4 {
+		return Status{}, fmt.Errorf("hdfs launcher stat %s: answer %q, want OWNER GROUP MODE ACL", name, out)
+	}
+	mode, err := strconv.ParseUint(f[2], 8, 32)
+	if err != nil {
+		return Status{}, fmt.Errorf("hdfs launcher stat %s: mode %q: %w", name, f[2], err)
+	}
+	st := Status{Owner: f[0], Group: f[1], Mode: os.FileMode(mode & 0o777)}
+	if f[3] != "-" {
+		st.ACL = strings.Split(f[3], ",")
+	}
+	return st, nil
+}
+
+// ClientError is an exception the Hadoop client raised for a call made
+// as a user.
+type ClientError struct {
+	Class   string // e.g. org.apache.hadoop.security.AccessControlException
+	Message string
+}
+
+func (e *ClientError) Error() string { return e.Class + ": " + e.Message }
+
+// ListAs lists the directory name as user, with Apache Hadoop's own client
+// in the launcher's JVM. An exception of the client is a *ClientError.
+func (c *Cluster) ListAs(user, name string) ([]string, error) {
+	out, err := c.as("ls-as", user, name)
+	if err != nil {
+		return nil, err
+	}
+	return strings.Fields(out), nil
+}
+
+// ReadAs reads the file name whole as user, with Apache Hadoop's own
+// client, and returns how many bytes it read. An exception of the client
+// is a *ClientError.
+func (c *Cluster) ReadAs(user, name string) (int64, error) {
+	out, err := c.as("cat-as", user, name)
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.ParseInt(out, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("hdfs launcher cat-as %s %s: answer %q: %w", user, name, out, err)
+	}
+	return n, nil
+}
+
+// as runs a command as user and turns the client's exception into a
+// *ClientError.
+func (c *Cluster) as(cmd, user, name string) (string, error) {
+	line := fmt.Sprintf("%s %s %s", cmd, user, name)
+	out, err := c.do(line)
+	var le *launcherError
+	if errors.As(err, &le) {
+		if class, msg, ok := strings.Cut(le.answer, ": "); ok && !strings.ContainsRune(class, ' ') {
+			return "", fmt.Errorf("%s as %s: %w", name, user, &ClientError{Class: class, Message: msg})
+		}
+	}
+	return out, err
+}
+
+// launcherError is the launcher's ERR answer to a command.
+type launcherError struct {
+	line, answer string
+}
+
+func (e *launcherError) Error() string { return fmt.Sprintf("hdfs launcher %q: %s", e.line, e.answer) }
+
+// command sends one command and waits for its answer, OK with nothing
+// after it.
 func (c *Cluster) command(line string) error {
+	out, err := c.do(line)
+	if err == nil && out != "" {
+		return fmt.Errorf("hdfs launcher %q: unexpected answer OK %s", line, out)
+	}
+	return err
+}
+
+// do sends one command and waits for its answer; it returns what follows
+// OK.
+func (c *Cluster) do(line string) (string, error) {
 	if strings.ContainsAny(line, "\n\r") {
-		return fmt.Errorf("hdfs launcher %q: a command is one line", line)
+		return "", fmt.Errorf("hdfs launcher %q: a command is one line", line)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
-		return fmt.Errorf("hdfs launcher %q: cluster closed", line)
+		return "", fmt.Errorf("hdfs launcher %q: cluster closed", line)
 	}
 	if _, err := io.WriteString(c.stdin, line+"\n"); err != nil {
 		c.failed = true
-		return fmt.Errorf("hdfs launcher %q: %w", line, err)
+		return "", fmt.Errorf("hdfs launcher %q: %w", line, err)
 	}
 	answer, err := c.next(commandTimeout)
 	if err != nil {
 		c.failed = true
-		return fmt.Errorf("hdfs launcher %q: %w", line, err)
+		return "", fmt.Errorf("hdfs launcher %q: %w", line, err)
 	}
 	switch {
 	case answer == "OK":
-		return nil
+		return "", nil
+	case strings.HasPrefix(answer, "OK "):
+		return strings.TrimPrefix(answer, "OK "), nil
 	case strings.HasPrefix(answer, "ERR "):
-		return fmt.Errorf("hdfs launcher %q: %s", line, strings.TrimPrefix(answer, "ERR "))
+		return "", &launcherError{line: line, answer: strings.TrimPrefix(answer, "ERR ")}
 	default:
 		c.failed = true
-		return fmt.Errorf("hdfs launcher %q: unexpected answer %q", line, answer)
+		return "", fmt.Errorf("hdfs launcher %q: unexpected answer %q", line, answer)
 	}
 }
 

@@ -51,7 +51,7 @@ func TestSinkConformance(t *testing.T) {
 	c := shared(t)
 	sinktest.TestFS(t, func(t *testing.T) sink.FS {
 		return newLake(t, c, sink.HDFSOptions{User: userLander})
-	})
+	}, groupLake)
 }
 
 // owned is what colinmarc's FileInfo tells of ownership.

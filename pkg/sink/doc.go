@@ -6,10 +6,36 @@
 // # Storage
 //
 // [FS] is the storage boundary. Every path is relative to the lake root and
-// slash-separated. [LocalFS] implements it on a local filesystem; an HDFS
-// implementation satisfies the same contract, checked by the conformance
+// slash-separated. [LocalFS] implements it on a local filesystem, [HDFS]
+// on HDFS; both satisfy the same contract, checked by the conformance
 // suite in package sinktest. Package internal/faultfs wraps any FS to fail
 // chosen calls, for crash and fault tests; nothing here injects faults.
+//
+// FS can also set a path's mode and group (CreatePerm, Chmod, Chgrp); new
+// files and directories take their directory's group, on HDFS natively and
+// locally through the set-group-ID bit that LocalFS's Chmod gives
+// directories.
+//
+// # Access
+//
+// In a lake shared by tenants, [WithAccess] wraps an FS so that everything
+// created through it gets the group and mode an [Access] (the firm's
+// group, and each tenant's group, from [NewAccess]) prescribes for its
+// path:
+//
+//	.  and  <table>                        firm group, 0751 (traverse, not list)
+//	<table>/tenant=<T>/...                 T's group, directories 0750, files 0640
+//	<table>/tenant=_unassigned/...         firm group, 0750 / 0640
+//	_landerd/... (state, claims, tmp)      firm group, 0750 / 0640
+//
+// Missing directories are created one level at a time, each given its
+// group and mode; a temporary file published into a tenant's directory is
+// given the tenant's group before the rename, so no other tenant can read
+// it at any moment. A path under an unknown tenant is refused. The
+// wrapper keeps every FS contract and, once its directories are known,
+// costs one call more per file published into a tenant's directory (the
+// change of group) and nothing else. Without tenants it returns the FS
+// itself: the lake is written as before, with umask-derived modes.
 //
 // # Layout
 //

@@ -21,6 +21,12 @@ import (
 // meets them natively: its create is exclusive and does not create
 // parents, its rename overwrites, and its delete is recursive and atomic.
 //
+// New files and directories take the group of the directory they are
+// created in: HDFS does so for every directory, the local filesystem for
+// directories with the set-group-ID bit, which LocalFS's Chmod gives every
+// directory. [WithAccess] builds on this to give the lake's tenants their
+// own groups.
+//
 // Errors are *fs.PathError values (or wrap one) so that errors.Is works with
 // fs.ErrExist and fs.ErrNotExist.
 type FS interface {
@@ -49,6 +55,15 @@ type FS interface {
 	// String identifies the filesystem and its root, for logs,
 	// e.g. "file:///var/lib/landerd/lake".
 	String() string
+
+	// CreatePerm is Create giving the new file exactly the permission bits
+	// perm, whatever the filesystem's umask.
+	CreatePerm(name string, perm fs.FileMode) (File, error)
+	// Chmod sets the permission bits of name.
+	Chmod(name string, perm fs.FileMode) error
+	// Chgrp gives name the group group. The filesystem's user must own name
+	// and, unless it is the superuser, be a member of group.
+	Chgrp(name, group string) error
 }
 
 // File is a file being written. Close makes the data durable (on a local

@@ -253,6 +253,12 @@ func (h *HDFS) dial() (*hdfs.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect %s: %w", h.addr, err)
 	}
+	// The client caches the server's defaults on first use without a
+	// lock, and every create and DataNode connection uses them: fetch them
+	// before the client is shared, so that concurrent calls only read.
+	if _, err := cl.ServerDefaults(); err != nil {
+		return nil, errors.Join(fmt.Errorf("connect %s: server defaults: %w", h.addr, err), cl.Close())
+	}
 	return cl, nil
 }
 
@@ -286,6 +292,13 @@ var errIsDir = errors.New("is a directory")
 
 // Create implements [FS].
 func (h *HDFS) Create(name string) (File, error) {
+	return h.CreatePerm(name, 0o666&^h.opts.umask())
+}
+
+// CreatePerm implements [FS]. The NameNode applies no umask to the
+// permission a client sends; a default ACL of the parent directory still
+// applies, as it does to every new file.
+func (h *HDFS) CreatePerm(name string, perm fs.FileMode) (File, error) {
 	if err := checkPath("create", name); err != nil {
 		return nil, err
 	}
@@ -293,7 +306,7 @@ func (h *HDFS) Create(name string) (File, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "create", Path: name, Err: err}
 	}
-	w, err := h.create(c.cl, name)
+	w, err := h.create(c.cl, name, perm.Perm())
 	if err != nil {
 		h.release(c, err)
 		return nil, hdfsPathErr("create", name, err)
@@ -301,9 +314,35 @@ func (h *HDFS) Create(name string) (File, error) {
 	return &hdfsFile{h: h, c: c, w: w, name: name}, nil
 }
 
-// create creates name with the configured or default replication and
-// block size.
-func (h *HDFS) create(cl *hdfs.Client, name string) (*hdfs.FileWriter, error) {
+// Chmod implements [FS].
+func (h *HDFS) Chmod(name string, perm fs.FileMode) error {
+	if err := checkPath("chmod", name); err != nil {
+		return err
+	}
+	return h.do("chmod", name, func(cl *hdfs.Client) error {
+		return cl.Chmod(h.full(name), perm.Perm())
+	})
+}
+
+// Chgrp implements [FS]. The NameNode's setOwner takes a user name too,
+// and any name but the caller's own is a change of owner, which only the
+// superuser may make: without Kerberos the call names HDFSOptions.User,
+// with Kerberos the current owner, which costs a call more.
+func (h *HDFS) Chgrp(name, group string) error {
+	if err := checkPath("chgrp", name); err != nil {
+		return err
+	}
+	return h.do("chgrp", name, func(cl *hdfs.Client) error {
+		if h.opts.KerberosClient != nil {
+			return setGroup(cl, h.full(name), group)
+		}
+		return cl.Chown(h.full(name), h.opts.User, group)
+	})
+}
+
+// create creates name with permission perm and the configured or default
+// replication and block size.
+func (h *HDFS) create(cl *hdfs.Client, name string, perm os.FileMode) (*hdfs.FileWriter, error) {
 	repl, bs := h.opts.Replication, h.opts.BlockSize
 	if repl <= 0 || bs <= 0 {
 		d, err := cl.ServerDefaults()
@@ -317,7 +356,7 @@ func (h *HDFS) create(cl *hdfs.Client, name string) (*hdfs.FileWriter, error) {
 			bs = d.BlockSize
 		}
 	}
-	return cl.CreateFile(h.full(name), repl, bs, 0o666&^h.opts.umask())
+	return cl.CreateFile(h.full(name), repl, bs, perm)
 }
 
 // Open implements [FS].

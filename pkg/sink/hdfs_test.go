@@ -2,6 +2,7 @@ package sink_test
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -19,7 +20,7 @@ import (
 
 // hdfsEnv names a real NameNode (host:port) to run the HDFS tests against
 // as well.
-const hdfsEnv = "LANDERD_TEST_HDFS"
+const hdfsEnv = "LANDERD_TEST_HDFS" // and its group for Chgrp in LANDERD_TEST_HDFS_GROUP (default supergroup)
 
 // lakeSeq numbers lake roots so that tests sharing a cluster do not meet.
 var lakeSeq atomic.Int64
@@ -45,7 +46,7 @@ func TestHDFSConformance(t *testing.T) {
 	c := hdfstest.Start(t, hdfstest.Config{})
 	sinktest.TestFS(t, func(t *testing.T) sink.FS {
 		return newHDFS(t, c.Addr(), sink.HDFSOptions{User: "lander"})
-	})
+	}, "lake")
 }
 
 func TestHDFSConformanceRealCluster(t *testing.T) {
@@ -55,7 +56,7 @@ func TestHDFSConformanceRealCluster(t *testing.T) {
 	}
 	sinktest.TestFS(t, func(t *testing.T) sink.FS {
 		return newHDFS(t, addr, sink.HDFSOptions{})
-	})
+	}, cmp.Or(os.Getenv(hdfsEnv+"_GROUP"), "supergroup"))
 }
 
 func TestNewHDFSBadURL(t *testing.T) {

@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/user"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -78,19 +80,74 @@ func pathErr(op, name string, err error) error {
 	return &fs.PathError{Op: op, Path: name, Err: err}
 }
 
-// Create implements [FS].
+// Create implements [FS]. The file's mode is 0644 less the process's
+// umask.
 func (l *LocalFS) Create(name string) (File, error) {
+	return l.create(name, 0o644, false)
+}
+
+// CreatePerm implements [FS].
+func (l *LocalFS) CreatePerm(name string, perm fs.FileMode) (File, error) {
+	return l.create(name, perm.Perm(), true)
+}
+
+// create creates name with perm, less the umask unless exact.
+func (l *LocalFS) create(name string, perm fs.FileMode, exact bool) (File, error) {
 	if err := checkPath("create", name); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(l.full(name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := os.OpenFile(l.full(name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 	if err != nil {
 		return nil, pathErr("create", name, err)
+	}
+	if exact {
+		if err := f.Chmod(perm); err != nil {
+			return nil, errors.Join(pathErr("create", name, err), f.Close())
+		}
 	}
 	if err := l.syncDir(path.Dir(name)); err != nil {
 		return nil, errors.Join(pathErr("create", name, err), f.Close())
 	}
 	return &localFile{f: f, w: bufio.NewWriterSize(f, localWriteBuffer), name: name}, nil
+}
+
+// Chmod implements [FS]. A directory also gets the set-group-ID bit, so
+// that what is created in it takes its group, as on HDFS.
+func (l *LocalFS) Chmod(name string, perm fs.FileMode) error {
+	if err := checkPath("chmod", name); err != nil {
+		return err
+	}
+	fi, err := os.Stat(l.full(name))
+	if err != nil {
+		return pathErr("chmod", name, err)
+	}
+	perm = perm.Perm()
+	if fi.IsDir() {
+		perm |= fs.ModeSetgid
+	}
+	if err := os.Chmod(l.full(name), perm); err != nil {
+		return pathErr("chmod", name, err)
+	}
+	return nil
+}
+
+// Chgrp implements [FS]; group is a group name of the local system.
+func (l *LocalFS) Chgrp(name, group string) error {
+	if err := checkPath("chgrp", name); err != nil {
+		return err
+	}
+	g, err := user.LookupGroup(group)
+	if err != nil {
+		return pathErr("chgrp", name, err)
+	}
+	gid, err := strconv.Atoi(g.Gid)
+	if err != nil {
+		return pathErr("chgrp", name, fmt.Errorf("group %s: gid %q: %w", group, g.Gid, err))
+	}
+	if err := os.Lchown(l.full(name), -1, gid); err != nil {
+		return pathErr("chgrp", name, err)
+	}
+	return nil
 }
 
 // Open implements [FS].

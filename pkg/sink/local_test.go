@@ -21,7 +21,7 @@ func newLocal(t *testing.T) sink.FS {
 }
 
 func TestLocalFSConformance(t *testing.T) {
-	sinktest.TestFS(t, newLocal)
+	sinktest.TestFS(t, newLocal, sinktest.LocalGroup(t))
 }
 
 func TestLocalFSStaysInsideRoot(t *testing.T) {

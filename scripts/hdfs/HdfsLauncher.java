@@ -2,11 +2,13 @@ import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.security.PrivilegedExceptionAction;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -15,7 +17,10 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.permission.AclEntry;
 import org.apache.hadoop.fs.permission.FsPermission;
 import org.apache.hadoop.hdfs.DistributedFileSystem;
 import org.apache.hadoop.hdfs.MiniDFSCluster;
@@ -53,6 +58,15 @@ public final class HdfsLauncher {
         "                               as the superuser's, mode 755",
         "  add-user-group USER GROUP... make USER a member of exactly these groups (none:",
         "                               no groups); users without an entry have no groups",
+        "  setfacl PATH SPEC            as the superuser: add the ACL entries of SPEC to PATH,",
+        "                               as hdfs dfs -setfacl -m SPEC PATH (not recursive)",
+        "  stat PATH                    as the superuser: OK OWNER GROUP MODE ACL, MODE in",
+        "                               octal, ACL the extended entries joined by commas",
+        "                               (access entries, then default ones), or - for none",
+        "  ls-as USER PATH              as USER, with the Hadoop client: list PATH; OK and the",
+        "                               names, space-separated, or ERR CLASS: MESSAGE",
+        "  cat-as USER PATH             as USER, with the Hadoop client: read PATH whole; OK",
+        "                               and the number of bytes read, or ERR CLASS: MESSAGE",
         "  shutdown                     shut the cluster down and exit 0 (so does EOF)",
         "",
         "--dir D            where the NameNode and DataNodes keep their data (default: a",
@@ -165,8 +179,10 @@ public final class HdfsLauncher {
             }
             String answer;
             try {
-                l.run(line.split("\\s+"));
-                answer = "OK";
+                String out = l.run(line.split("\\s+"));
+                answer = out.isEmpty() ? "OK" : "OK " + out;
+            } catch (AsUserException e) {
+                answer = "ERR " + e.getMessage();
             } catch (Throwable e) {
                 e.printStackTrace(System.err);
                 String msg = e.getMessage() == null ? e.getClass().getName() : e.getMessage();
@@ -183,8 +199,8 @@ public final class HdfsLauncher {
         System.exit(0);
     }
 
-    /** run executes one command; it returns normally for OK and throws for ERR. */
-    private void run(String[] c) throws Exception {
+    /** run executes one command; it returns what follows OK, and throws for ERR. */
+    private String run(String[] c) throws Exception {
         switch (c[0]) {
             case "stop-datanode" -> {
                 want(c, 2);
@@ -241,7 +257,80 @@ public final class HdfsLauncher {
                 StaticGroups.set(c[1], Arrays.asList(c).subList(2, c.length));
                 Groups.getUserToGroupsMappingService(cluster.getConfiguration(0)).refresh();
             }
+            case "setfacl" -> {
+                want(c, 3);
+                cluster.getFileSystem().modifyAclEntries(new Path(c[1]), AclEntry.parseAclSpec(c[2], true));
+            }
+            case "stat" -> {
+                want(c, 2);
+                DistributedFileSystem fs = cluster.getFileSystem();
+                Path p = new Path(c[1]);
+                FileStatus st = fs.getFileStatus(p);
+                List<String> acl = new ArrayList<>();
+                for (AclEntry e : fs.getAclStatus(p).getEntries()) {
+                    acl.add(e.toStringStable());
+                }
+                return String.format("%s %s %04o %s", st.getOwner(), st.getGroup(),
+                    st.getPermission().toShort() & 07777, acl.isEmpty() ? "-" : String.join(",", acl));
+            }
+            case "ls-as" -> {
+                want(c, 3);
+                return asUser(c[1], fs -> {
+                    List<String> names = new ArrayList<>();
+                    for (FileStatus st : fs.listStatus(new Path(c[2]))) {
+                        names.add(st.getPath().getName());
+                    }
+                    return String.join(" ", names);
+                });
+            }
+            case "cat-as" -> {
+                want(c, 3);
+                return asUser(c[1], fs -> {
+                    long n = 0;
+                    byte[] buf = new byte[64 << 10];
+                    try (InputStream in = fs.open(new Path(c[2]))) {
+                        for (int r; (r = in.read(buf)) > 0; ) {
+                            n += r;
+                        }
+                    }
+                    return Long.toString(n);
+                });
+            }
             default -> throw new IllegalArgumentException("unknown command " + c[0] + " (see --help)");
+        }
+        return "";
+    }
+
+    /** A call on the file system of a user. */
+    private interface UserCall {
+        String call(FileSystem fs) throws IOException;
+    }
+
+    /** AsUserException carries the answer to a call a user was refused. */
+    private static final class AsUserException extends Exception {
+        AsUserException(String answer) {
+            super(answer);
+        }
+    }
+
+    /**
+     * asUser runs call as user with a client of its own, as a process of that
+     * user would; the exception the client raised becomes the answer.
+     */
+    private String asUser(String user, UserCall call) throws Exception {
+        UserGroupInformation ugi = UserGroupInformation.createRemoteUser(user);
+        Configuration conf = new Configuration(cluster.getConfiguration(0));
+        try {
+            return ugi.doAs((PrivilegedExceptionAction<String>) () -> {
+                try (FileSystem fs = FileSystem.newInstance(cluster.getURI(), conf)) {
+                    return call.call(fs);
+                }
+            });
+        } catch (IOException e) {
+            String msg = e.getMessage() == null ? "" : e.getMessage();
+            // The server's stack, which the message repeats, stops at its first line.
+            msg = msg.lines().findFirst().orElse("").trim();
+            throw new AsUserException(e.getClass().getName() + ": " + msg);
         }
     }
 

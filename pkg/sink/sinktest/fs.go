@@ -6,16 +6,22 @@ import (
 	"io"
 	"io/fs"
 	"math/rand/v2"
+	"os/user"
 	"slices"
+	"strconv"
+	"syscall"
 	"testing"
+
+	"github.com/colinmarc/hdfs/v2"
 
 	"github.com/landerd/landerd/pkg/sink"
 )
 
 // TestFS runs the conformance suite against the filesystems newFS returns.
 // newFS is called once per subtest and must return an empty filesystem
-// (for example a fresh root directory) that it cleans up through t.
-func TestFS(t *testing.T, newFS func(t *testing.T) sink.FS) {
+// (for example a fresh root directory) that it cleans up through t. group
+// is a group the filesystem's user may give its files and directories.
+func TestFS(t *testing.T, newFS func(t *testing.T) sink.FS, group string) {
 	t.Helper()
 	tests := []struct {
 		name string
@@ -36,6 +42,9 @@ func TestFS(t *testing.T, newFS func(t *testing.T) sink.FS) {
 		{"Stat", testStat},
 		{"RangedReads", testRangedReads},
 		{"ContentAfterClose", testContentAfterClose},
+		{"CreatePerm", testCreatePerm},
+		{"Chmod", testChmod},
+		{"Chgrp", func(t *testing.T, fsys sink.FS) { testChgrp(t, fsys, group) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -438,4 +447,136 @@ func testContentAfterClose(t *testing.T, fsys sink.FS) {
 	if err != nil || fi.Size() != int64(want.Len()) {
 		t.Fatalf("stat after close = %v, %v; want size %d", fi, err, want.Len())
 	}
+}
+
+func testCreatePerm(t *testing.T, fsys sink.FS) {
+	for _, perm := range []fs.FileMode{0o640, 0o600, 0o604, 0o777} {
+		name := "f" + strconv.FormatUint(uint64(perm), 8)
+		f, err := fsys.CreatePerm(name, perm)
+		if err != nil {
+			t.Fatalf("create %s with %v: %v", name, perm, err)
+		}
+		if _, err := f.Write([]byte(name)); err != nil {
+			t.Fatalf("write %s: %v", name, err)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatalf("close %s: %v", name, err)
+		}
+		if got := Perm(t, fsys, name); got != perm {
+			t.Errorf("%s: mode %v; want %v", name, got, perm)
+		}
+		if got := readFile(t, fsys, name); string(got) != name {
+			t.Errorf("%s = %q; want %q", name, got, name)
+		}
+	}
+	if _, err := fsys.CreatePerm("f640", 0o640); !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("second create of f640: err = %v; want fs.ErrExist", err)
+	}
+	if _, err := fsys.CreatePerm("missing/x", 0o640); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("create missing/x: err = %v; want fs.ErrNotExist", err)
+	}
+	if f, err := fsys.CreatePerm("../x", 0o640); err == nil {
+		_ = f.Close()
+		t.Fatal("create ../x succeeded; want an invalid path error")
+	}
+}
+
+func testChmod(t *testing.T, fsys sink.FS) {
+	writeFile(t, fsys, "f", []byte("f"), 1)
+	mkdirAll(t, fsys, "d/e")
+	for _, tt := range []struct {
+		name string
+		perm fs.FileMode
+	}{{"f", 0o640}, {"f", 0o604}, {"d", 0o751}, {"d/e", 0o750}, {"d/e", 0o700}} {
+		if err := fsys.Chmod(tt.name, tt.perm); err != nil {
+			t.Fatalf("chmod %s %v: %v", tt.name, tt.perm, err)
+		}
+		if got := Perm(t, fsys, tt.name); got != tt.perm {
+			t.Errorf("%s after chmod: mode %v; want %v", tt.name, got, tt.perm)
+		}
+	}
+	if got := readFile(t, fsys, "f"); string(got) != "f" {
+		t.Errorf("f after chmod = %q; want %q", got, "f")
+	}
+	if err := fsys.Chmod("missing", 0o640); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("chmod missing: err = %v; want fs.ErrNotExist", err)
+	}
+	if err := fsys.Chmod("../x", 0o640); err == nil {
+		t.Fatal("chmod ../x succeeded; want an invalid path error")
+	}
+}
+
+func testChgrp(t *testing.T, fsys sink.FS, group string) {
+	if group == "" {
+		t.Fatal("the suite was given no group for Chgrp")
+	}
+	writeFile(t, fsys, "f", []byte("f"), 1)
+	mkdirAll(t, fsys, "d")
+	for _, name := range []string{"f", "d"} {
+		if err := fsys.Chgrp(name, group); err != nil {
+			t.Fatalf("chgrp %s %s: %v", name, group, err)
+		}
+		if got := Group(t, fsys, name); got != group {
+			t.Errorf("%s after chgrp: group %q; want %q", name, got, group)
+		}
+	}
+	// What is created in a directory takes its group (on a local
+	// filesystem once Chmod has marked the directory).
+	if err := fsys.Chmod("d", 0o750); err != nil {
+		t.Fatalf("chmod d: %v", err)
+	}
+	if got := Group(t, fsys, "d"); got != group {
+		t.Errorf("d after chmod: group %q; want %q", got, group)
+	}
+	writeFile(t, fsys, "d/new", []byte("n"), 1)
+	mkdirAll(t, fsys, "d/sub")
+	f, err := fsys.CreatePerm("d/sub/x", 0o640)
+	if err != nil {
+		t.Fatalf("create d/sub/x: %v", err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatalf("close d/sub/x: %v", err)
+	}
+	for _, name := range []string{"d/new", "d/sub", "d/sub/x"} {
+		if got := Group(t, fsys, name); got != group {
+			t.Errorf("%s created in d: group %q; want d's %q", name, got, group)
+		}
+	}
+	if err := fsys.Chgrp("missing", group); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("chgrp missing: err = %v; want fs.ErrNotExist", err)
+	}
+	if err := fsys.Chgrp("../x", group); err == nil {
+		t.Fatal("chgrp ../x succeeded; want an invalid path error")
+	}
+}
+
+// Perm returns the permission bits of name on fsys.
+func Perm(t testing.TB, fsys sink.FS, name string) fs.FileMode {
+	t.Helper()
+	fi, err := fsys.Stat(name)
+	if err != nil {
+		t.Fatalf("stat %s: %v", name, err)
+	}
+	return fi.Mode().Perm()
+}
+
+// Group returns the group of name on fsys: a local filesystem's or HDFS's.
+func Group(t testing.TB, fsys sink.FS, name string) string {
+	t.Helper()
+	fi, err := fsys.Stat(name)
+	if err != nil {
+		t.Fatalf("stat %s: %v", name, err)
+	}
+	if hfi, ok := fi.(*hdfs.FileInfo); ok {
+		return hfi.OwnerGroup()
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		t.Fatalf("stat %s: %T tells no group", name, fi.Sys())
+	}
+	g, err := user.LookupGroupId(strconv.FormatUint(uint64(st.Gid), 10))
+	if err != nil {
+		t.Fatalf("group of %s: %v", name, err)
+	}
+	return g.Name
 }

@@ -1,0 +1,12 @@
+// Package isolation proves, on Apache HDFS with permission checking on,
+// that the tenants of a multi-tenant lake cannot read each other's data:
+// landerd's user lands three tenants through pkg/sink over
+// sink.WithAccess, then the tenants' users, the firm's analysts and Spark
+// read the lake with Hadoop's own client (internal/minidfs) and are let in
+// or refused exactly as the lake's permissions prescribe.
+//
+// The package holds tests only. They start a MiniDFSCluster
+// (scripts/hdfs/launcher.sh) and the project's Python virtualenv with
+// pyspark (scripts/python/py); a system that cannot be installed or
+// started fails the tests, naming it.
+package isolation
