@@ -51,7 +51,7 @@ fmt-check:
 # end-to-end suite and the packages that start real systems (Kafka, HDFS,
 # Prometheus, Trino, the Kerberos KDC), with -short: the tests that land or
 # generate many records take fewer (test-all runs them at full size).
-SLOW_PKGS := $(addprefix github.com/landerd/landerd/internal/,e2e kafkacluster kdctest minidfs promcheck trinocheck)
+SLOW_PKGS := $(addprefix github.com/landerd/landerd/internal/,e2e isolation kafkacluster kdctest minidfs promcheck trinocheck)
 unit:
 	$(GO) test -race -short -timeout 10m $$($(GO) list ./... | grep -vxF $(foreach p,$(SLOW_PKGS),-e $(p)))
 
