@@ -43,6 +43,7 @@ def test_real_lake(real_lake, tmp_path):
     nb, err = notebook.execute(real_lake.url)
     assert err is None, notebook.errors(nb)
     assert_same_answers(notebook.answers(nb), real_lake.report)
+    assert notebook.answers(nb)["tenants"] == real_lake.report["tenants"] == []
     charts = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert len(charts) == 5
     # Spark's start-up chatter stays out of the notebook (the JVM's own
@@ -94,6 +95,7 @@ def test_tenant_lake(tenant_lake):
         assert err is None, notebook.errors(nb)
         got = notebook.answers(nb)
         assert got["tenant"] == (tenant or "")
+        assert got["tenants"] == tenant_lake.reports[tenant]["tenants"]
         assert_same_answers(got, tenant_lake.reports[tenant])
 
 
