@@ -71,11 +71,12 @@ pytest:
 
 # notebook: run notebooks/assessments.ipynb headless against LAKE (a path,
 # file:// or hdfs:// URL); writes notebook-out/assessments.html (charts
-# embedded), the executed notebook and answers.json.
+# embedded), the executed notebook and answers.json. TENANT=<name> reads one
+# tenant of a multi-tenant lake (docs/tenants.md).
 LAKE ?= lake
 notebook:
 	sh scripts/python/install.sh
-	scripts/python/py -m landerd_lake.notebook --lake '$(LAKE)' --out notebook-out
+	scripts/python/py -m landerd_lake.notebook --lake '$(LAKE)' $(if $(TENANT),--tenant '$(TENANT)') --out notebook-out
 
 # bench-flatten: the hot path against the encoding/json baseline.
 bench-flatten:

@@ -46,7 +46,7 @@ Usage:
   landerd run      [--config FILE] [--brokers B] [--topic T] [--group G] [--lake URL] [--max-file-age D] [--metrics-addr A]
   landerd publish  --brokers B --topic T --file F [--compression C]
   landerd demo     [--file F] [--lake DIR] [--count N] [--partitions P] [--metrics-addr A]
-  landerd report   [--lake URL | --config FILE] [--pass-threshold X] [--json]
+  landerd report   [--lake URL | --config FILE] [--tenant T] [--pass-threshold X] [--json]
   landerd healthcheck [--url http://127.0.0.1:9464/healthz] [--timeout D]
   landerd version
 

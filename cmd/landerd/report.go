@@ -26,11 +26,17 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	course := fs.String("course", def.Course, "the exam_name whose attempts question 3 counts")
 	top := fs.Int("top", def.RankingSize, "places shown at each end of the course ranking (ties extend it)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	tenant := fs.String("tenant", "", "answer for this tenant of a multi-tenant lake only, reading only <table>/tenant=<name>; without it, the whole lake (every tenant)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *threshold < 0 || *threshold > 1 || *top < 1 {
 		return usagef("report: --pass-threshold must be in [0, 1] and --top at least 1")
+	}
+	if *tenant != "" {
+		if err := report.CheckTenant(*tenant); err != nil {
+			return usagef("report: --tenant: %v", err)
+		}
 	}
 	cfg, err := f.load()
 	if err != nil {
@@ -46,7 +52,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	opts := report.Options{PassThreshold: *threshold, Course: *course, RankingSize: *top}
+	opts := report.Options{PassThreshold: *threshold, Course: *course, RankingSize: *top, Tenant: *tenant}
 	return printReport(ctx, stdout, lake, opts, *asJSON)
 }
 

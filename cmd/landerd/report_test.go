@@ -413,12 +413,22 @@ func TestSQLDialectsAgree(t *testing.T) {
 			}
 		}
 	}
-	ddl := readRepoFile(t, "sql/trino/00_tables.sql")
+	checkTrinoColumns(t, "sql/trino/00_tables.sql", "hive.landerd.", "ingest_date")
+	checkTrinoColumns(t, "sql/trino/00_tables_all_tenants.sql", "hive.landerd.", "tenant", "ingest_date")
+	checkTrinoColumns(t, "sql/trino/00_tables_tenant.sql", `hive."landerd_${tenant}".`, "ingest_date")
+}
+
+// checkTrinoColumns checks that the Trino script file creates every table of
+// the lake as prefix+name, declaring every column in order, then the
+// partition columns.
+func checkTrinoColumns(t *testing.T, file, prefix string, partitions ...string) {
+	t.Helper()
+	ddl := readRepoFile(t, file)
 	for _, tbl := range flatten.Tables() {
 		name := strings.TrimPrefix(tbl.Name, "_")
-		start := strings.Index(ddl, "CREATE TABLE IF NOT EXISTS hive.landerd."+name+" (\n")
+		start := strings.Index(ddl, "CREATE TABLE IF NOT EXISTS "+prefix+name+" (\n")
 		if start < 0 {
-			t.Errorf("sql/trino/00_tables.sql does not create %s", name)
+			t.Errorf("%s does not create %s", file, prefix+name)
 			continue
 		}
 		block := ddl[start:]
@@ -431,9 +441,16 @@ func TestSQLDialectsAgree(t *testing.T) {
 		for _, c := range tbl.Columns {
 			want = append(want, c.Name)
 		}
-		want = append(want, "ingest_date")
+		want = append(want, partitions...)
 		if !slices.Equal(cols, want) {
-			t.Errorf("trino table %s columns:\n got %v\nwant %v", name, cols, want)
+			t.Errorf("%s: table %s columns:\n got %v\nwant %v", file, name, cols, want)
+		}
+		quoted := make([]string, len(partitions))
+		for i, p := range partitions {
+			quoted[i] = "'" + p + "'"
+		}
+		if wantPart := "partitioned_by = ARRAY[" + strings.Join(quoted, ", ") + "]"; !strings.Contains(ddl[start:], wantPart) {
+			t.Errorf("%s: table %s is not %s", file, name, wantPart)
 		}
 	}
 }

@@ -10,4 +10,10 @@
 // [Accumulator] does the pure computation over Arrow record batches; [Read]
 // feeds it the lake's files one at a time through a [sink.FS], so the same
 // code reads a local or an HDFS lake.
+//
+// A multi-tenant lake has the tenant as the first Hive partition level of
+// every table (<table>/tenant=<T>/ingest_date=<D>/...). [Read] with
+// [Options].Tenant set reads one tenant's directories and nothing above
+// them, as a tenant's reader, who may not list a table's directory, must;
+// without it, it reads every tenant, as the firm's analysts do.
 package report

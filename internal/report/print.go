@@ -27,7 +27,15 @@ func (r *Report) WriteJSON(w io.Writer) error {
 func (r *Report) WriteText(w io.Writer) error {
 	ew := &errWriter{w: w}
 	raw, dd := &r.Raw, &r.Dedup
-	ew.printf("Business questions, answered from %s\n\n", r.Lake)
+	ew.printf("Business questions, answered from %s\n", r.Lake)
+	switch {
+	case r.Tenant != "":
+		ew.printf("tenant %s only: attempts/tenant=%s and _quarantine/tenant=%s\n", r.Tenant, r.Tenant, r.Tenant)
+	case r.MultiTenant:
+		ew.printf("all tenants (%s): the whole lake; %s quarantined rows have no known tenant (tenant=%s)\n",
+			tenantList(r.Tenants), num(r.UnassignedRows), Unassigned)
+	}
+	ew.printf("\n")
 	ew.printf("attempts: %s rows in %s files, %s distinct keen_id", num(raw.Attempts), num(int64(r.Files)), num(dd.Attempts))
 	if d := raw.Attempts - dd.Attempts; d > 0 {
 		ew.printf(" (%s rows resend an attempt already landed)", num(d))
@@ -178,6 +186,14 @@ func avgDuration(f *Figures) string {
 	}
 	d := time.Duration(*f.AvgDurationSeconds * float64(time.Second)).Round(time.Second)
 	return fmt.Sprintf("%s s = %s, of %s", strconv.FormatFloat(*f.AvgDurationSeconds, 'f', 1, 64), d, num(f.Timed))
+}
+
+// tenantList names the tenants, or says there are none.
+func tenantList(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return fmt.Sprintf("%d: %s", len(names), strings.Join(names, ", "))
 }
 
 // num formats n with thousands separators: 3,280.

@@ -2,7 +2,11 @@ package report
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -18,32 +22,119 @@ const batchRows = 64 << 10
 // Read computes the report over the lake in fsys: every data file of the
 // attempts table, read one at a time with mem, and the row counts of the
 // _quarantine table's files, taken from their footers.
+//
+// With opts.Tenant set, it reads only attempts/tenant=T and
+// _quarantine/tenant=T, never listing a table's own directory, so it works
+// for a user who may enter only that tenant's directories. It fails with
+// ErrTenantName for a name no tenant can have, ErrSingleTenant on a lake
+// without tenant directories, and ErrNoTenantData when neither directory
+// holds a data file. Without opts.Tenant it reads the whole lake: on a
+// multi-tenant lake, every tenant's files and the quarantined records of no
+// known tenant.
 func Read(ctx context.Context, fsys sink.FS, opts Options, mem memory.Allocator) (*Report, error) {
-	acc := NewAccumulator(opts)
-	files, err := sink.ListDataFiles(fsys, flatten.TableAttempts)
+	sc, err := scopeOf(fsys, opts.Tenant)
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
-	for _, df := range files {
+	acc := NewAccumulator(opts)
+	for _, name := range sc.attempts {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("report: %w", err)
 		}
-		if err := addFile(ctx, acc, fsys, df.Path, mem); err != nil {
+		if err := addFile(ctx, acc, fsys, name, mem); err != nil {
 			return nil, fmt.Errorf("report: %w", err)
 		}
 	}
-	qfiles, err := sink.ListDataFiles(fsys, flatten.TableQuarantine)
-	if err != nil {
-		return nil, fmt.Errorf("report: %w", err)
-	}
-	for _, df := range qfiles {
-		n, err := countRows(fsys, df.Path)
+	var unassigned int64
+	for _, name := range sc.quarantine {
+		n, err := countRows(fsys, name)
 		if err != nil {
 			return nil, fmt.Errorf("report: %w", err)
 		}
 		acc.AddQuarantined(n)
+		if sc.unassigned != "" && strings.HasPrefix(name, sc.unassigned) {
+			unassigned += n
+		}
 	}
-	return acc.Report(fsys.String()), nil
+	rep := acc.Report(fsys.String())
+	rep.MultiTenant, rep.Tenants, rep.UnassignedRows = sc.multi, sc.tenants, unassigned
+	return rep, nil
+}
+
+// scope is what a report reads.
+type scope struct {
+	multi      bool     // the lake has tenant directories
+	tenants    []string // the tenants read, sorted
+	attempts   []string // data files of attempts
+	quarantine []string // data files of _quarantine
+	unassigned string   // the prefix of the quarantine files of no tenant
+}
+
+// scopeOf lists the files a report for tenant ("" for the whole lake) reads.
+func scopeOf(fsys sink.FS, tenant string) (scope, error) {
+	if tenant != "" {
+		return tenantScope(fsys, tenant)
+	}
+	sc := scope{tenants: []string{}, unassigned: TenantDir(flatten.TableQuarantine, Unassigned) + "/"}
+	for _, table := range []string{flatten.TableAttempts, flatten.TableQuarantine} {
+		names, multi, err := tenantsOf(fsys, table)
+		if err != nil {
+			if errors.Is(err, fs.ErrPermission) {
+				err = fmt.Errorf("%w (a tenant's reader reads its own data with a tenant given)", err)
+			}
+			return scope{}, err
+		}
+		sc.multi = sc.multi || multi
+		sc.tenants = append(sc.tenants, names...)
+	}
+	slices.Sort(sc.tenants)
+	sc.tenants = slices.Compact(sc.tenants)
+	for _, to := range []struct {
+		table string
+		files *[]string
+	}{{flatten.TableAttempts, &sc.attempts}, {flatten.TableQuarantine, &sc.quarantine}} {
+		dfs, err := sink.ListDataFiles(fsys, to.table)
+		if err != nil {
+			return scope{}, err
+		}
+		for _, df := range dfs {
+			*to.files = append(*to.files, df.Path)
+		}
+	}
+	return sc, nil
+}
+
+// tenantScope lists the files of one tenant, reading nothing above the
+// tenant's own directories unless it finds no data there.
+func tenantScope(fsys sink.FS, tenant string) (scope, error) {
+	if err := CheckTenant(tenant); err != nil {
+		return scope{}, err
+	}
+	sc := scope{multi: true, tenants: []string{tenant}}
+	adir, qdir := TenantDir(flatten.TableAttempts, tenant), TenantDir(flatten.TableQuarantine, tenant)
+	var err error
+	if sc.attempts, err = dataFiles(fsys, adir); err != nil {
+		return scope{}, err
+	}
+	if sc.quarantine, err = dataFiles(fsys, qdir); err != nil {
+		return scope{}, err
+	}
+	if len(sc.attempts) > 0 || len(sc.quarantine) > 0 {
+		return sc, nil
+	}
+	// Say why, as far as this user may look: a lake without tenant
+	// directories, or the tenants that do have data.
+	names, multi, lerr := tenantsOf(fsys, flatten.TableAttempts)
+	if lerr == nil && !multi {
+		if _, err := fsys.Stat(flatten.TableAttempts); err == nil {
+			return scope{}, fmt.Errorf("tenant %s: %w: read it without a tenant", tenant, ErrSingleTenant)
+		}
+	}
+	err = fmt.Errorf("tenant %s: %w: no data file under %s or %s", tenant, ErrNoTenantData, adir, qdir)
+	if lerr == nil && len(names) > 0 {
+		err = fmt.Errorf("%w; tenants with attempts: %s", err, strings.Join(names, ", "))
+	}
+	return scope{}, err
 }
 
 // addFile feeds one Parquet file of the attempts table to acc.

@@ -28,6 +28,9 @@ type Options struct {
 	// RankingSize is how many places each end of the course ranking shows;
 	// courses tied with the last place shown are shown too.
 	RankingSize int
+	// Tenant, when set, limits the report to that tenant's data in a
+	// multi-tenant lake; "" reads the whole lake.
+	Tenant string
 }
 
 // DefaultOptions returns the definitions of the business questions: a
@@ -45,11 +48,23 @@ type Report struct {
 	PassThreshold float64 `json:"pass_threshold"`
 	Course        string  `json:"course"`
 	RankingSize   int     `json:"ranking_size"`
+	// Tenant is the tenant the report is limited to, "" for the whole lake.
+	Tenant string `json:"tenant"`
+	// MultiTenant reports that the lake has tenant directories.
+	MultiTenant bool `json:"multi_tenant"`
+	// Tenants are the tenants whose data was read, sorted: the one asked
+	// for, or every tenant of a multi-tenant lake; none on a single-tenant
+	// lake.
+	Tenants []string `json:"tenants"`
 	// Files is the number of data files of the attempts table read.
 	Files int `json:"attempts_files"`
 	// QuarantinedRows is the number of rows of the _quarantine table:
 	// messages that are not attempts and so count in no figure.
 	QuarantinedRows int64 `json:"quarantined_rows"`
+	// UnassignedRows is the part of QuarantinedRows whose tenant is missing
+	// or unknown (_quarantine/tenant=_unassigned), read only for the whole
+	// lake.
+	UnassignedRows int64 `json:"unassigned_quarantined_rows"`
 	// Raw counts every row; Dedup counts each keen_id once.
 	Raw   Figures `json:"raw"`
 	Dedup Figures `json:"dedup"`
@@ -366,6 +381,8 @@ func (acc *Accumulator) Report(lake string) *Report {
 		PassThreshold:   acc.opts.PassThreshold,
 		Course:          acc.opts.Course,
 		RankingSize:     acc.opts.RankingSize,
+		Tenant:          acc.opts.Tenant,
+		Tenants:         []string{},
 		Files:           acc.files,
 		QuarantinedRows: acc.quarant,
 		Raw:             acc.raw.figures(BasisRaw, &acc.opts),

@@ -260,6 +260,32 @@ func writeFile(t *testing.T, lake sink.FS, mem memory.Allocator, table, hive str
 	}
 }
 
+// quarantineRecord builds n rows of the _quarantine table, at offsets 2 on.
+func quarantineRecord(t *testing.T, mem memory.Allocator, n int) arrow.RecordBatch {
+	t.Helper()
+	qb := array.NewRecordBuilder(mem, flatten.QuarantineTable.Schema)
+	defer qb.Release()
+	for i, fld := range flatten.QuarantineTable.Schema.Fields() {
+		for range n {
+			switch fb := qb.Field(i).(type) {
+			case *array.StringBuilder:
+				fb.Append("x")
+			case *array.BinaryBuilder:
+				fb.Append([]byte("x"))
+			case *array.Int32Builder:
+				fb.Append(0)
+			case *array.Int64Builder:
+				fb.Append(int64(2 + fb.Len()))
+			case *array.TimestampBuilder:
+				fb.Append(0)
+			default:
+				t.Fatalf("quarantine column %s: unexpected builder %T", fld.Name, fb)
+			}
+		}
+	}
+	return qb.NewRecordBatch()
+}
+
 // TestRead lands attempts in two files and quarantined rows in a third, and
 // reads the report back through the filesystem layer.
 func TestRead(t *testing.T) {
@@ -283,27 +309,7 @@ func TestRead(t *testing.T) {
 	early.Release()
 	late.Release()
 
-	qb := array.NewRecordBuilder(mem, flatten.QuarantineTable.Schema)
-	for i, fld := range flatten.QuarantineTable.Schema.Fields() {
-		for range 3 {
-			switch fb := qb.Field(i).(type) {
-			case *array.StringBuilder:
-				fb.Append("x")
-			case *array.BinaryBuilder:
-				fb.Append([]byte("x"))
-			case *array.Int32Builder:
-				fb.Append(0)
-			case *array.Int64Builder:
-				fb.Append(int64(2 + fb.Len()))
-			case *array.TimestampBuilder:
-				fb.Append(0)
-			default:
-				t.Fatalf("quarantine column %s: unexpected builder %T", fld.Name, fb)
-			}
-		}
-	}
-	qrec := qb.NewRecordBatch()
-	qb.Release()
+	qrec := quarantineRecord(t, mem, 3)
 	writeFile(t, lake, mem, flatten.TableQuarantine, "ingest_date=2026-01-01", flatten.QuarantineTable.Schema, qrec, 2, 4)
 	qrec.Release()
 

@@ -17,6 +17,7 @@ import (
 	"github.com/landerd/landerd/internal/repo"
 	"github.com/landerd/landerd/internal/report"
 	"github.com/landerd/landerd/internal/servertest"
+	"github.com/landerd/landerd/pkg/sink"
 )
 
 // realData is the real data set, relative to the repository's root.
@@ -34,7 +35,11 @@ var questionFiles = []string{
 // --json`, raw and dedup. Lake "hive" holds the real data set (skipped when
 // it is absent); lake "gen" holds generated attempts with malformed records,
 // so the quarantine table is registered and read too, through a catalog
-// with another name, as 00_tables.sql tells users to substitute.
+// with another name, as 00_tables.sql tells users to substitute. Lake "ten"
+// is multi-tenant (a demo's files moved under tenant folders by Kafka
+// partition): registered with 00_tables_all_tenants.sql it answers as
+// `landerd report`, and with 00_tables_tenant.sql for one tenant as
+// `landerd report --tenant`.
 func TestShippedSQLOnTrino(t *testing.T) {
 	begin := time.Now()
 	root, err := repo.Root()
@@ -56,10 +61,12 @@ func TestShippedSQLOnTrino(t *testing.T) {
 		catalog string
 		args    []string
 		skip    string
+		tenants bool
 	}
 	lakes := []lake{
 		{catalog: "hive", args: []string{"--file", filepath.Join(root, realData)}},
 		{catalog: "gen", args: []string{"--count", "3000"}},
+		{catalog: "ten", args: []string{"--count", "2000", "--partitions", "4", "--bad-rate", "0.02"}, tenants: true},
 	}
 	if _, err := os.Stat(filepath.Join(root, realData)); err != nil {
 		lakes[0].skip = fmt.Sprintf("real data set absent: %v", err)
@@ -71,18 +78,18 @@ func TestShippedSQLOnTrino(t *testing.T) {
 		}
 		lakeDir := filepath.Join(dir, l.catalog, "lake")
 		run(t, bin, append([]string{"demo", "--lake", lakeDir}, l.args...)...)
-		var rep report.Report
-		out := run(t, bin, "report", "--lake", lakeDir, "--json")
-		if err := json.Unmarshal(out, &rep); err != nil {
-			t.Fatalf("decode landerd report --json: %v\n%s", err, out)
+		reports[l.catalog] = reportOf(t, bin, lakeDir)
+		if l.tenants {
+			splitTenants(t, lakeDir)
+			reports[l.catalog] = reportOf(t, bin, lakeDir)
+			reports[l.catalog+"/"+trinoTenant] = reportOf(t, bin, lakeDir, "--tenant", trinoTenant)
 		}
-		reports[l.catalog] = rep
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	srv, err := Start(ctx, Options{
-		Home: home, JavaHome: javaHome, Dir: dir, Catalogs: []string{"hive", "gen"}, MaxHeap: "1G",
+		Home: home, JavaHome: javaHome, Dir: dir, Catalogs: []string{"hive", "gen", "ten"}, MaxHeap: "1G",
 	})
 	if err != nil {
 		t.Fatalf("Trino: %v", err)
@@ -106,22 +113,135 @@ func TestShippedSQLOnTrino(t *testing.T) {
 				t.Skip(l.skip)
 			}
 			start := time.Now()
-			checkLake(ctx, t, srv, root, l.catalog, filepath.Join(dir, l.catalog, "lake"), reports[l.catalog])
+			lakeDir := filepath.Join(dir, l.catalog, "lake")
+			if !l.tenants {
+				checkLake(ctx, t, srv, root, l.catalog, lakeDir, singleTenant, reports[l.catalog])
+			} else {
+				checkLake(ctx, t, srv, root, l.catalog, lakeDir, allTenants, reports[l.catalog])
+				checkLake(ctx, t, srv, root, l.catalog, lakeDir, oneTenant, reports[l.catalog+"/"+trinoTenant])
+				checkTenantColumn(ctx, t, srv, l.catalog, bin, lakeDir)
+			}
 			t.Logf("lake %s checked in %s", l.catalog, time.Since(start).Round(time.Millisecond))
 		})
 	}
 	t.Logf("test took %s", time.Since(begin).Round(time.Millisecond))
 }
 
-// checkLake registers the lake in catalog and compares the answers of the
-// question files with rep.
-func checkLake(ctx context.Context, t *testing.T, srv *Server, root, catalog, lakeDir string, rep report.Report) {
-	script := readFile(t, root, "sql/trino/00_tables.sql")
+// tableScript is a setup script of sql/trino and how it is run.
+type tableScript struct {
+	file       string // relative to the repository's root
+	schema     string // the schema it creates
+	tenant     string // replaces ${tenant}
+	quarantine string // the folder the quarantine table needs, relative to the lake
+}
+
+// trinoTenant is the tenant registered on its own in the multi-tenant lake.
+const trinoTenant = "wiley"
+
+var (
+	singleTenant = tableScript{file: "sql/trino/00_tables.sql", schema: "landerd", quarantine: "_quarantine"}
+	allTenants   = tableScript{file: "sql/trino/00_tables_all_tenants.sql", schema: "landerd", quarantine: "_quarantine"}
+	oneTenant    = tableScript{
+		file: "sql/trino/00_tables_tenant.sql", schema: "landerd_" + trinoTenant, tenant: trinoTenant,
+		quarantine: "_quarantine/tenant=" + trinoTenant,
+	}
+)
+
+// tenantPartitions gives each tenant of lake "ten" the Kafka partitions
+// whose files it gets: tenants of different sizes sharing one topic.
+var tenantPartitions = map[string][]int32{"pearson": {0, 1}, trinoTenant: {2}, "oreilly": {3}}
+
+// splitTenants turns a demo's single-tenant lake into a multi-tenant one:
+// every data file moves from <table>/ingest_date=D to
+// <table>/tenant=T/ingest_date=D, T chosen by the file's Kafka partition.
+func splitTenants(t *testing.T, lakeDir string) {
+	t.Helper()
+	owner := map[int32]string{}
+	for tenant, parts := range tenantPartitions {
+		for _, p := range parts {
+			owner[p] = tenant
+		}
+	}
+	for _, table := range []string{"attempts", "questions", "_quarantine"} {
+		files, err := filepath.Glob(filepath.Join(lakeDir, table, "ingest_date=*", "*.parquet"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			_, part, _, _, err := sink.ParseFileName(filepath.Base(f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			day := filepath.Base(filepath.Dir(f))
+			dest := filepath.Join(lakeDir, table, "tenant="+owner[part], day)
+			if err := os.MkdirAll(dest, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(f, filepath.Join(dest, filepath.Base(f))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		days, err := filepath.Glob(filepath.Join(lakeDir, table, "ingest_date=*"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range days {
+			if err := os.Remove(d); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// reportOf runs landerd report --json on the lake with extra flags.
+func reportOf(t *testing.T, bin, lakeDir string, args ...string) report.Report {
+	t.Helper()
+	var rep report.Report
+	out := run(t, bin, append([]string{"report", "--lake", lakeDir, "--json"}, args...)...)
+	if err := json.Unmarshal(out, &rep); err != nil {
+		t.Fatalf("decode landerd report --json: %v\n%s", err, out)
+	}
+	return rep
+}
+
+// checkTenantColumn checks that the tables of 00_tables_all_tenants.sql
+// hold every tenant's rows under its name in the tenant column, the
+// records of no tenant included.
+func checkTenantColumn(ctx context.Context, t *testing.T, srv *Server, catalog, bin, lakeDir string) {
+	t.Helper()
+	res, err := srv.Query(ctx, catalog, "landerd", `
+		SELECT tenant, 'attempts' AS tbl, count(*) AS n FROM attempts GROUP BY tenant
+		UNION ALL SELECT tenant, 'quarantine', count(*) FROM quarantine GROUP BY tenant`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for _, r := range res.Maps() {
+		got[r["tbl"].(string)+"/"+r["tenant"].(string)] = intOf(t, r["n"])
+	}
+	want := map[string]int64{}
+	for tenant := range tenantPartitions {
+		rep := reportOf(t, bin, lakeDir, "--tenant", tenant)
+		want["attempts/"+tenant] = rep.Raw.Attempts
+		if rep.QuarantinedRows > 0 {
+			want["quarantine/"+tenant] = rep.QuarantinedRows
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("rows per tenant column: %v, want %v", got, want)
+	}
+}
+
+// checkLake registers the lake in catalog with the setup script ts and
+// compares the answers of the question files with rep.
+func checkLake(ctx context.Context, t *testing.T, srv *Server, root, catalog, lakeDir string, ts tableScript, rep report.Report) {
+	script := readFile(t, root, ts.file)
 	script = strings.ReplaceAll(script, "${lake}", "local:///"+catalog+"/lake")
+	script = strings.ReplaceAll(script, "${tenant}", ts.tenant)
 	if catalog != "hive" {
 		script = strings.ReplaceAll(script, "hive.", catalog+".")
 	}
-	_, err := os.Stat(filepath.Join(lakeDir, "_quarantine"))
+	_, err := os.Stat(filepath.Join(lakeDir, filepath.FromSlash(ts.quarantine)))
 	hasQuarantine := err == nil
 	if hasQuarantine != (rep.QuarantinedRows > 0) {
 		t.Fatalf("_quarantine present %v, report says %d quarantined rows", hasQuarantine, rep.QuarantinedRows)
@@ -134,14 +254,14 @@ func checkLake(ctx context.Context, t *testing.T, srv *Server, root, catalog, la
 				continue
 			}
 			if _, err := srv.Query(ctx, catalog, "", st); err != nil {
-				t.Fatalf("00_tables.sql (run %d): %v", round+1, err)
+				t.Fatalf("%s (run %d): %v", ts.file, round+1, err)
 			}
 		}
 	}
 
 	q := func(sql string) []map[string]any {
 		t.Helper()
-		res, err := srv.Query(ctx, catalog, "landerd", sql)
+		res, err := srv.Query(ctx, catalog, ts.schema, sql)
 		if err != nil {
 			t.Fatal(err)
 		}

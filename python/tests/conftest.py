@@ -1,6 +1,7 @@
 """Fixtures of the Spark checks: the landerd binary, one Spark session per
 test session, lakes landed by `landerd demo` (generated data, the real data
-set, locally and on a real HDFS cluster) and `landerd report --json` for each.
+set, locally and on a real HDFS cluster, and a multi-tenant lake made of a
+demo's files) and `landerd report --json` for each.
 
 A real system that cannot start (Go, Spark and its JVM, HDFS) fails the
 tests that need it, naming the system; only an absent data set skips."""
@@ -97,6 +98,56 @@ def generated_lake(landerd, tmp_path_factory) -> LandedLake:
     landed = land(landerd, str(lake), ["--count", "400", "--bad-rate", "0.05"])
     assert landed.report["quarantined_rows"] > 0, "the generated lake should quarantine some"
     return landed
+
+
+@dataclass
+class TenantLake:
+    """A multi-tenant lake and `landerd report --json` of each tenant
+    (by name) and of the whole lake (key None)."""
+
+    url: str
+    reports: dict[str | None, dict]
+    partitions: dict[str, list[int]]  # the Kafka partitions of each tenant
+
+
+#: The tenants of tenant_lake and the demo's Kafka partitions each gets:
+#: tenants of different sizes sharing one topic.
+TENANT_PARTITIONS = {"pearson": [0, 1], "wiley": [2], "oreilly": [3]}
+
+
+@pytest.fixture(scope="session")
+def tenant_lake(landerd, tmp_path_factory) -> TenantLake:
+    """A multi-tenant lake in the layout of docs/tenants.md, made of a
+    demo's lake (4 partitions, resends, about 5% malformed records) by
+    moving each file from <table>/ingest_date=D to
+    <table>/tenant=T/ingest_date=D, T chosen by the file's Kafka partition
+    (TENANT_PARTITIONS): every record keeps its own offset, and each
+    tenant's records are those of its partitions."""
+    lake = tmp_path_factory.mktemp("tenants") / "lake"
+    land(landerd, str(lake), ["--count", "800", "--bad-rate", "0.05", "--partitions", "4"])
+    owner = {p: t for t, parts in TENANT_PARTITIONS.items() for p in parts}
+    for table in ("attempts", "questions", "_quarantine"):
+        for f in sorted((lake / table).glob("ingest_date=*/*.parquet")):
+            partition = int(f.name.rsplit("-", 3)[1])
+            dest = lake / table / f"tenant={owner[partition]}" / f.parent.name
+            dest.mkdir(parents=True, exist_ok=True)
+            f.rename(dest / f.name)
+        for d in (lake / table).glob("ingest_date=*"):
+            d.rmdir()
+    reports: dict[str | None, dict] = {}
+    for tenant in (None, *TENANT_PARTITIONS):
+        args = [] if tenant is None else ["--tenant", tenant]
+        reports[tenant] = json.loads(
+            run(
+                [str(landerd), "report", "--lake", str(lake), "--json", *args],
+                f"landerd report --lake {lake} {' '.join(args)}",
+            )
+        )
+    for tenant in TENANT_PARTITIONS:
+        rep = reports[tenant]
+        assert rep["tenant"] == tenant and rep["raw"]["attempts"] > 0, rep
+    assert reports[None]["tenants"] == sorted(TENANT_PARTITIONS), reports[None]
+    return TenantLake(str(lake), reports, TENANT_PARTITIONS)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import io
 import json
 import shutil
 
-from landerd_lake.lakecheck import check, serve
+from landerd_lake.lakecheck import check, main, serve
 
 from conftest import REPO, run
 
@@ -42,7 +42,9 @@ def test_cli_on_generated_lake(generated_lake):
         "distinct",
         "duplicates",
         "partitions",
+        "tenant",
     }
+    assert got["tenant"] is None
     assert_exactly_once(got, generated_lake)
     assert got["questions"] > got["attempts"]
 
@@ -95,4 +97,70 @@ def test_duplicates_and_missing_tables(spark, generated_lake, tmp_path):
         "distinct": 0,
         "duplicates": 0,
         "partitions": {},
+        "tenant": None,
     }
+
+
+def assert_tenant(got: dict, report: dict, partitions: list[int]) -> None:
+    """Assert got is one tenant's part of a lake: its rows as `landerd report
+    --tenant` counts them, each once, from its own Kafka partitions, whole."""
+    assert got["attempts"] == report["raw"]["attempts"]
+    assert got["quarantine"] == report["quarantined_rows"]
+    assert got["distinct"] == got["attempts"] + got["quarantine"]
+    assert got["duplicates"] == 0
+    assert sorted(got["partitions"]) == [f"assessment-attempts/{p}" for p in partitions]
+    for name, p in got["partitions"].items():
+        assert p["min_offset"] == 0 and p["rows"] == p["max_offset"] + 1, (name, p)
+
+
+def test_tenant_lake(spark, tenant_lake):
+    """--tenant reads one tenant's folders only; without, every tenant."""
+    sums = {"attempts": 0, "quarantine": 0, "questions": 0}
+    for tenant, parts in tenant_lake.partitions.items():
+        got = check(spark, tenant_lake.url, tenant)
+        assert got["tenant"] == tenant
+        assert_tenant(got, tenant_lake.reports[tenant], parts)
+        for k in sums:
+            sums[k] += got[k]
+    whole = check(spark, tenant_lake.url)
+    assert whole["tenant"] is None
+    assert {k: whole[k] for k in sums} == sums
+    assert whole["attempts"] == tenant_lake.reports[None]["raw"]["attempts"]
+    assert whole["quarantine"] == tenant_lake.reports[None]["quarantined_rows"]
+    assert whole["distinct"] == whole["attempts"] + whole["quarantine"]
+    assert len(whole["partitions"]) == 4
+    # A tenant without data reads as an empty lake.
+    assert check(spark, tenant_lake.url, "acme")["distinct"] == 0
+
+
+def test_tenant_cli_and_serve(spark, tenant_lake):
+    out = run(
+        [
+            str(REPO / "scripts/python/py"),
+            "-m",
+            "landerd_lake.lakecheck",
+            "--tenant",
+            "wiley",
+            tenant_lake.url,
+        ],
+        "lakecheck --tenant wiley (Spark)",
+    )
+    got = json.loads(out)
+    assert got["tenant"] == "wiley"
+    assert_tenant(got, tenant_lake.reports["wiley"], tenant_lake.partitions["wiley"])
+    answers = io.StringIO()
+    serve(spark, io.StringIO(f"{tenant_lake.url}\twiley\n{tenant_lake.url}\n"), answers)
+    one, whole = (json.loads(line) for line in answers.getvalue().splitlines())
+    assert one == got
+    assert whole["tenant"] is None and whole["attempts"] > got["attempts"]
+
+
+def test_tenant_usage(capsys):
+    for argv in (
+        ["--tenant", "Pearson", "/lake"],
+        ["--tenant", "_unassigned", "/lake"],
+        ["--tenant", "wiley"],
+        ["--tenant", "wiley", "--serve"],
+    ):
+        assert main(argv) == 2, argv
+    assert "invalid tenant name 'Pearson'" in capsys.readouterr().err

@@ -43,6 +43,7 @@ def test_real_lake(real_lake, tmp_path):
     nb, err = notebook.execute(real_lake.url)
     assert err is None, notebook.errors(nb)
     assert_same_answers(notebook.answers(nb), real_lake.report)
+    assert notebook.answers(nb)["tenants"] == real_lake.report["tenants"] == []
     charts = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert len(charts) == 5
     # Spark's start-up chatter stays out of the notebook (the JVM's own
@@ -84,3 +85,32 @@ def test_lake_problems(spark, generated_lake, tmp_path):
         open_lake(spark, str(only_quarantine))
     lake = open_lake(spark, generated_lake.url)
     assert lake.attempts.count() == generated_lake.report["raw"]["attempts"]
+
+
+def test_tenant_lake(tenant_lake):
+    """TENANT = "wiley" answers as `landerd report --tenant wiley`; None
+    answers for the whole lake, every tenant."""
+    for tenant in ("wiley", None):
+        nb, err = notebook.execute(tenant_lake.url, tenant=tenant)
+        assert err is None, notebook.errors(nb)
+        got = notebook.answers(nb)
+        assert got["tenant"] == (tenant or "")
+        assert got["tenants"] == tenant_lake.reports[tenant]["tenants"]
+        assert_same_answers(got, tenant_lake.reports[tenant])
+
+
+def test_tenant_problems(spark, tenant_lake, generated_lake):
+    lake = open_lake(spark, tenant_lake.url, tenant="oreilly")
+    assert lake.tenant == "oreilly"
+    assert lake.attempts.count() == tenant_lake.reports["oreilly"]["raw"]["attempts"]
+    assert "tenant" not in lake.attempts.columns
+    whole = open_lake(spark, tenant_lake.url)
+    assert sorted(r.tenant for r in whole.attempts.select("tenant").distinct().collect()) == sorted(
+        tenant_lake.partitions
+    )
+    with pytest.raises(LakeProblem, match="tenants with attempts: oreilly, pearson, wiley"):
+        open_lake(spark, tenant_lake.url, tenant="acme")
+    with pytest.raises(LakeProblem, match="invalid tenant name 'Acme'"):
+        open_lake(spark, tenant_lake.url, tenant="Acme")
+    with pytest.raises(LakeProblem, match="is single-tenant"):
+        open_lake(spark, generated_lake.url, tenant="pearson")

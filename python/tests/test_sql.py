@@ -15,9 +15,9 @@ SQL = REPO / "sql" / "spark"
 QUESTIONS = sorted(p.name for p in SQL.glob("0[1-9]_*.sql"))
 
 
-def statements(path, lake: str) -> list[str]:
-    """Split a SQL file into statements, with ${lake} replaced."""
-    text = path.read_text().replace("${lake}", lake)
+def statements(path, lake: str, tenant: str = "") -> list[str]:
+    """Split a SQL file into statements, with ${lake} (and ${tenant}) replaced."""
+    text = path.read_text().replace("${lake}", lake).replace("${tenant}", tenant)
     text = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
     return [s.strip() for s in text.split(";") if s.strip()]
 
@@ -95,3 +95,17 @@ def test_generated_lake(spark, generated_lake, name):
 def test_real_lake(spark, real_lake, name):
     setup_views(spark, real_lake.url)
     check(name, run_file(spark, lk.lake_url(real_lake.url), name), real_lake.report)
+
+
+@pytest.mark.parametrize("name", QUESTIONS)
+def test_tenant_lake(spark, tenant_lake, name):
+    """00_views_tenant.sql reads one tenant as `landerd report --tenant`
+    does; 00_views.sql over a multi-tenant lake reads every tenant."""
+    url = lk.lake_url(tenant_lake.url)
+    for stmt in statements(SQL / "00_views_tenant.sql", url, "wiley"):
+        spark.sql(stmt)
+    assert "tenant" not in spark.table("attempts").columns
+    check(name, run_file(spark, url, name), tenant_lake.reports["wiley"])
+    setup_views(spark, tenant_lake.url)
+    assert "tenant" in spark.table("attempts").columns
+    check(name, run_file(spark, url, name), tenant_lake.reports[None])

@@ -10,6 +10,9 @@
 -- the folder names and skips the _landerd bookkeeping folder. (_quarantine
 -- exists only once a record was quarantined: read it the same way, from
 -- '${lake}/_quarantine'.)
+-- On a multi-tenant lake (docs/tenants.md) these views read every tenant,
+-- as the firm's analysts do: Spark discovers tenant and ingest_date, and
+-- tenant is a column. A tenant's reader uses 00_views_tenant.sql.
 -- attempts_dedup keeps one row per keen_id: the row with the lowest
 -- (kafka_partition, kafka_offset, kafka_topic), the first copy that landed.
 CREATE OR REPLACE TEMPORARY VIEW attempts USING parquet OPTIONS (path '${lake}/attempts');

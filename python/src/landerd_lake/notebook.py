@@ -1,10 +1,12 @@
 """Execute the assessments notebook headless against a lake.
 
-    python -m landerd_lake.notebook --lake LAKE [--threshold 0.7] [--out DIR]
+    python -m landerd_lake.notebook --lake LAKE [--tenant T] [--threshold 0.7] [--out DIR]
 
 writes DIR/assessments.ipynb (executed, with outputs), DIR/assessments.html
 (charts embedded) and DIR/answers.json (the notebook's answers to the seven
 business questions, raw and dedup, in the shape of `landerd report --json`).
+--tenant answers for one tenant of a multi-tenant lake, as `landerd report
+--tenant T` does; without it the notebook reads the whole lake.
 The parameters are injected after the notebook's cell tagged "parameters",
 as papermill does. Exit status 1 when a cell fails; the HTML is written
 all the same, so the message the notebook gave can be read there.
@@ -27,13 +29,13 @@ from nbconvert import HTMLExporter
 NOTEBOOK = Path(__file__).resolve().parents[3] / "notebooks" / "assessments.ipynb"
 
 
-def inject(nb, lake: str, threshold: float | None) -> None:
-    """Insert a cell setting LAKE (and PASS_THRESHOLD) after the
+def inject(nb, lake: str, threshold: float | None, tenant: str | None = None) -> None:
+    """Insert a cell setting LAKE and TENANT (and PASS_THRESHOLD) after the
     parameters cell."""
     tagged = [i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])]
     if not tagged:
         raise ValueError("the notebook has no cell tagged parameters")
-    lines = ["# Injected parameters", f"LAKE = {lake!r}"]
+    lines = ["# Injected parameters", f"LAKE = {lake!r}", f"TENANT = {tenant!r}"]
     if threshold is not None:
         lines.append(f"PASS_THRESHOLD = {threshold!r}")
     cell = nbformat.v4.new_code_cell("\n".join(lines))
@@ -43,10 +45,15 @@ def inject(nb, lake: str, threshold: float | None) -> None:
 
 
 def execute(
-    lake: str, threshold: float | None = None, notebook: Path = NOTEBOOK, timeout: int = 1200
+    lake: str,
+    threshold: float | None = None,
+    notebook: Path = NOTEBOOK,
+    timeout: int = 1200,
+    tenant: str | None = None,
 ):
-    """Run the notebook against lake; return (the executed notebook, the
-    CellExecutionError that stopped it or None)."""
+    """Run the notebook against lake (one tenant of it when tenant is set);
+    return (the executed notebook, the CellExecutionError that stopped it or
+    None)."""
     if "://" not in lake:
         lake = os.path.abspath(lake)  # the kernel runs in the notebook's folder
     # The kernel imports landerd_lake from where this module is.
@@ -55,7 +62,7 @@ def execute(
     if src not in path.split(os.pathsep):
         os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (src, path) if p)
     nb = nbformat.read(notebook, as_version=4)
-    inject(nb, lake, threshold)
+    inject(nb, lake, threshold, tenant)
     client = NotebookClient(
         nb,
         timeout=timeout,
@@ -98,12 +105,13 @@ def main(argv: list[str]) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--lake", required=True, help="the lake's root: a path, file:// or hdfs:// URL")
+    p.add_argument("--tenant", help="one tenant of a multi-tenant lake (default: the whole lake)")
     p.add_argument("--threshold", type=float, help="pass threshold (default: the notebook's)")
     p.add_argument("--out", default="notebook-out", help="folder for the outputs")
     args = p.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    nb, err = execute(args.lake, args.threshold)
+    nb, err = execute(args.lake, args.threshold, tenant=args.tenant)
     nbformat.write(nb, out / "assessments.ipynb")
     html, _ = HTMLExporter().from_notebook_node(nb)
     (out / "assessments.html").write_text(html)
