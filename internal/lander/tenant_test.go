@@ -449,3 +449,16 @@ func TestHeaderTenantsLand(t *testing.T) {
 		t.Error("nothing quarantined under tenant=_unassigned")
 	}
 }
+
+// TestMaxHivesGrowsWithTenants: a flush interleaving every tenant's
+// records (and some of none) does not roll for spanning too many Hive
+// partitions.
+func TestMaxHivesGrowsWithTenants(t *testing.T) {
+	if got := maxHives(config.Default().Tenancy); got != maxOpenHives {
+		t.Errorf("without tenancy: %d, want %d", got, maxOpenHives)
+	}
+	on := config.Tenancy{Source: config.TenantSourceHeader, Header: "tenant", Tenants: threeTenants}
+	if got := maxHives(on); got != maxOpenHives+len(threeTenants)+1 {
+		t.Errorf("with %d tenants: %d, want %d", len(threeTenants), got, maxOpenHives+len(threeTenants)+1)
+	}
+}
