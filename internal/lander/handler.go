@@ -140,7 +140,10 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 			if !ok {
 				return h.finish(o)
 			}
-			r := record{offset: msg.Offset, key: msg.Key, value: msg.Value, timestamp: msg.Timestamp, headers: headers(msg)}
+			r := record{offset: msg.Offset, key: msg.Key, value: msg.Value, timestamp: msg.Timestamp}
+			if h.l.conf.tenants.needsHeaders() {
+				r.headers = headers(msg)
+			}
 			if err := o.add(ctx, r); err != nil {
 				return fail(err)
 			}

@@ -19,14 +19,14 @@ type header struct {
 // and owners share it.
 type tenantResolver struct {
 	tenancy config.Tenancy
-	header  []byte          // the header holding the tenant, for source header
-	known   map[string]bool // the configured tenants
+	header  []byte            // the header holding the tenant, for source header
+	known   map[string]string // the configured tenants, each its own name
 }
 
 func newTenantResolver(t config.Tenancy) *tenantResolver {
-	r := &tenantResolver{tenancy: t, header: []byte(t.Header), known: make(map[string]bool, len(t.Tenants))}
+	r := &tenantResolver{tenancy: t, header: []byte(t.Header), known: make(map[string]string, len(t.Tenants))}
 	for _, tn := range t.Tenants {
-		r.known[tn.Name] = true
+		r.known[tn.Name] = tn.Name
 	}
 	return r
 }
@@ -34,6 +34,12 @@ func newTenantResolver(t config.Tenancy) *tenantResolver {
 // enabled reports whether records are assigned to tenants at all; a nil
 // resolver assigns none.
 func (r *tenantResolver) enabled() bool { return r != nil && r.tenancy.Enabled() }
+
+// needsHeaders reports whether resolve reads record headers, so that the
+// consumer passes them on only then.
+func (r *tenantResolver) needsHeaders() bool {
+	return r.enabled() && r.tenancy.Source == config.TenantSourceHeader
+}
 
 // resolve returns the tenant of a record of topic with headers: "" when
 // tenancy is off, and otherwise a configured tenant, or an error with
@@ -60,11 +66,12 @@ func (r *tenantResolver) fromHeader(headers []header) (string, *flatten.InvalidE
 		if len(h.value) == 0 {
 			return "", tenantError(flatten.ReasonTenantMissing, fmt.Sprintf("header %q is empty", r.header))
 		}
-		if !r.known[string(h.value)] {
+		t, ok := r.known[string(h.value)] // the configured string: no copy per record
+		if !ok {
 			return "", tenantError(flatten.ReasonTenantUnknown,
 				fmt.Sprintf("header %q holds %q, which is not a configured tenant", r.header, h.value))
 		}
-		return string(h.value), nil
+		return t, nil
 	}
 	return "", tenantError(flatten.ReasonTenantMissing, fmt.Sprintf("no header %q", r.header))
 }
@@ -75,7 +82,7 @@ func (r *tenantResolver) fromTopic(topic string) (string, *flatten.InvalidError)
 		return "", tenantError(flatten.ReasonTenantUnknown,
 			fmt.Sprintf("topic %q does not match tenancy.topic_pattern %q", topic, r.tenancy.TopicPattern))
 	}
-	if !r.known[t] {
+	if _, ok := r.known[t]; !ok {
 		return "", tenantError(flatten.ReasonTenantUnknown,
 			fmt.Sprintf("topic %q names tenant %q, which is not a configured tenant", topic, t))
 	}
