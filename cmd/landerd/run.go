@@ -44,7 +44,7 @@ func (o *optionalString) Set(v string) error {
 func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.config, "config", "", "YAML configuration file (configs/landerd.yaml documents every option); defaults when empty")
 	fs.StringVar(&f.brokers, "brokers", "", "comma-separated Kafka brokers, host:port (overrides kafka.brokers)")
-	fs.StringVar(&f.topic, "topic", "", "Kafka topic (overrides kafka.topic)")
+	fs.StringVar(&f.topic, "topic", "", "Kafka topic (overrides kafka.topic and kafka.topics)")
 	fs.StringVar(&f.group, "group", "", "consumer group (overrides kafka.group)")
 	fs.StringVar(&f.lake, "lake", "", "lake root: a path, file:///path or hdfs://namenode:port/path (overrides lake.url)")
 	fs.DurationVar(&f.maxFileAge, "max-file-age", 0, "publish buffered records at the latest after this long (overrides lake.roll.max_file_age)")
@@ -68,7 +68,7 @@ func (f *runFlags) load() (config.Config, error) {
 		cfg.Kafka.Brokers = strings.Split(f.brokers, ",")
 	}
 	if f.topic != "" {
-		cfg.Kafka.Topic = f.topic
+		cfg.Kafka.Topic, cfg.Kafka.Topics = f.topic, nil
 	}
 	if f.group != "" {
 		cfg.Kafka.Group = f.group

@@ -3,10 +3,14 @@ package attemptgen
 import "github.com/landerd/landerd/pkg/flatten"
 
 // badKinds lists the reasons bad records are drawn from; too_large only
-// when the consumer has a size limit.
+// when the consumer has a size limit. The tenant reasons are not among
+// them: they depend on a record's header or topic, not its value.
 func badKinds(withTooLarge bool) []flatten.Reason {
 	out := make([]flatten.Reason, 0, len(flatten.Reasons))
 	for _, r := range flatten.Reasons {
+		if r == flatten.ReasonTenantMissing || r == flatten.ReasonTenantUnknown {
+			continue
+		}
 		if r != flatten.ReasonTooLarge || withTooLarge {
 			out = append(out, r)
 		}

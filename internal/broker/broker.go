@@ -22,6 +22,9 @@ const DefaultPartitions = 1
 type Config struct {
 	// Topic is created when the broker starts. Required.
 	Topic string
+	// MoreTopics are created too, with the same partition count; records
+	// reach them through Record.Topic.
+	MoreTopics []string
 	// Partitions is the topic's partition count; 0 means DefaultPartitions.
 	Partitions int32
 	// Addr is the loopback host:port to listen on. Empty means 127.0.0.1
@@ -53,7 +56,7 @@ func Start(cfg Config) (*Broker, error) {
 	}
 	opts := []kfake.Opt{
 		kfake.NumBrokers(1),
-		kfake.SeedTopics(partitions, cfg.Topic),
+		kfake.SeedTopics(partitions, append([]string{cfg.Topic}, cfg.MoreTopics...)...),
 		kfake.ClusterID("landerd"),
 	}
 	if cfg.MinSessionTimeout > 0 {
@@ -137,6 +140,18 @@ type Record struct {
 	Partition int32
 	// Timestamp is the record's timestamp; zero means the time of producing.
 	Timestamp time.Time
+	// Topic is the record's topic; empty means Config.Topic.
+	Topic string
+	// Headers are the record's headers, in order.
+	Headers []Header
+}
+
+// Header is one record header.
+type Header struct {
+	// Key is the header's name.
+	Key string
+	// Value is the header's value; nil and empty are both empty.
+	Value []byte
 }
 
 // ProduceOptions tune ProduceWith.
@@ -183,7 +198,10 @@ func (b *Broker) ProduceWith(ctx context.Context, opts ProduceOptions, records [
 
 	krs := make([]*kgo.Record, len(records))
 	for i, r := range records {
-		krs[i] = &kgo.Record{Key: r.Key, Value: r.Value, Partition: r.Partition, Timestamp: r.Timestamp}
+		krs[i] = &kgo.Record{Key: r.Key, Value: r.Value, Partition: r.Partition, Timestamp: r.Timestamp, Topic: r.Topic}
+		for _, h := range r.Headers {
+			krs[i].Headers = append(krs[i].Headers, kgo.RecordHeader{Key: h.Key, Value: h.Value})
+		}
 	}
 	if err := cl.ProduceSync(ctx, krs...).FirstErr(); err != nil {
 		return fmt.Errorf("produce: %w", err)

@@ -14,6 +14,7 @@ import (
 // start from Default, or use Load or Parse, which decode over Default.
 type Config struct {
 	Kafka    Kafka    `yaml:"kafka"`
+	Tenancy  Tenancy  `yaml:"tenancy"`
 	Lake     Lake     `yaml:"lake"`
 	HDFS     HDFS     `yaml:"hdfs"`
 	Memory   Memory   `yaml:"memory"`
@@ -28,6 +29,9 @@ type Kafka struct {
 	Brokers []string `yaml:"brokers"`
 	// Topic is the topic of assessment attempts to land.
 	Topic string `yaml:"topic"`
+	// Topics lists several topics to land instead of Topic; set only one.
+	// See Config.ConsumedTopics.
+	Topics []string `yaml:"topics"`
 	// Group is the consumer group id shared by all replicas.
 	Group string `yaml:"group"`
 	// ClientID identifies this client in broker logs and quotas.
@@ -236,6 +240,7 @@ func Default() Config {
 		Kafka: Kafka{
 			Brokers:           []string{"localhost:9092"},
 			Topic:             "assessment-attempts",
+			Topics:            []string{},
 			Group:             "landerd",
 			ClientID:          "landerd",
 			Version:           "2.8.0",
@@ -249,6 +254,12 @@ func Default() Config {
 			FetchMaxBytes:     1 * MiB,
 			ChannelBufferSize: 256,
 			SASL:              SASL{Mechanism: SASLNone},
+		},
+		Tenancy: Tenancy{
+			Source:       TenantSourceNone,
+			Header:       "tenant",
+			TopicPattern: "assessment-attempts." + TenantPlaceholder,
+			Tenants:      []Tenant{},
 		},
 		Lake: Lake{
 			URL:         "./lake",

@@ -118,6 +118,15 @@ func TestGoodFiles(t *testing.T) {
 			c.Metrics.Addr = "127.0.0.1:9464"
 			c.Log = Log{Level: "debug", Format: "console"}
 		},
+		"tenancy.yaml": func(c *Config) {
+			c.Kafka.Topic = ""
+			c.Tenancy.Source = TenantSourceTopic
+			c.Tenancy.Tenants = []Tenant{
+				{Name: "pearson", Group: "pearson-readers"},
+				{Name: "acme", Group: "acme-readers"},
+				{Name: "globex", Group: "globex-readers"},
+			}
+		},
 		"kerberos.yaml": func(c *Config) {
 			c.Lake.URL = "hdfs://nn.example.com/warehouse/landerd"
 			c.HDFS.Kerberos = Kerberos{

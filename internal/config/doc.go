@@ -40,6 +40,12 @@
 // Secret hides itself from fmt, JSON and YAML, Config.String prints the
 // redacted configuration, and Redacted returns a copy without them.
 //
+// The tenancy section says where each record's tenant comes from (none,
+// a header, or the topic through a pattern with {tenant}) and lists the
+// known tenants with the HDFS group that may read each one's data; the
+// topics consumed are kafka.topic, kafka.topics, or the pattern expanded
+// for every tenant (ConsumedTopics).
+//
 // The consumer group's timeouts are checked against each other, because
 // the wrong mix stalls a restarted replica rather than failing it: the
 // coordinator may hold a JoinGroup for kafka.rebalance_timeout, so the

@@ -133,6 +133,9 @@ func Parse(data []byte, env LookupFunc) (Config, error) {
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
 		return Config{}, err
 	}
+	if err := clearDefaultTopic(&c, data); err != nil {
+		return Config{}, err
+	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
 		if err != nil {
@@ -145,4 +148,25 @@ func Parse(data []byte, env LookupFunc) (Config, error) {
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// clearDefaultTopic empties kafka.topic when the document lists
+// kafka.topics or takes tenants from topic names but does not set
+// kafka.topic itself: the default topic then names nothing consumed.
+func clearDefaultTopic(c *Config, data []byte) error {
+	if len(c.Kafka.Topics) == 0 && c.Tenancy.Source != TenantSourceTopic {
+		return nil
+	}
+	var probe struct {
+		Kafka struct {
+			Topic *string `yaml:"topic"`
+		} `yaml:"kafka"`
+	}
+	if err := yaml.Unmarshal(data, &probe); err != nil {
+		return err
+	}
+	if probe.Kafka.Topic == nil {
+		c.Kafka.Topic = ""
+	}
+	return nil
 }

@@ -70,6 +70,7 @@ func (p *problems) addErr(field string, err error) {
 func (c Config) Validate() error {
 	var p problems
 	c.validateKafka(&p)
+	c.validateTenancy(&p)
 	c.validateLake(&p)
 	c.validateHDFS(&p)
 	if c.Memory.BudgetBytes < MinMemoryBudget {
@@ -107,16 +108,7 @@ func (c Config) validateKafka(p *problems) {
 		}
 		seen[b] = true
 	}
-	switch {
-	case k.Topic == "":
-		p.add("kafka.topic", "must not be empty")
-	case k.Topic == "." || k.Topic == "..":
-		p.add("kafka.topic", "%q is not a valid topic name", k.Topic)
-	case len(k.Topic) > maxTopicLength:
-		p.add("kafka.topic", "must be at most %d characters, got %d", maxTopicLength, len(k.Topic))
-	case !validTopic.MatchString(k.Topic):
-		p.add("kafka.topic", "%q may contain only ASCII letters, digits, '.', '_' and '-'", k.Topic)
-	}
+	c.validateTopics(p)
 	if k.Group == "" {
 		p.add("kafka.group", "must not be empty")
 	}

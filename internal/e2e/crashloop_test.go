@@ -54,6 +54,7 @@ func TestCrashLoopRecoversRealKafka(t *testing.T) {
 		maxFileAge:     time.Second,
 		shutdown:       10 * time.Second,
 		kafka:          kafkaSetup{cluster: &kafkacluster.Config{}, timing: timing},
+		tenancy:        true,
 	}
 	h := newHarness(t, s, seed)
 	ctx := t.Context()
@@ -150,13 +151,14 @@ func TestCrashLoopRecovers(t *testing.T) {
 func crashLoop(t *testing.T, static bool) {
 	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(uint64(seed), 9))
-	s := setup{partitions: 4, maxFileRecords: 5000, maxFileAge: time.Second, shutdown: 10 * time.Second}
+	s := setup{partitions: 4, maxFileRecords: 5000, maxFileAge: time.Second, shutdown: 10 * time.Second, tenancy: true}
 	h := newHarness(t, s, seed)
 	// The production group timeouts: only the roll, which the test needs
 	// quick, and the metrics listener, which several daemons would share,
 	// differ from the defaults.
 	cfg := fmt.Sprintf("kafka:\n  dial_timeout: 5s\nlake:\n  roll:\n    max_file_records: %d\n    max_file_age: %s\n  row_group_rows: 1000\nshutdown:\n  deadline: %s\nmetrics:\n  addr: \"\"\n",
 		s.maxFileRecords, s.maxFileAge, s.shutdown)
+	cfg += h.mix.configYAML()
 	if err := os.WriteFile(h.cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -73,7 +73,7 @@ func storageFaults(t *testing.T, backend lakeBackend, records, scale, keep int) 
 	for i, tc := range faultCases {
 		t.Run(tc.name, func(t *testing.T) {
 			spec := scaleSpec(t, tc.spec, scale, keep)
-			s := setup{partitions: 4, maxFileRecords: 1000, maxFileAge: time.Second, shutdown: 10 * time.Second, backend: backend}
+			s := setup{partitions: 4, maxFileRecords: 1000, maxFileAge: time.Second, shutdown: 10 * time.Second, backend: backend, tenancy: true}
 			h := newHarness(t, s, seed+int64(i))
 			ctx := t.Context()
 			if err := h.produce(ctx, records); err != nil {

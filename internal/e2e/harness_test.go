@@ -98,6 +98,10 @@ type setup struct {
 	shutdown       time.Duration // shutdown.deadline
 	backend        lakeBackend
 	kafka          kafkaSetup // the zero value is the in-process broker
+	// tenancy lands several tenants, named by a record header, interleaved
+	// on every partition; see tenantMix. false lands today's single-tenant
+	// layout.
+	tenancy bool
 }
 
 // harness is one test's broker, topic, lake and record of what was produced.
@@ -115,10 +119,12 @@ type harness struct {
 	cfgPath string
 	setup   setup
 
-	mu    sync.Mutex // serialises producing, so offsets follow wants
-	gen   *attemptgen.Generator
-	wants [][]flatten.Reason // per partition, by offset: "" for a good attempt
-	sent  int
+	mu      sync.Mutex // serialises producing, so offsets follow wants
+	gen     *attemptgen.Generator
+	mix     *tenantMix         // nil without tenancy
+	wants   [][]flatten.Reason // per partition, by offset: "" for a good attempt
+	tenants [][]string         // per partition, by offset: the tenant directory ("" without tenancy)
+	sent    int
 }
 
 // newHarness starts a broker with a fresh topic and writes the daemons'
@@ -135,6 +141,10 @@ func newHarness(t *testing.T, s setup, seed int64) *harness {
 		setup:   s,
 		gen:     attemptgen.New(attemptgen.Config{Seed: seed, BadRate: 0.01, DuplicateRate: 0.01}),
 		wants:   make([][]flatten.Reason, s.partitions),
+		tenants: make([][]string, s.partitions),
+	}
+	if s.tenancy {
+		h.mix = newTenantMix(seed)
 	}
 	if keep := os.Getenv("LANDERD_E2E_LOGS"); keep != "" {
 		h.logDir = filepath.Join(keep, strings.ReplaceAll(t.Name(), "/", "_"))
@@ -184,6 +194,9 @@ log:
   format: json
 `, timing.session, timing.heartbeat, timing.rebalance,
 		h.setup.maxFileRecords, h.setup.maxFileAge, rowGroup, h.setup.shutdown)
+	if h.mix != nil {
+		cfg += h.mix.configYAML()
+	}
 	if h.setup.backend == lakeHDFS || h.setup.backend == lakeRealHDFS {
 		// landerd checks the hdfs section against the file's lake.url,
 		// before --lake applies, and rejects it for any other lake.
@@ -232,7 +245,12 @@ func (h *harness) produce(ctx context.Context, n int) error {
 		p := int32(h.sent % int(h.setup.partitions))
 		h.sent++
 		recs[i] = broker.Record{Key: r.Key, Value: r.Value, Partition: p}
-		h.wants[p] = append(h.wants[p], r.Want)
+		want, tenant := r.Want, ""
+		if h.mix != nil {
+			recs[i].Headers, want, tenant = h.mix.next(r.Want)
+		}
+		h.wants[p] = append(h.wants[p], want)
+		h.tenants[p] = append(h.tenants[p], tenant)
 		added = append(added, p)
 	}
 	if err := h.broker.produce(ctx, recs); err != nil {

@@ -60,7 +60,7 @@ func TestHDFSOutagesExactlyOnce(t *testing.T) {
 			if testing.Short() {
 				total = 6000
 			}
-			s := setup{partitions: 4, maxFileRecords: 1000, maxFileAge: time.Second, shutdown: 10 * time.Second, backend: lakeHDFS}
+			s := setup{partitions: 4, maxFileRecords: 1000, maxFileAge: time.Second, shutdown: 10 * time.Second, backend: lakeHDFS, tenancy: true}
 			h := newHarness(t, s, seed)
 			ctx := t.Context()
 			if err := h.produce(ctx, total/4); err != nil {

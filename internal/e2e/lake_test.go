@@ -20,11 +20,16 @@ import (
 type lakeSummary struct {
 	attempts, quarantined, questions int
 	files                            int
+	byTenant                         map[string]int // records in attempts and _quarantine, by tenant directory
 }
 
 func (s lakeSummary) String() string {
-	return fmt.Sprintf("%d attempts, %d quarantined, %d questions in %d files",
+	out := fmt.Sprintf("%d attempts, %d quarantined, %d questions in %d files",
 		s.attempts, s.quarantined, s.questions, s.files)
+	if _, single := s.byTenant[""]; !single && len(s.byTenant) > 0 {
+		out += fmt.Sprintf("; records by tenant %v", s.byTenant)
+	}
+	return out
 }
 
 // offsetKey identifies a Kafka record.
@@ -67,8 +72,10 @@ func (h *harness) checkExactlyOnce(ctx context.Context) lakeSummary {
 func (h *harness) verifyLake(ctx context.Context, lake sink.FS) (sum lakeSummary, problems []string, err error) {
 	h.mu.Lock()
 	wants := make([][]flatten.Reason, len(h.wants))
+	tenants := make([][]string, len(h.tenants))
 	for p := range h.wants {
 		wants[p] = append([]flatten.Reason(nil), h.wants[p]...)
+		tenants[p] = append([]string(nil), h.tenants[p]...)
 	}
 	h.mu.Unlock()
 
@@ -76,18 +83,24 @@ func (h *harness) verifyLake(ctx context.Context, lake sink.FS) (sum lakeSummary
 	for p := range wants {
 		seen[p] = make([]uint8, len(wants[p]))
 	}
-	questionCount := map[offsetKey]int32{} // of each landed attempt
+	sum.byTenant = map[string]int{}
+	questionCount := map[offsetKey]int32{}  // of each landed attempt
+	attemptTenant := map[offsetKey]string{} // the tenant directory of each landed attempt
 	report := func(format string, args ...any) {
 		problems = append(problems, fmt.Sprintf(format, args...))
 	}
 
-	addRow := func(table string, p int32, off int64, reason string) {
+	addRow := func(f sink.DataFile, table string, p int32, off int64, reason string) {
 		if p < 0 || int(p) >= len(wants) || off < 0 || off >= int64(len(wants[p])) {
 			report("%s: row for partition %d offset %d, which was never produced", table, p, off)
 			return
 		}
 		if seen[p][off] < 255 {
 			seen[p][off]++
+		}
+		sum.byTenant[tenantOfHive(f.Hive)]++
+		if got, want := tenantOfHive(f.Hive), tenants[p][off]; got != want {
+			report("%s: partition %d offset %d is under tenant %q (%s), want tenant %q", table, p, off, got, f.Path, want)
 		}
 		want := wants[p][off]
 		switch {
@@ -106,14 +119,18 @@ func (h *harness) verifyLake(ctx context.Context, lake sink.FS) (sum lakeSummary
 		}
 		for _, f := range files {
 			sum.files++
+			if p := h.checkHive(f); p != "" {
+				report("%s", p)
+			}
 			err := readFile(ctx, lake, f, func(rec arrow.RecordBatch) error {
 				c := columns{rec: rec}
 				parts, offs := column[*array.Int32](&c, "kafka_partition"), column[*array.Int64](&c, "kafka_offset")
 				topics := column[*array.String](&c, "kafka_topic")
-				var reasons *array.String
+				var reasons, details *array.String
 				var qcs *array.Int32
 				if table == flatten.TableQuarantine {
 					reasons = column[*array.String](&c, "reason")
+					details = column[*array.String](&c, "detail")
 				} else {
 					qcs = column[*array.Int32](&c, "question_count")
 				}
@@ -132,6 +149,9 @@ func (h *harness) verifyLake(ctx context.Context, lake sink.FS) (sum lakeSummary
 					reason := ""
 					if reasons != nil {
 						reason = reasons.Value(row)
+						if msg := tenantDetail(reason, details.Value(row)); msg != "" {
+							report("_quarantine: partition %d offset %d: %s", p, off, msg)
+						}
 						sum.quarantined++
 					} else {
 						n := int32(0)
@@ -139,9 +159,10 @@ func (h *harness) verifyLake(ctx context.Context, lake sink.FS) (sum lakeSummary
 							n = qcs.Value(row)
 						}
 						questionCount[offsetKey{p, off}] = n
+						attemptTenant[offsetKey{p, off}] = tenantOfHive(f.Hive)
 						sum.attempts++
 					}
-					addRow(table, p, off, reason)
+					addRow(f, table, p, off, reason)
 				}
 				return nil
 			})
@@ -181,6 +202,9 @@ func (h *harness) verifyLake(ctx context.Context, lake sink.FS) (sum lakeSummary
 	}
 	for _, f := range files {
 		sum.files++
+		if p := h.checkHive(f); p != "" {
+			report("%s", p)
+		}
 		err := readFile(ctx, lake, f, func(rec arrow.RecordBatch) error {
 			c := columns{rec: rec}
 			parts, offs := column[*array.Int32](&c, "kafka_partition"), column[*array.Int64](&c, "kafka_offset")
@@ -195,6 +219,10 @@ func (h *harness) verifyLake(ctx context.Context, lake sink.FS) (sum lakeSummary
 					report("questions: partition %d offset %d question %d appears twice", k.partition, k.offset, q.index)
 				}
 				qSeen[q] = true
+				if tenant, ok := attemptTenant[k]; ok && tenant != tenantOfHive(f.Hive) {
+					report("questions: partition %d offset %d is under tenant %q (%s), its attempt under %q",
+						k.partition, k.offset, tenantOfHive(f.Hive), f.Path, tenant)
+				}
 				got[k]++
 				sum.questions++
 			}
@@ -237,7 +265,61 @@ func (h *harness) verifyLake(ctx context.Context, lake sink.FS) (sum lakeSummary
 	if sum.attempts+sum.quarantined != total || sum.quarantined == 0 || sum.questions == 0 {
 		report("lake holds %s; want %d records in attempts and _quarantine, some of them quarantined", sum, total)
 	}
+	if h.mix != nil && total >= 1000 {
+		// Every tenant, and records of none, must have been exercised.
+		for _, t := range append([]string{unassigned}, e2eTenants...) {
+			if sum.byTenant[t] == 0 {
+				report("no records under tenant=%s of %d: the tenancy was not exercised", t, total)
+			}
+		}
+	}
 	return sum, problems, nil
+}
+
+// tenantDetail returns what is wrong with the detail of a record
+// quarantined for its tenant, or "": it must name the header, and for an
+// unknown tenant the value the header held.
+func tenantDetail(reason, detail string) string {
+	var want string
+	switch flatten.Reason(reason) {
+	case flatten.ReasonTenantMissing:
+		want = fmt.Sprintf("%q", tenantHeader)
+	case flatten.ReasonTenantUnknown:
+		want = fmt.Sprintf(`header %q holds "initech"`, tenantHeader)
+	default:
+		return ""
+	}
+	if !strings.Contains(detail, want) {
+		return fmt.Sprintf("%s detail %q does not name %s", reason, detail, want)
+	}
+	return ""
+}
+
+// checkHive returns what is wrong with a data file's Hive partition, or
+// "": with tenancy it is tenant=T/ingest_date=D, T a configured tenant or
+// _unassigned (in _quarantine only); without, ingest_date=D alone.
+func (h *harness) checkHive(f sink.DataFile) string {
+	elems := strings.Split(f.Hive, "/")
+	last := elems[len(elems)-1]
+	if !strings.HasPrefix(last, "ingest_date=") {
+		return fmt.Sprintf("%s: Hive partition %q does not end in ingest_date=", f.Path, f.Hive)
+	}
+	if h.mix == nil {
+		if len(elems) != 1 {
+			return fmt.Sprintf("%s: Hive partition %q, want ingest_date=D alone without tenancy", f.Path, f.Hive)
+		}
+		return ""
+	}
+	tenant := tenantOfHive(f.Hive)
+	known := tenant == unassigned && strings.HasPrefix(f.Path, flatten.TableQuarantine+"/")
+	for _, t := range e2eTenants {
+		known = known || tenant == t
+	}
+	if len(elems) != 2 || !known {
+		return fmt.Sprintf("%s: Hive partition %q, want tenant=T/ingest_date=D with T one of %v (or %s in %s)",
+			f.Path, f.Hive, e2eTenants, unassigned, flatten.TableQuarantine)
+	}
+	return ""
 }
 
 // readFile calls batch for every record batch of a data file.

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,6 +84,90 @@ func TestLakeCheckCatchesViolations(t *testing.T) {
 		{"questions file published twice", duplicate(flatten.TableQuestions), "appears twice"},
 		{"temporary file in a table", write(flatten.TableAttempts + "/ingest_date=2020-01-01/x.parquet.tmp"), "temporary file left behind"},
 		{"orphan in the control directory", write(sink.PartitionDir(h.topic, 1) + "/tmp/e0000000001-000001-attempts.parquet.tmp"), "temporary file left behind"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.CopyFS(dir, os.DirFS(h.lakeDir)); err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.damage(dir); err != nil {
+				t.Fatal(err)
+			}
+			damaged, err := sink.NewLocal(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, problems, err := h.verifyLake(context.Background(), damaged)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(strings.Join(problems, "\n"), tc.want) {
+				t.Errorf("problems %q do not mention %q", problems, tc.want)
+			}
+		})
+	}
+}
+
+// TestLakeCheckCatchesTenantViolations proves that the check fails when a
+// multi-tenant lake puts a record under the wrong tenant or loses the
+// tenant level: it lands a small topic of three tenants, then moves files
+// of a copy of the lake where a broken tenancy would put them.
+func TestLakeCheckCatchesTenantViolations(t *testing.T) {
+	s := setup{partitions: 2, maxFileRecords: 500, maxFileAge: time.Second, shutdown: 10 * time.Second, tenancy: true}
+	h := newHarness(t, s, 8)
+	ctx := t.Context()
+	if err := h.produce(ctx, 3000); err != nil {
+		t.Fatal(err)
+	}
+	d := startDaemon(t, h, "landerd")
+	d.waitAssigned(t, time.Minute)
+	h.waitLanded(h.endOffsets(ctx), time.Minute, d)
+	if code, _ := d.stop(t, s.shutdown+2*time.Second); code != 0 {
+		t.Fatalf("exit code %d after SIGTERM, want 0", code)
+	}
+	sum, problems, err := h.verifyLake(ctx, h.lake())
+	if err != nil || len(problems) > 0 {
+		t.Fatalf("the undamaged lake fails the check: %v %q", err, problems)
+	}
+	t.Logf("lake: %s", sum)
+
+	// move renames the first file of table under tenant from to the Hive
+	// partition hive(the file's ingest_date element).
+	move := func(table, from string, hive func(date string) string) func(string) error {
+		return func(dir string) error {
+			files, err := sink.ListDataFiles(h.lake(), table)
+			if err != nil {
+				return err
+			}
+			for _, f := range files {
+				if tenantOfHive(f.Hive) != from {
+					continue
+				}
+				_, date, _ := strings.Cut(f.Hive, "/")
+				to := filepath.Join(dir, table, filepath.FromSlash(hive(date)), filepath.Base(f.Path))
+				if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+					return err
+				}
+				return os.Rename(filepath.Join(dir, filepath.FromSlash(f.Path)), to)
+			}
+			return fmt.Errorf("no %s file under tenant %s", table, from)
+		}
+	}
+	under := func(tenant string) func(string) string {
+		return func(date string) string { return "tenant=" + tenant + "/" + date }
+	}
+	tests := []struct {
+		name   string
+		damage func(dir string) error
+		want   string
+	}{
+		{"attempts under another tenant", move(flatten.TableAttempts, "acme", under("pearson")), `is under tenant "pearson"`},
+		{"unassigned records under a tenant", move(flatten.TableQuarantine, unassigned, under("globex")), `want tenant "_unassigned"`},
+		{"questions under another tenant", move(flatten.TableQuestions, "globex", under("acme")), "its attempt under"},
+		{"no tenant level", move(flatten.TableAttempts, "pearson", func(date string) string { return date }), "want tenant=T/ingest_date=D"},
+		{"an unknown tenant", move(flatten.TableAttempts, "pearson", under("initech")), "want tenant=T/ingest_date=D"},
+		{"unassigned attempts", move(flatten.TableAttempts, "pearson", under(unassigned)), "want tenant=T/ingest_date=D"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -11,7 +11,6 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
-	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -113,7 +112,12 @@ func (h *harness) duckdbFigures() readerFigures {
 		}
 	}
 	scan := func(table string) string {
-		return "read_parquet(" + duckdbtest.Literal(filepath.Join(dir, table, "*", "*.parquet")) + ", hive_partitioning = true)"
+		// One Hive level (ingest_date=D) or, with tenancy, two (tenant=T/ingest_date=D).
+		glob := filepath.Join(dir, table, "*", "*.parquet")
+		if h.mix != nil {
+			glob = filepath.Join(dir, table, "*", "*", "*.parquet")
+		}
+		return "read_parquet(" + duckdbtest.Literal(glob) + ", hive_partitioning = true)"
 	}
 	var keyed []string
 	var fig readerFigures
@@ -286,31 +290,17 @@ func (s *sparkServer) stop() {
 }
 
 // copyTables copies the Parquet files of attempts, questions and
-// _quarantine from lake into dir, keeping their Hive partition folders.
+// _quarantine from lake into dir, keeping their Hive partition folders
+// (one level, or two with tenancy).
 func copyTables(lake sink.FS, dir string) error {
 	for _, table := range []string{flatten.TableAttempts, flatten.TableQuestions, flatten.TableQuarantine} {
-		hives, err := lake.ReadDir(table)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
+		files, err := sink.ListDataFiles(lake, table)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
-		for _, hive := range hives {
-			if !hive.IsDir() {
-				continue
-			}
-			files, err := lake.ReadDir(path.Join(table, hive.Name()))
-			if err != nil {
+		for _, f := range files {
+			if err := copyFile(lake, f.Path, filepath.Join(dir, filepath.FromSlash(f.Path))); err != nil {
 				return err
-			}
-			for _, f := range files {
-				if !strings.HasSuffix(f.Name(), ".parquet") {
-					continue
-				}
-				if err := copyFile(lake, path.Join(table, hive.Name(), f.Name()), filepath.Join(dir, table, hive.Name(), f.Name())); err != nil {
-					return err
-				}
 			}
 		}
 	}
@@ -338,10 +328,11 @@ func copyFile(lake sink.FS, name, to string) error {
 }
 
 // hasParquet reports whether a table folder holds a Parquet file in one
-// of its Hive partitions.
+// of its Hive partitions, one or two levels down.
 func hasParquet(tableDir string) bool {
 	m, _ := filepath.Glob(filepath.Join(tableDir, "*", "*.parquet"))
-	return len(m) > 0
+	n, _ := filepath.Glob(filepath.Join(tableDir, "*", "*", "*.parquet"))
+	return len(m)+len(n) > 0
 }
 
 // asInt reads an integer DuckDB returned.

@@ -64,6 +64,9 @@ func (k realKafka) produce(ctx context.Context, recs []broker.Record) error {
 	krs := make([]*kgo.Record, len(recs))
 	for i, r := range recs {
 		krs[i] = &kgo.Record{Key: r.Key, Value: r.Value, Partition: r.Partition, Timestamp: r.Timestamp}
+		for _, h := range r.Headers {
+			krs[i].Headers = append(krs[i].Headers, kgo.RecordHeader{Key: h.Key, Value: h.Value})
+		}
 	}
 	return k.c.Produce(ctx, k.topic, krs...)
 }
@@ -124,7 +127,7 @@ func TestBrokerFailureRealKafka(t *testing.T) {
 		total = 8000
 	}
 	ks := kafkaSetup{cluster: &kafkacluster.Config{Brokers: 3}, timing: productionTiming()}
-	s := setup{partitions: 4, maxFileRecords: 1000, maxFileAge: time.Second, shutdown: 10 * time.Second, kafka: ks}
+	s := setup{partitions: 4, maxFileRecords: 1000, maxFileAge: time.Second, shutdown: 10 * time.Second, kafka: ks, tenancy: true}
 	h := newHarness(t, s, seed)
 	kc := h.broker.(realKafka).c
 	ctx := t.Context()

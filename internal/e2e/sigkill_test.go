@@ -68,7 +68,7 @@ func sigkillExactlyOnce(t *testing.T, backend lakeBackend, total int, kills []ki
 func sigkillExactlyOnceOn(t *testing.T, ks kafkaSetup, backend lakeBackend, total int, kills []killMoment) {
 	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(uint64(seed), 1))
-	s := setup{partitions: 4, maxFileRecords: 1000, maxFileAge: time.Second, shutdown: 10 * time.Second, backend: backend, kafka: ks}
+	s := setup{partitions: 4, maxFileRecords: 1000, maxFileAge: time.Second, shutdown: 10 * time.Second, backend: backend, kafka: ks, tenancy: true}
 	h := newHarness(t, s, seed)
 	ctx := t.Context()
 	// A backlog, then a steady stream while the daemon is killed and

@@ -24,6 +24,13 @@
 //     chooses each one's Hive partition, counts what it quarantines,
 //     reports lag and memory, writes row groups within its share of the
 //     memory budget, and publishes a flush when told to roll.
+//   - tenantResolver (tenant.go) names each record's tenant from its
+//     header or its topic (tenancy.source), or says why it has none
+//     (tenant_missing, tenant_unknown); the owner puts every table's Hive
+//     partition under tenant=T, and records of no known tenant in
+//     _quarantine under tenant=_unassigned. With tenancy off the layout has
+//     no tenant level. The group may consume several topics; owners are
+//     keyed by topic and partition.
 //   - rollPolicy (roll.go) is the one place that decides when files roll,
 //     and names why: records or bytes (a limit reached), age (also when the
 //     partition is idle), day (the UTC day changed under ingest_date

@@ -19,8 +19,15 @@ type handler struct {
 	l *Lander
 
 	mu     sync.Mutex
-	owners map[int32]*owner
+	owners map[topicPartition]*owner
 	failed error // the first error that stopped a partition
+}
+
+// topicPartition names a claimed partition: the group may consume
+// several topics.
+type topicPartition struct {
+	topic string
+	id    int32
 }
 
 // failure returns the error that stopped a partition in this session, if any.
@@ -34,12 +41,26 @@ func (h *handler) failure() error {
 // read: it fences stale owners, completes or discards what a crash left
 // behind, and seeks the group to the first offset the lake does not hold.
 func (h *handler) Setup(sess sarama.ConsumerGroupSession) error {
-	topic := h.l.cfg.Kafka.Topic
-	claims := sess.Claims()[topic]
+	var assigned int
+	for _, topic := range h.l.topics {
+		claims := sess.Claims()[topic]
+		if err := h.setupTopic(sess, topic, claims); err != nil {
+			return err
+		}
+		assigned += len(claims)
+		h.l.events.metrics.Rebalanced(topic, len(claims))
+	}
+	h.l.budget.assigned.Store(int64(assigned))
+	h.l.readiness(true)
+	return nil
+}
+
+// setupTopic claims the assigned partitions of one topic.
+func (h *handler) setupTopic(sess sarama.ConsumerGroupSession, topic string, claims []int32) error {
 	for _, p := range claims {
 		part, err := sink.Claim(sess.Context(), h.l.fs, topic, p)
 		if err != nil {
-			return fmt.Errorf("claim partition %d: %w", p, err)
+			return fmt.Errorf("claim partition %d of %s: %w", p, topic, err)
 		}
 		log := h.l.log.With(zap.String("topic", topic), zap.Int32("partition", p))
 		commit := func(next int64) {
@@ -56,12 +77,9 @@ func (h *handler) Setup(sess sarama.ConsumerGroupSession) error {
 			zap.Int("rolled_forward", rec.RolledForward), zap.Int("orphans_removed", rec.OrphansRemoved),
 			zap.Int64("generation", int64(sess.GenerationID())))
 		h.mu.Lock()
-		h.owners[p] = o
+		h.owners[topicPartition{topic, p}] = o
 		h.mu.Unlock()
 	}
-	h.l.budget.assigned.Store(int64(len(claims)))
-	h.l.events.metrics.Rebalanced(topic, len(claims))
-	h.l.readiness(true)
 	return nil
 }
 
@@ -75,7 +93,9 @@ func (h *handler) Cleanup(sarama.ConsumerGroupSession) error {
 		delete(h.owners, p)
 	}
 	h.l.budget.assigned.Store(0)
-	h.l.events.metrics.Unassigned(h.l.cfg.Kafka.Topic)
+	for _, topic := range h.l.topics {
+		h.l.events.metrics.Unassigned(topic)
+	}
 	return nil
 }
 
@@ -84,12 +104,13 @@ func (h *handler) Cleanup(sarama.ConsumerGroupSession) error {
 // flushes on time. Returning (on revocation, shutdown or error) ends the
 // session; an error first abandons everything unpublished.
 func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) error {
+	tp := topicPartition{claim.Topic(), claim.Partition()}
 	h.mu.Lock()
-	o := h.owners[claim.Partition()]
-	delete(h.owners, claim.Partition())
+	o := h.owners[tp]
+	delete(h.owners, tp)
 	h.mu.Unlock()
 	if o == nil {
-		return fmt.Errorf("partition %d was not claimed in setup", claim.Partition())
+		return fmt.Errorf("partition %d of %s was not claimed in setup", tp.id, tp.topic)
 	}
 	// The partition's series go with it: revoked, failed or shut down.
 	defer o.pm.Remove()
@@ -120,6 +141,9 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 				return h.finish(o)
 			}
 			r := record{offset: msg.Offset, key: msg.Key, value: msg.Value, timestamp: msg.Timestamp}
+			if h.l.conf.tenants.needsHeaders() {
+				r.headers = headers(msg)
+			}
 			if err := o.add(ctx, r); err != nil {
 				return fail(err)
 			}
@@ -157,4 +181,18 @@ func (h *handler) finish(o *owner) error {
 	}
 	o.log.Info("partition released", zap.String("reason", string(why)), zap.Int64("next_offset", o.next))
 	return nil
+}
+
+// headers returns the headers of a message, as the owner sees them.
+func headers(msg *sarama.ConsumerMessage) []header {
+	if len(msg.Headers) == 0 {
+		return nil
+	}
+	out := make([]header, 0, len(msg.Headers))
+	for _, h := range msg.Headers {
+		if h != nil {
+			out = append(out, header{key: h.Key, value: h.Value})
+		}
+	}
+	return out
 }

@@ -22,6 +22,7 @@ import (
 // and lands it in the lake.
 type Lander struct {
 	cfg    config.Config
+	topics []string // the topics consumed
 	fs     sink.FS
 	log    *zap.Logger
 	conf   *ownerConfig
@@ -52,6 +53,7 @@ func WithStorageProbe(every time.Duration) Option { return func(l *Lander) { l.p
 func New(cfg config.Config, fsys sink.FS, log *zap.Logger, opts ...Option) *Lander {
 	l := &Lander{
 		cfg:        cfg,
+		topics:     cfg.ConsumedTopics(),
 		log:        log.With(zap.String("component", "lander")),
 		conf:       newOwnerConfig(cfg),
 		budget:     &memoryBudget{total: int64(cfg.Memory.BudgetBytes)},
@@ -124,7 +126,9 @@ func (l *Lander) Run(ctx context.Context) error {
 		l.mu.Unlock()
 	})
 	defer stopWatch()
-	l.events.metrics.Topic(l.cfg.Kafka.Topic)
+	for _, topic := range l.topics {
+		l.events.metrics.Topic(topic)
+	}
 	probeCtx, stopProbe := context.WithCancel(ctx)
 	var probe sync.WaitGroup
 	probe.Go(func() { l.probeStorage(probeCtx) })
@@ -154,7 +158,7 @@ func (l *Lander) Run(ctx context.Context) error {
 		}))
 		for err := range group.Errors() {
 			if isCommitError(err) {
-				l.events.metrics.CommitFailed(l.cfg.Kafka.Topic)
+				l.events.metrics.CommitFailed(commitTopic(err))
 			}
 			errLog.Warn("consumer group error", zap.Error(err))
 		}
@@ -167,12 +171,12 @@ func (l *Lander) Run(ctx context.Context) error {
 	}()
 
 	l.log.Info("joining consumer group", zap.String("group", l.cfg.Kafka.Group),
-		zap.String("topic", l.cfg.Kafka.Topic), zap.Strings("brokers", l.cfg.Kafka.Brokers), zap.String("lake", l.fs.String()))
+		zap.Strings("topics", l.topics), zap.String("tenancy", string(l.cfg.Tenancy.Source)), zap.Strings("brokers", l.cfg.Kafka.Brokers), zap.String("lake", l.fs.String()))
 	back.reset()
 	for ctx.Err() == nil {
-		h := &handler{l: l, owners: map[int32]*owner{}}
+		h := &handler{l: l, owners: map[topicPartition]*owner{}}
 		started := time.Now()
-		err := group.Consume(ctx, []string{l.cfg.Kafka.Topic}, h)
+		err := group.Consume(ctx, l.topics, h)
 		l.readiness(false)
 		if time.Since(started) > healthySession {
 			back.reset() // a long session was healthy: the next failure starts over
@@ -247,6 +251,15 @@ func isCommitError(err error) bool {
 		return true
 	}
 	return false
+}
+
+// commitTopic returns the topic of a failed commit isCommitError accepted.
+func commitTopic(err error) string {
+	var ce *sarama.ConsumerError
+	if errors.As(err, &ce) {
+		return ce.Topic
+	}
+	return ""
 }
 
 // healthySession is how long a group session must have lasted for its end

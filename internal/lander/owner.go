@@ -33,6 +33,7 @@ type record struct {
 	key       []byte
 	value     []byte
 	timestamp time.Time // the zero time when the record has none
+	headers   []header
 }
 
 // lakePartition is what an owner needs of its claimed partition in the
@@ -56,6 +57,7 @@ type ownerConfig struct {
 	compression     config.Compression
 	rowGroupRows    int
 	roll            rollPolicy
+	tenants         *tenantResolver
 }
 
 // ownerEvents is where owners report what happened: the metrics, and the
@@ -94,8 +96,14 @@ type owner struct {
 	first   int64 // first offset of the flush; -1 when empty
 	last    int64
 	records int64
-	opened  time.Time                    // when the flush got its first record
-	bad     map[flatten.Reason]*[2]int64 // quarantined records and bytes of the flush, by reason
+	opened  time.Time            // when the flush got its first record
+	bad     map[badKey]*[2]int64 // quarantined records and bytes of the flush, by tenant and reason
+}
+
+// badKey is what quarantined records are counted by.
+type badKey struct {
+	tenant string
+	reason flatten.Reason
 }
 
 // hiveBuf is one Hive partition's share of a flush: Arrow builders for
@@ -126,7 +134,7 @@ func newOwner(conf *ownerConfig, budget *memoryBudget, events *ownerEvents, log 
 		initial: -1,
 		hives:   map[string]*hiveBuf{},
 		first:   -1,
-		bad:     map[flatten.Reason]*[2]int64{},
+		bad:     map[badKey]*[2]int64{},
 	}
 	o.dec.MaxBytes = conf.maxMessageBytes
 	return o
@@ -168,26 +176,27 @@ func (o *owner) append(r record, now time.Time) (*hiveBuf, error) {
 	if r.timestamp.UnixMicro() > 0 {
 		meta.Timestamp = r.timestamp
 	}
-	a, err := o.dec.Decode(r.value)
+	tenant, a, err := o.decode(r)
 	var hb *hiveBuf
 	if err != nil {
 		var why *flatten.InvalidError
 		if !errors.As(err, &why) {
 			return nil, fmt.Errorf("flatten offset %d: %w", r.offset, err)
 		}
-		hb = o.hive(ingestHive(now))
+		hb = o.hive(o.conf.tenants.tenantHive(tenant, ingestHive(now)))
 		hb.batch.AppendQuarantine(&meta, why, r.value)
 		extend(&hb.ranges[tQuarantine], r.offset)
 		o.events.quarantined(o.topic, o.id, r.offset, why)
-		n := o.bad[why.Reason]
+		k := badKey{tenant, why.Reason}
+		n := o.bad[k]
 		if n == nil {
 			n = new([2]int64)
-			o.bad[why.Reason] = n
+			o.bad[k] = n
 		}
 		n[0]++
 		n[1] += int64(len(r.value))
 	} else {
-		hb = o.hive(o.conf.hiveOf(a, now))
+		hb = o.hive(o.conf.tenants.tenantHive(tenant, o.conf.hiveOf(a, now)))
 		hb.batch.AppendAttempt(&meta, a)
 		extend(&hb.ranges[tAttempts], r.offset)
 		if len(a.Questions) > 0 {
@@ -205,6 +214,18 @@ func (o *owner) append(r record, now time.Time) (*hiveBuf, error) {
 	o.last = r.offset
 	o.records++
 	return hb, nil
+}
+
+// decode resolves r's tenant ("" without tenancy) and decodes its value.
+// A record of no known tenant is not decoded: it is quarantined under
+// config.Unassigned with the resolver's reason.
+func (o *owner) decode(r record) (tenant string, a *flatten.Attempt, err error) {
+	tenant, why := o.conf.tenants.resolve(o.topic, r.headers)
+	if why != nil {
+		return config.Unassigned, nil, why
+	}
+	a, err = o.dec.Decode(r.value)
+	return tenant, a, err
 }
 
 // tick publishes the flush if it is due by age: the caller's timer fires
@@ -339,11 +360,13 @@ func (o *owner) flush(ctx context.Context, why rollReason) error {
 		return err
 	}
 	var files []*sink.ParquetFile
+	var labels [][2]string // tenant and table of each file
 	var bytes int64
 	for hive, hb := range o.hives {
 		for t, f := range hb.files {
 			if f != nil {
 				files = append(files, f)
+				labels = append(labels, [2]string{tenantOfHive(hive), tables[t].Name})
 				hb.files[t] = nil
 			}
 		}
@@ -354,13 +377,13 @@ func (o *owner) flush(ctx context.Context, why rollReason) error {
 		return err
 	}
 	m := o.events.metrics
-	for _, f := range files {
+	for i, f := range files {
 		bytes += f.Size()
-		m.FilePublished(o.topic, f.Table(), f.Rows(), f.Size())
+		m.FilePublished(o.topic, labels[i][0], labels[i][1], f.Rows(), f.Size())
 	}
-	for reason, n := range o.bad {
-		m.Quarantined(o.topic, string(reason), n[0], n[1])
-		delete(o.bad, reason)
+	for k, n := range o.bad {
+		m.Quarantined(o.topic, k.tenant, string(k.reason), n[0], n[1])
+		delete(o.bad, k)
 	}
 	o.landed(o.last + 1)
 	took := o.conf.now().Sub(start)

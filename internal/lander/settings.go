@@ -25,14 +25,26 @@ func newOwnerConfig(c config.Config) *ownerConfig {
 		partitionBy:     c.Lake.PartitionBy,
 		compression:     c.Lake.Compression,
 		rowGroupRows:    c.Lake.RowGroupRows,
+		tenants:         newTenantResolver(c.Tenancy),
 		roll: rollPolicy{
 			maxRecords: c.Lake.Roll.MaxFileRecords,
 			maxBytes:   int64(c.Lake.Roll.MaxFileBytes),
 			maxAge:     c.Lake.Roll.MaxFileAge,
-			maxHives:   maxOpenHives,
+			maxHives:   maxHives(c.Tenancy),
 			daily:      c.Lake.PartitionBy == partitionByIngest,
 		},
 	}
+}
+
+// maxHives bounds the Hive partitions of one flush: maxOpenHives, plus
+// one per tenant and one for records of no known tenant, so that a
+// partition interleaving every tenant's records does not roll on every
+// record.
+func maxHives(t config.Tenancy) int {
+	if !t.Enabled() {
+		return maxOpenHives
+	}
+	return maxOpenHives + len(t.Tenants) + 1
 }
 
 // memoryBudget shares memory.budget_bytes between the partitions this

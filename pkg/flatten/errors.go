@@ -14,7 +14,9 @@ type InvalidError struct {
 	// "sequences.questions[2].options[0].at", or "" when the problem is not
 	// tied to one field.
 	Field string
-	// Offset is the byte offset in the message where the problem was found.
+	// Offset is the byte offset in the message where the problem was found,
+	// or negative when the problem is not in the message's value (its
+	// tenant header or topic).
 	Offset int
 	// Msg describes the problem in words.
 	Msg string
@@ -22,6 +24,9 @@ type InvalidError struct {
 
 // Error implements error.
 func (e *InvalidError) Error() string {
+	if e.Offset < 0 {
+		return fmt.Sprintf("%s: %s", e.Reason, e.Msg)
+	}
 	if e.Field == "" {
 		return fmt.Sprintf("%s at byte %d: %s", e.Reason, e.Offset, e.Msg)
 	}

@@ -28,12 +28,20 @@ const (
 	// ReasonInvalidValue: a known field has the right JSON type but an unusable value
 	// (a timestamp that does not parse, a count that is not an integer or is out of range).
 	ReasonInvalidValue Reason = "invalid_value"
+	// ReasonTenantMissing: tenants come from a record header, and the record
+	// has none or an empty one. Assigned by the lander, not by Decode.
+	ReasonTenantMissing Reason = "tenant_missing"
+	// ReasonTenantUnknown: the record's tenant (from its header or topic) is
+	// not a configured tenant, or its topic does not match the tenants'
+	// topic pattern. Assigned by the lander, not by Decode.
+	ReasonTenantUnknown Reason = "tenant_unknown"
 )
 
 // Reasons lists every Reason, in a fixed order.
 var Reasons = []Reason{
 	ReasonEmpty, ReasonTooLarge, ReasonInvalidUTF8, ReasonInvalidJSON, ReasonTooDeep,
 	ReasonNotObject, ReasonMissingField, ReasonInvalidType, ReasonInvalidValue,
+	ReasonTenantMissing, ReasonTenantUnknown,
 }
 
 // Description says in a sentence what the reason means, for docs and logs.
@@ -57,6 +65,10 @@ func (r Reason) Description() string {
 		return "A known field has the wrong JSON type, e.g. an object where a string belongs, or true where a count belongs."
 	case ReasonInvalidValue:
 		return "A known field has the right JSON type but an unusable value: a timestamp that does not parse (or has no zone), a count that is not an integer or does not fit in 32 bits, a boolean string other than \"true\"/\"false\"."
+	case ReasonTenantMissing:
+		return "tenancy.source is header and the record has no tenancy.header header, or an empty one. Landed under tenant=_unassigned; `detail` names the header."
+	case ReasonTenantUnknown:
+		return "The record's tenant is not among tenancy.tenants (source header), or its topic does not match tenancy.topic_pattern or names an unconfigured tenant (source topic). Landed under tenant=_unassigned; `detail` names the header value or the topic."
 	}
 	return "unknown reason"
 }

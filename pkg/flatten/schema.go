@@ -122,7 +122,7 @@ var QuestionsTable = newTable(TableQuestions,
 var QuarantineTable = newTable(TableQuarantine,
 	"One row per message that could not be flattened, with the reason and the raw bytes, so nothing that arrived is lost.",
 	[]Column{
-		{"reason", str, false, "landerd", "Stable reason code: empty, too_large, invalid_utf8, invalid_json, too_deep, not_object, missing_field, invalid_type or invalid_value."},
+		{"reason", str, false, "landerd", "Stable reason code: empty, too_large, invalid_utf8, invalid_json, too_deep, not_object, missing_field, invalid_type, invalid_value, tenant_missing or tenant_unknown."},
 		{"field", str, true, "landerd", "JSON path of the offending field (e.g. sequences.questions[2].options[0].at); null when not tied to one field."},
 		{"detail", str, false, "landerd", "Human-readable description, with the byte offset of the problem."},
 		{"kafka_key", bin, true, "kafka", "Kafka record key, as sent."},

@@ -47,6 +47,11 @@ landerd lands every Kafka message of the topic in exactly one of two places: a r
     <lake>/questions/ingest_date=2026-11-24/...
     <lake>/_quarantine/ingest_date=2026-11-24/...
 
+- With tenancy on (`+"`tenancy.source`"+` header or topic) every table has the tenant as its first
+  partition level, `+"`<lake>/attempts/tenant=<T>/ingest_date=<D>/...`"+`; records whose tenant is missing or
+  unknown land in `+"`<lake>/_quarantine/tenant=_unassigned/ingest_date=<D>/...`"+`. Read
+  `+"`<lake>/attempts/tenant=<T>`"+` as one tenant's table, or `+"`<lake>/attempts`"+` as one table partitioned by
+  (tenant, ingest_date).
 - The partition column is `+"`ingest_date`"+` (the UTC date landerd took the message in, the date of
   `+"`landed_at`"+`) by default. With `+"`lake.partition_by: event_date`"+`, `+"`attempts`"+` and `+"`questions`"+` are
   partitioned by `+"`event_date`"+`, the UTC date of `+"`started_at`"+` (the landing date when started_at is

@@ -86,9 +86,9 @@ func NewLander(reg prometheus.Registerer) *Lander {
 		bufferedBytes: gauge("buffer", "bytes", "Bytes the partition's owner holds in Arrow builders and Parquet encoders.", part),
 		openFiles:     gauge("buffer", "open_files", "Temporary Parquet files the partition's owner has open.", part),
 
-		landedRows:     counter("lake", "landed_rows_total", "Rows published to the lake, by table.", []string{"topic", "table"}),
-		publishedFiles: counter("lake", "published_files_total", "Parquet files published to the lake, by table.", []string{"topic", "table"}),
-		publishedBytes: counter("lake", "published_bytes_total", "Bytes of Parquet files published to the lake, by table.", []string{"topic", "table"}),
+		landedRows:     counter("lake", "landed_rows_total", "Rows published to the lake, by tenant and table.", []string{"topic", "tenant", "table"}),
+		publishedFiles: counter("lake", "published_files_total", "Parquet files published to the lake, by tenant and table.", []string{"topic", "tenant", "table"}),
+		publishedBytes: counter("lake", "published_bytes_total", "Bytes of Parquet files published to the lake, by tenant and table.", []string{"topic", "tenant", "table"}),
 		fileSize: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: namespace, Subsystem: "lake", Name: "file_size_bytes",
 			Help:    "Size of each published Parquet file.",
@@ -100,8 +100,8 @@ func NewLander(reg prometheus.Registerer) *Lander {
 			Buckets: FlushDurationBuckets(),
 		}, []string{"topic", "reason"}),
 
-		quarantinedRecords: counter("quarantine", "records_total", "Bad records landed in the _quarantine table, by reason.", []string{"topic", "reason"}),
-		quarantinedBytes:   counter("quarantine", "bytes_total", "Bytes of bad record values landed in the _quarantine table, by reason.", []string{"topic", "reason"}),
+		quarantinedRecords: counter("quarantine", "records_total", "Bad records landed in the _quarantine table, by tenant and reason.", []string{"topic", "tenant", "reason"}),
+		quarantinedBytes:   counter("quarantine", "bytes_total", "Bytes of bad record values landed in the _quarantine table, by tenant and reason.", []string{"topic", "tenant", "reason"}),
 
 		commits:        counter("consumer", "commits_total", "Offset commits issued after a publish.", []string{"topic"}),
 		commitFailures: counter("consumer", "commit_failures_total", "Offset commits the broker or the client reported as failed.", []string{"topic"}),
@@ -141,11 +141,13 @@ func (m *Lander) Rebalanced(topic string, n int) {
 // Unassigned records that the session ended: this member owns no partitions.
 func (m *Lander) Unassigned(topic string) { m.assigned.WithLabelValues(topic).Set(0) }
 
-// FilePublished counts one published file of table with its rows and size.
-func (m *Lander) FilePublished(topic, table string, rows, bytes int64) {
-	m.landedRows.WithLabelValues(topic, table).Add(float64(rows))
-	m.publishedFiles.WithLabelValues(topic, table).Inc()
-	m.publishedBytes.WithLabelValues(topic, table).Add(float64(bytes))
+// FilePublished counts one published file of tenant's table with its
+// rows and size. tenant is "" without tenancy, and "_unassigned" for the
+// quarantined records of no known tenant.
+func (m *Lander) FilePublished(topic, tenant, table string, rows, bytes int64) {
+	m.landedRows.WithLabelValues(topic, tenant, table).Add(float64(rows))
+	m.publishedFiles.WithLabelValues(topic, tenant, table).Inc()
+	m.publishedBytes.WithLabelValues(topic, tenant, table).Add(float64(bytes))
 	m.fileSize.WithLabelValues(topic, table).Observe(float64(bytes))
 }
 
@@ -155,11 +157,11 @@ func (m *Lander) Flushed(topic, reason string, took time.Duration) {
 	m.flushDuration.WithLabelValues(topic, reason).Observe(took.Seconds())
 }
 
-// Quarantined counts records landed in the _quarantine table for reason,
-// and their value bytes.
-func (m *Lander) Quarantined(topic, reason string, records, bytes int64) {
-	m.quarantinedRecords.WithLabelValues(topic, reason).Add(float64(records))
-	m.quarantinedBytes.WithLabelValues(topic, reason).Add(float64(bytes))
+// Quarantined counts records of tenant landed in the _quarantine table
+// for reason, and their value bytes; tenant as for FilePublished.
+func (m *Lander) Quarantined(topic, tenant, reason string, records, bytes int64) {
+	m.quarantinedRecords.WithLabelValues(topic, tenant, reason).Add(float64(records))
+	m.quarantinedBytes.WithLabelValues(topic, tenant, reason).Add(float64(bytes))
 }
 
 // Committed counts an offset commit.

@@ -28,9 +28,10 @@ func exercised(t *testing.T) (*prometheus.Registry, *Lander, *Partition) {
 	p.Lag(5)
 	p.Pending(time.Now().Add(-time.Minute))
 	p.Buffered(1<<20, 3)
-	m.FilePublished("t", "attempts", 10, 4096)
+	m.FilePublished("t", "pearson", "attempts", 10, 4096)
 	m.Flushed("t", "age", 250*time.Millisecond)
-	m.Quarantined("t", "invalid_json", 2, 30)
+	m.Quarantined("t", "pearson", "invalid_json", 2, 30)
+	m.Quarantined("t", "_unassigned", "tenant_unknown", 1, 12)
 	m.Committed("t")
 	m.CommitFailed("t")
 	m.StorageError(OpRename)
@@ -61,7 +62,7 @@ func TestLint(t *testing.T) {
 		for _, mt := range f.GetMetric() {
 			for _, l := range mt.GetLabel() {
 				switch l.GetName() {
-				case "topic", "partition", "table", "reason", "op":
+				case "topic", "partition", "tenant", "table", "reason", "op":
 				case "version", "goversion":
 					if name != "landerd_build_info" {
 						t.Errorf("%s: label %s", name, l.GetName())
@@ -77,7 +78,8 @@ func TestLint(t *testing.T) {
 func TestValues(t *testing.T) {
 	reg, m, p := exercised(t)
 	p.Consumed(50)
-	m.FilePublished("t", "attempts", 5, 1000)
+	m.FilePublished("t", "pearson", "attempts", 5, 1000)
+	m.FilePublished("t", "", "attempts", 7, 100)
 	p.Lag(-1)
 	cases := []struct {
 		name string
@@ -87,10 +89,13 @@ func TestValues(t *testing.T) {
 		{"consumed records", m.consumedRecords.WithLabelValues("t", "3"), 2},
 		{"consumed bytes", m.consumedBytes.WithLabelValues("t", "3"), 150},
 		{"lag clamps at zero", m.lagRecords.WithLabelValues("t", "3"), 0},
-		{"landed rows", m.landedRows.WithLabelValues("t", "attempts"), 15},
-		{"published files", m.publishedFiles.WithLabelValues("t", "attempts"), 2},
-		{"published bytes", m.publishedBytes.WithLabelValues("t", "attempts"), 5096},
-		{"quarantined", m.quarantinedRecords.WithLabelValues("t", "invalid_json"), 2},
+		{"landed rows", m.landedRows.WithLabelValues("t", "pearson", "attempts"), 15},
+		{"landed rows without tenancy", m.landedRows.WithLabelValues("t", "", "attempts"), 7},
+		{"published files", m.publishedFiles.WithLabelValues("t", "pearson", "attempts"), 2},
+		{"published bytes", m.publishedBytes.WithLabelValues("t", "pearson", "attempts"), 5096},
+		{"quarantined", m.quarantinedRecords.WithLabelValues("t", "pearson", "invalid_json"), 2},
+		{"quarantined unassigned", m.quarantinedRecords.WithLabelValues("t", "_unassigned", "tenant_unknown"), 1},
+		{"quarantined bytes", m.quarantinedBytes.WithLabelValues("t", "_unassigned", "tenant_unknown"), 12},
 		{"storage errors", m.storageErrors.WithLabelValues(OpRename), 1},
 		{"untouched op at zero", m.storageErrors.WithLabelValues(OpCreate), 0},
 		{"assigned", m.assigned.WithLabelValues("t"), 2},
