@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/user"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -109,9 +110,14 @@ func cmdRun(ctx context.Context, args []string, _ io.Writer, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
+	guarded, err := guardLake(cfg, lake)
+	if err != nil {
+		_ = closeLake(lake)
+		return err
+	}
 	limit := setMemoryLimit(cfg)
 	log.Info("starting", zap.String("version", version), zap.Int64("memory_limit_bytes", limit), zap.Stringer("config", cfg))
-	err = runLander(ctx, cfg, lake, log, nil)
+	err = runLander(ctx, cfg, guarded, log, nil)
 	if cerr := closeLake(lake); cerr != nil && err == nil {
 		err = fmt.Errorf("close lake: %w", cerr)
 	}
@@ -224,6 +230,44 @@ func openLake(cfg config.Config) (sink.FS, error) {
 		return nil, usagef("lake %s: scheme %q is not supported by this build", cfg.Lake.URL, loc.Scheme)
 	}
 	return wrapLake(lake)
+}
+
+// guardLake gives everything landerd creates in the lake the group and
+// mode docs/tenants.md prescribes, when tenancy is on: each tenant's data
+// its tenant's group, the rest hdfs.group's (on HDFS). Without tenancy it
+// returns lake as it is. On a local lake every tenant's group must exist,
+// which is checked here, before any record is read; HDFS has no way to ask,
+// so a group landerd's user may not give fails the first flush that needs it.
+func guardLake(cfg config.Config, lake sink.FS) (sink.FS, error) {
+	if !cfg.Tenancy.Enabled() {
+		return lake, nil
+	}
+	loc, err := cfg.Lake.Location()
+	if err != nil {
+		return nil, usageError{err}
+	}
+	groups := make(map[string]string, len(cfg.Tenancy.Tenants))
+	var missing []error
+	for _, t := range cfg.Tenancy.Tenants {
+		groups[t.Name] = t.Group
+		if loc.Scheme == config.SchemeFile {
+			if _, err := user.LookupGroup(t.Group); err != nil {
+				missing = append(missing, fmt.Errorf("tenancy.tenants %s: group %q: %w", t.Name, t.Group, err))
+			}
+		}
+	}
+	if err := errors.Join(missing...); err != nil {
+		return nil, usageError{fmt.Errorf("local lake %s: %w", loc.Path, err)}
+	}
+	firm := ""
+	if loc.Scheme == config.SchemeHDFS {
+		firm = cfg.HDFS.Group
+	}
+	access, err := sink.NewAccess(firm, groups)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return sink.WithAccess(lake, access), nil
 }
 
 // newLogger builds the zap logger: JSON for production, console for people.

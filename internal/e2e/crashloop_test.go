@@ -158,7 +158,7 @@ func crashLoop(t *testing.T, static bool) {
 	// differ from the defaults.
 	cfg := fmt.Sprintf("kafka:\n  dial_timeout: 5s\nlake:\n  roll:\n    max_file_records: %d\n    max_file_age: %s\n  row_group_rows: 1000\nshutdown:\n  deadline: %s\nmetrics:\n  addr: \"\"\n",
 		s.maxFileRecords, s.maxFileAge, s.shutdown)
-	cfg += h.mix.configYAML()
+	cfg += h.mix.configYAML(h.tenantGroup)
 	if err := os.WriteFile(h.cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}

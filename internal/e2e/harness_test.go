@@ -195,7 +195,7 @@ log:
 `, timing.session, timing.heartbeat, timing.rebalance,
 		h.setup.maxFileRecords, h.setup.maxFileAge, rowGroup, h.setup.shutdown)
 	if h.mix != nil {
-		cfg += h.mix.configYAML()
+		cfg += h.mix.configYAML(h.tenantGroup)
 	}
 	if h.setup.backend == lakeHDFS || h.setup.backend == lakeRealHDFS {
 		// landerd checks the hdfs section against the file's lake.url,

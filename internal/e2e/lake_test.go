@@ -56,6 +56,9 @@ func (h *harness) checkExactlyOnce(ctx context.Context) lakeSummary {
 		}
 		h.t.Errorf("the lake is not exactly once (%d problems; %s):\n  %s", len(problems), sum, strings.Join(shown, "\n  "))
 	}
+	if h.setup.backend == lakeRealHDFS && h.mix != nil {
+		h.checkTenantAccess()
+	}
 	if h.realSystems() {
 		h.checkWithReaders(ctx, sum)
 	}

@@ -38,6 +38,20 @@ func (h *harness) openRealHDFS() {
 	if err := h.dfs.Mkdir("/lake", "lander", "lander", 0o755); err != nil {
 		h.t.Fatalf("Apache HDFS: %v", err)
 	}
+	if h.mix != nil {
+		// The daemons' user gives each tenant's data its group, so it
+		// belongs to all of them; each tenant has a user of its own.
+		groups := []string{"lander"}
+		for _, t := range e2eTenants {
+			groups = append(groups, h.tenantGroup(t))
+			if err := h.dfs.SetUserGroups(tenantUser(t), h.tenantGroup(t)); err != nil {
+				h.t.Fatalf("Apache HDFS: %v", err)
+			}
+		}
+		if err := h.dfs.SetUserGroups("lander", groups...); err != nil {
+			h.t.Fatalf("Apache HDFS: %v", err)
+		}
+	}
 	h.lakeURL = h.dfs.URL() + "/lake"
 	h.readHDFS()
 }
