@@ -125,11 +125,36 @@ func dialRemote(ctx context.Context, addrs []string, topic string, partitions in
 		return nil, fmt.Errorf("kafka %v: %w", addrs, err)
 	}
 	r := &remote{cl: cl, addrs: addrs, topic: topic, partitions: partitions}
+	if err := r.waitUp(ctx); err != nil {
+		cl.Close()
+		return nil, err
+	}
 	if err := r.create(ctx); err != nil {
 		cl.Close()
 		return nil, err
 	}
 	return r, nil
+}
+
+// brokerWait bounds how long the harness waits for the brokers to answer,
+// so that it can be started together with bench/kafka.sh.
+const brokerWait = 3 * time.Minute
+
+// waitUp returns once a broker answers, or after brokerWait.
+func (r *remote) waitUp(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, brokerWait)
+	defer cancel()
+	for {
+		err := r.cl.Ping(ctx)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("kafka %v: no broker answered within %s: %w", r.addrs, brokerWait, err)
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 // create creates the topic with replication factor 1 and waits until
