@@ -63,19 +63,21 @@ num.recovery.threads.per.data.dir=1
 log.cleaner.threads=1
 PROPS
 
+# jvm HEAP CLASS ARGS... replaces the calling (sub)shell with java, so that
+# a broker started in the background is the process "$!" names.
 jvm() {
 	heap=$1
 	shift
-	java -Xmx"$heap" -Djava.awt.headless=true \
+	exec java -Xmx"$heap" -Djava.awt.headless=true \
 		-Dlog4j2.configurationFile="$kafka/config/log4j2.properties" -Dkafka.logs.dir="$dir/logs" \
 		-cp "$kafka/libs/*" "$@"
 }
 
 id=$(jvm 256m kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
 case $id in -*) id=A${id#?} ;; esac # a leading '-' would read as an option
-jvm 256m kafka.tools.StorageTool format -t "$id" -c "$dir/server.properties" --ignore-formatted >"$dir/format.log" 2>&1 ||
+(jvm 256m kafka.tools.StorageTool format -t "$id" -c "$dir/server.properties" --ignore-formatted) >"$dir/format.log" 2>&1 ||
 	{ cat "$dir/format.log" >&2; exit 1; }
-jvm 1g kafka.Kafka "$dir/server.properties" >"$dir/stdout.log" 2>&1 &
+(jvm 1g kafka.Kafka "$dir/server.properties") >"$dir/stdout.log" 2>&1 &
 pid=$!
 echo "kafka.sh: Apache Kafka $version starting on 127.0.0.1:$port (logs in $dir)" >&2
 wait "$pid"
