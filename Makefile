@@ -6,7 +6,7 @@ FUZZTIME ?= 30s
 # The Apache Kafka releases the tests run: kafkacluster.DefaultVersion and CompatVersion.
 KAFKA_VERSIONS := 4.1.0 3.9.2
 
-.PHONY: all build image test deps vet fmt-check unit test-all fuzz pytest notebook bench bench-flatten demo clean
+.PHONY: all build image test deps vet fmt-check unit test-all fuzz pytest notebook bench bench-flatten bench-encode bench-kafka demo clean
 
 all: build
 
@@ -84,7 +84,20 @@ bench-flatten:
 
 # bench: the whole daemon against a bare sarama consumer, same topic, same run.
 bench:
-	$(GO) run ./bench -n 300000 -partitions 4
+	$(GO) run ./bench -n 300000 -partitions 4 -runs 3
+
+# bench-encode: flattening plus Parquet encoding per writer setting, CPU
+# seconds per 100k attempts included.
+bench-encode:
+	$(GO) test -run '^$$' -bench Encode -benchtime 20x -count 5 ./internal/lander
+
+# bench-kafka: bench against a single-node Apache Kafka broker started by
+# bench/kafka.sh on port BENCH_KAFKA_PORT and stopped afterwards.
+BENCH_KAFKA_PORT ?= 19092
+bench-kafka:
+	bench/kafka.sh $(BENCH_KAFKA_PORT) & pid=$$!; \
+	$(GO) run ./bench -n 300000 -partitions 4 -runs 3 -brokers 127.0.0.1:$(BENCH_KAFKA_PORT); rc=$$?; \
+	kill $$pid; wait $$pid; exit $$rc
 
 demo:
 	$(GO) run ./cmd/landerd demo

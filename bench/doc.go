@@ -28,6 +28,16 @@
 //	go run ./bench -rss-sweep 100000,300000,600000
 //	go run ./bench -n 300000 -cpuprofile cpu.pprof
 //
+// -brokers host:port,... runs against real Apache Kafka brokers instead of
+// the in-process one: the harness waits for them to answer, creates a fresh
+// topic (replication factor 1) named after the benchmark topic, fills it,
+// measures, and deletes it. bench/kafka.sh starts a single-node KRaft
+// broker from the cached Kafka install (`make bench-kafka` does both):
+//
+//	bench/kafka.sh 19092 &
+//	go run ./bench -brokers 127.0.0.1:19092
+//	kill %1
+//
 // -rss-sweep runs landerd alone against growing backlogs of one topic and
 // prints its peak RSS for each, which memory.budget_bytes should keep flat.
 // -cpuprofile additionally lands the topic with internal/lander running

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/landerd/landerd/internal/config"
@@ -42,4 +44,20 @@ func defaultsWith(cfg config.Config) config.Config {
 	d := config.Default()
 	d.Kafka.Brokers, d.Kafka.Topic, d.Kafka.Group, d.Lake.URL = cfg.Kafka.Brokers, cfg.Kafka.Topic, cfg.Kafka.Group, cfg.Lake.URL
 	return d
+}
+
+// -brokers takes a comma-separated list and excludes -addr, which names the
+// in-process broker's address.
+func TestBrokersOption(t *testing.T) {
+	o, err := parseOptions([]string{"-brokers", "127.0.0.1:19092,127.0.0.1:19094"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"127.0.0.1:19092", "127.0.0.1:19094"}; !reflect.DeepEqual(o.brokers, want) {
+		t.Errorf("brokers = %q; want %q", o.brokers, want)
+	}
+	_, err = parseOptions([]string{"-brokers", "127.0.0.1:19092", "-addr", "127.0.0.1:9092"}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "exclude each other") {
+		t.Errorf("-brokers with -addr: err = %v; want the two to be refused together", err)
+	}
 }

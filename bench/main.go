@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -48,6 +49,7 @@ type options struct {
 	sweep      string
 	maxFileAge time.Duration
 	addr       string
+	brokers    []string
 	seed       int64
 	timeout    time.Duration
 	landerd    string
@@ -66,7 +68,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.json, "json", false, "print the results as JSON on stdout")
 	fs.StringVar(&o.sweep, "rss-sweep", "", "comma-separated backlog sizes (e.g. 100000,300000,600000): measure landerd's peak RSS against each instead")
 	fs.DurationVar(&o.maxFileAge, "max-file-age", time.Second, "landerd --max-file-age: how long the last records wait before they are published")
-	fs.StringVar(&o.addr, "addr", "", "loopback host:port for the broker; empty picks a free port")
+	fs.StringVar(&o.addr, "addr", "", "loopback host:port for the in-process broker; empty picks a free port")
+	brokers := fs.String("brokers", "", "comma-separated host:port of real Kafka brokers (e.g. started by bench/kafka.sh) to run against instead of the in-process broker; the harness creates a fresh topic there and deletes it at the end")
 	fs.Int64Var(&o.seed, "seed", 1, "attempt generator seed")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up on a child that has not finished after this long")
 	fs.StringVar(&o.landerd, "landerd", "", "landerd binary to measure; empty builds ./cmd/landerd of the current module")
@@ -77,6 +80,12 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		return o, err
 	}
 	var errs []error
+	if *brokers != "" {
+		o.brokers = strings.Split(*brokers, ",")
+		if o.addr != "" {
+			errs = append(errs, errors.New("-addr and -brokers exclude each other"))
+		}
+	}
 	if fs.NArg() > 0 {
 		errs = append(errs, fmt.Errorf("unexpected arguments %q", fs.Args()))
 	}
@@ -103,6 +112,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 
 // Report is the harness's machine-readable output (-json).
 type Report struct {
+	Broker     string  `json:"broker"`
 	Partitions int     `json:"partitions"`
 	MaxFileAge string  `json:"max_file_age"`
 	GoMaxProcs int     `json:"cores"`
@@ -162,12 +172,21 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
-	if b.topic, err = startTopic(benchTopic, int32(opt.partitions), opt.addr, opt.seed); err != nil {
+	if len(opt.brokers) > 0 {
+		b.topic, err = remoteTopic(ctx, opt.brokers, benchTopic, int32(opt.partitions), opt.seed)
+	} else {
+		b.topic, err = startTopic(benchTopic, int32(opt.partitions), opt.addr, opt.seed)
+	}
+	if err != nil {
 		return err
 	}
 	defer b.topic.close()
 
-	rep := Report{Partitions: opt.partitions, MaxFileAge: opt.maxFileAge.String(), GoMaxProcs: runtime.NumCPU()}
+	kind := "in-process (kfake)"
+	if len(opt.brokers) > 0 {
+		kind = "Apache Kafka at " + strings.Join(opt.brokers, ",")
+	}
+	rep := Report{Broker: kind, Partitions: opt.partitions, MaxFileAge: opt.maxFileAge.String(), GoMaxProcs: runtime.NumCPU()}
 	if opt.sweep != "" {
 		err = b.sweep(ctx, &rep, stdout)
 	} else {
@@ -189,7 +208,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // fill grows the topic to n records.
 func (b *bench) fill(ctx context.Context, n int64) ([]int64, error) {
 	start := time.Now()
-	fmt.Fprintf(b.log, "filling topic %q (%d partitions) on %s to %d attempts ... ", benchTopic, b.opt.partitions, b.topic.b.Addr(), n)
+	fmt.Fprintf(b.log, "filling topic %q (%d partitions) on %s to %d attempts ... ", b.topic.name, b.opt.partitions, b.topic.b.Addr(), n)
 	if err := b.topic.fillTo(ctx, n); err != nil {
 		return nil, err
 	}
@@ -245,8 +264,8 @@ func (b *bench) compare(ctx context.Context, rep *Report, stdout io.Writer) erro
 	if b.opt.runs == 1 {
 		title = "%d run"
 	}
-	fmt.Fprintf(stdout, "\n%d attempts (%.0f MB of JSON), %d partitions, %d cores, landerd --max-file-age %s; "+title+"\n\n",
-		b.topic.n, float64(b.topic.bytes)/1e6, b.opt.partitions, rep.GoMaxProcs, b.opt.maxFileAge, b.opt.runs)
+	fmt.Fprintf(stdout, "\n%d attempts (%.0f MB of JSON), %d partitions, broker %s, %d cores, landerd --max-file-age %s; "+title+"\n\n",
+		b.topic.n, float64(b.topic.bytes)/1e6, b.opt.partitions, rep.Broker, rep.GoMaxProcs, b.opt.maxFileAge, b.opt.runs)
 	if err := writeTable(stdout, []Result{rep.Baseline.Median, rep.Landerd.Median}); err != nil {
 		return err
 	}
@@ -292,7 +311,7 @@ func (b *bench) baseline(ctx context.Context, ends []int64) (Result, error) {
 	defer cancel()
 	out := newLineWatcher()
 	cmd := exec.CommandContext(ctx, b.self, consumeCmd,
-		"-brokers", b.topic.b.Addr(), "-topic", benchTopic, "-group", b.next("baseline"), "-ends", formatEnds(ends))
+		"-brokers", b.topic.b.Addr(), "-topic", b.topic.name, "-group", b.next("baseline"), "-ends", formatEnds(ends))
 	cmd.Stdout = out
 	u, err := measure(ctx, cmd, out.wait, false)
 	if err != nil {
@@ -311,12 +330,12 @@ func (b *bench) runLanderd(ctx context.Context, ends []int64) (Result, error) {
 		return Result{}, fmt.Errorf("landerd: %w", err)
 	}
 	cfgFile := filepath.Join(dir, "landerd.yaml")
-	if err := os.WriteFile(cfgFile, []byte(landerdConfig(b.topic.b.Addr(), benchTopic, name, lake)), 0o644); err != nil {
+	if err := os.WriteFile(cfgFile, []byte(landerdConfig(b.topic.b.Addr(), b.topic.name, name, lake)), 0o644); err != nil {
 		return Result{}, fmt.Errorf("landerd: %w", err)
 	}
 	cmd := exec.CommandContext(ctx, b.landerd, "run", "--config", cfgFile, "--max-file-age", b.opt.maxFileAge.String())
 	cmd.Env = cleanEnv()
-	done := func(ctx context.Context) error { return landed(ctx, lake, benchTopic, ends) }
+	done := func(ctx context.Context) error { return landed(ctx, lake, b.topic.name, ends) }
 	u, err := measure(ctx, cmd, done, true)
 	if err != nil {
 		return Result{}, fmt.Errorf("landerd: %w", err)
@@ -346,7 +365,7 @@ func (b *bench) profile(ctx context.Context, ends []int64) (Result, error) {
 		return Result{}, fmt.Errorf("profile: %w", err)
 	}
 	args := []string{landerCmd,
-		"-brokers", b.topic.b.Addr(), "-topic", benchTopic, "-group", name, "-lake", lake,
+		"-brokers", b.topic.b.Addr(), "-topic", b.topic.name, "-group", name, "-lake", lake,
 		"-max-file-age", b.opt.maxFileAge.String(), "-ends", formatEnds(ends), "-cpuprofile", prof}
 	if b.opt.memprofile != "" {
 		mem, err := filepath.Abs(b.opt.memprofile)

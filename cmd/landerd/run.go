@@ -189,8 +189,11 @@ func runLander(ctx context.Context, cfg config.Config, lake sink.FS, log *zap.Lo
 }
 
 // memoryOverhead is what the process needs beside the buffered rows: the
-// Kafka client's fetched messages, compression encoders, the runtime.
-const memoryOverhead = 128 << 20
+// Kafka client's fetched messages, compression encoders, the runtime. With
+// the default budget the live heap peaked near 120 MiB in the benchmark;
+// 96 MiB kept peak RSS under 256 MiB at no measurable CPU cost, 64 MiB
+// cost about a tenth more CPU in collection.
+const memoryOverhead = 96 << 20
 
 // setMemoryLimit sets the Go runtime's soft memory limit from the memory
 // budget, unless GOMEMLIMIT is set, and returns the limit in force.

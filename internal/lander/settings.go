@@ -91,9 +91,18 @@ func ingestHive(now time.Time) string {
 	return string(partitionByIngest) + "=" + now.UTC().Format(time.DateOnly)
 }
 
+// zstdLevel is the zstd level landerd writes at: level 1, the fastest.
+// Against the library's default (3) it took about a sixth less CPU per
+// attempt end to end for files about 13% larger (README, Performance).
+const zstdLevel = 1
+
 // writerOptions are the Parquet settings of a table's files: the
-// configured codec, with dictionary encoding only for the columns that have
-// few distinct values (flatten.Table.Dictionary).
+// configured codec (zstd at zstdLevel), with dictionary encoding only for
+// the columns that have few distinct values (flatten.Table.Dictionary).
 func writerOptions(compression config.Compression, t *flatten.Table) sink.WriterOptions {
-	return sink.WriterOptions{Compression: string(compression), Dictionary: t.Dictionary}
+	o := sink.WriterOptions{Compression: string(compression), Dictionary: t.Dictionary}
+	if compression == config.CompressionZstd {
+		o.CompressionLevel = zstdLevel
+	}
+	return o
 }

@@ -116,7 +116,7 @@ var QuestionsTable = newTable(TableQuestions,
 		{"last_answer_at", Timestamp, true, "derived", "Latest `at` among the question's options; null when none was touched."},
 		{"options", arrow.ListOf(OptionType), true, "sequences.questions[].options", "The options as a list of structs {id, checked, correct, submitted, at}; fields absent in the source are null."},
 		{"unknown_fields", str, true, "derived", "Unknown fields of the question and its options (paths relative to the question, e.g. \"options[1].hint\"), as a JSON object; null when none."},
-	}, "base_exam_id", "question_id", "user_result")
+	}, "base_exam_id", "question_id", "user_result", "options.list.element.id")
 
 // QuarantineTable has one row per message that could not be flattened.
 var QuarantineTable = newTable(TableQuarantine,
