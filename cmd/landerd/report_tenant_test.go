@@ -43,7 +43,7 @@ const (
 
 // genRecord is one generated Kafka record and where it landed.
 type genRecord struct {
-	tenant    string // report.Unassigned for a record of no tenant
+	tenant    string // sink.UnassignedTenant for a record of no tenant
 	value     []byte
 	key       []byte
 	partition int32
@@ -76,7 +76,7 @@ func writeTenantLake(t *testing.T) genLake {
 	g := attemptgen.New(attemptgen.Config{Seed: 99})
 	for range genUnassigned {
 		r := g.Next()
-		recs = append(recs, genRecord{tenant: report.Unassigned, value: r.Value, key: r.Key})
+		recs = append(recs, genRecord{tenant: sink.UnassignedTenant, value: r.Value, key: r.Key})
 	}
 	// Interleave the tenants; a key always goes to the same partition, so
 	// a resend lands after its original in the same partition.
@@ -111,7 +111,7 @@ func writeTenantLake(t *testing.T) genLake {
 	// One run of files per (tenant, partition), in offset order, each
 	// holding at most genFileRecords of the partition's offsets; the first
 	// files on one day, the rest on the next.
-	for _, tenant := range append(tenantNames(), report.Unassigned) {
+	for _, tenant := range append(tenantNames(), sink.UnassignedTenant) {
 		for p := range int32(genPartitions) {
 			var run []genRecord
 			for _, r := range recs {
@@ -125,7 +125,7 @@ func writeTenantLake(t *testing.T) genLake {
 				if start > 0 {
 					day = "2026-11-25"
 				}
-				hive := report.TenantKey + "=" + tenant + "/ingest_date=" + day
+				hive := sink.TenantKey + "=" + tenant + "/ingest_date=" + day
 				out := writeGenFiles(t, lake, mem, hive, chunk, landedAt)
 				if out.Attempts != nil {
 					for _, acc := range []*report.Accumulator{accs[""], accs[tenant]} {
@@ -138,7 +138,7 @@ func writeTenantLake(t *testing.T) genLake {
 				if out.Quarantine != nil {
 					n := out.Quarantine.NumRows()
 					accs[""].AddQuarantined(n)
-					if tenant == report.Unassigned {
+					if tenant == sink.UnassignedTenant {
 						unassigned += n
 					} else {
 						accs[tenant].AddQuarantined(n)
@@ -187,7 +187,7 @@ func writeGenFiles(t *testing.T, lake sink.FS, mem memory.Allocator, hive string
 	}
 	for _, r := range recs {
 		meta := flatten.Meta{Topic: genTopic, Partition: r.partition, Offset: r.offset, Key: r.key, LandedAt: landedAt}
-		if r.tenant == report.Unassigned {
+		if r.tenant == sink.UnassignedTenant {
 			b.AppendQuarantine(&meta, &flatten.InvalidError{Reason: "tenant_missing", Msg: "no tenant header"}, r.value)
 			seen(flatten.TableQuarantine, r.offset)
 			continue

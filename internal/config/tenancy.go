@@ -23,11 +23,6 @@ const (
 // TenantPlaceholder marks the tenant's part of Tenancy.TopicPattern.
 const TenantPlaceholder = "{tenant}"
 
-// Unassigned is the tenant directory of records quarantined because their
-// tenant is missing or unknown. It cannot be a tenant's name: those start
-// with a letter or a digit.
-const Unassigned = "_unassigned"
-
 // validTenant is the form of a tenant's name: a Hive partition value and
 // an HDFS path element that needs no escaping anywhere.
 var validTenant = regexp.MustCompile(`\A[a-z0-9][a-z0-9_-]{0,62}\z`)

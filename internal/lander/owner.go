@@ -218,11 +218,11 @@ func (o *owner) append(r record, now time.Time) (*hiveBuf, error) {
 
 // decode resolves r's tenant ("" without tenancy) and decodes its value.
 // A record of no known tenant is not decoded: it is quarantined under
-// config.Unassigned with the resolver's reason.
+// sink.UnassignedTenant with the resolver's reason.
 func (o *owner) decode(r record) (tenant string, a *flatten.Attempt, err error) {
 	tenant, why := o.conf.tenants.resolve(o.topic, r.headers)
 	if why != nil {
-		return config.Unassigned, nil, why
+		return sink.UnassignedTenant, nil, why
 	}
 	a, err = o.dec.Decode(r.value)
 	return tenant, a, err

@@ -52,7 +52,7 @@ func TestTenantResolver(t *testing.T) {
 			`tenant_unknown: header "tenant" holds "initech", which is not a configured tenant`},
 		{"header in another case", headerSrc, "t", []header{hdr("tenant", "Acme")}, "", flatten.ReasonTenantUnknown,
 			`tenant_unknown: header "tenant" holds "Acme", which is not a configured tenant`},
-		{"header is the unassigned directory", headerSrc, "t", []header{hdr("tenant", config.Unassigned)}, "", flatten.ReasonTenantUnknown,
+		{"header is the unassigned directory", headerSrc, "t", []header{hdr("tenant", sink.UnassignedTenant)}, "", flatten.ReasonTenantUnknown,
 			`tenant_unknown: header "tenant" holds "_unassigned", which is not a configured tenant`},
 		{"topic", topicSrc, "assessment-attempts.pearson", nil, "pearson", "", ""},
 		{"topic ignores headers", topicSrc, "assessment-attempts.acme", []header{hdr("tenant", "globex")}, "acme", "", ""},
@@ -154,10 +154,10 @@ func TestOwnerTenantLayout(t *testing.T) {
 				got[k] += n
 			}
 			want := map[string]int64{
-				"attempts/tenant=pearson/" + day:                         2,
-				"attempts/tenant=acme/" + day:                            1,
-				"_quarantine/tenant=acme/" + quaDay:                      1,
-				"_quarantine/tenant=" + config.Unassigned + "/" + quaDay: 3,
+				"attempts/tenant=pearson/" + day:                             2,
+				"attempts/tenant=acme/" + day:                                1,
+				"_quarantine/tenant=acme/" + quaDay:                          1,
+				"_quarantine/tenant=" + sink.UnassignedTenant + "/" + quaDay: 3,
 			}
 			if fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("rows by table and hive:\n got %v\nwant %v", got, want)
@@ -167,11 +167,11 @@ func TestOwnerTenantLayout(t *testing.T) {
 			}
 			checkCounter(t, r, "landerd_lake_landed_rows_total", map[string]string{"tenant": "pearson", "table": "attempts"}, 2)
 			checkCounter(t, r, "landerd_lake_landed_rows_total", map[string]string{"tenant": "acme", "table": "_quarantine"}, 1)
-			checkCounter(t, r, "landerd_lake_landed_rows_total", map[string]string{"tenant": config.Unassigned, "table": "_quarantine"}, 3)
-			checkCounter(t, r, "landerd_lake_published_files_total", map[string]string{"tenant": config.Unassigned, "table": "_quarantine"}, 1)
+			checkCounter(t, r, "landerd_lake_landed_rows_total", map[string]string{"tenant": sink.UnassignedTenant, "table": "_quarantine"}, 3)
+			checkCounter(t, r, "landerd_lake_published_files_total", map[string]string{"tenant": sink.UnassignedTenant, "table": "_quarantine"}, 1)
 			checkCounter(t, r, "landerd_quarantine_records_total", map[string]string{"tenant": "acme", "reason": "invalid_json"}, 1)
-			checkCounter(t, r, "landerd_quarantine_records_total", map[string]string{"tenant": config.Unassigned, "reason": "tenant_missing"}, 2)
-			checkCounter(t, r, "landerd_quarantine_records_total", map[string]string{"tenant": config.Unassigned, "reason": "tenant_unknown"}, 1)
+			checkCounter(t, r, "landerd_quarantine_records_total", map[string]string{"tenant": sink.UnassignedTenant, "reason": "tenant_missing"}, 2)
+			checkCounter(t, r, "landerd_quarantine_records_total", map[string]string{"tenant": sink.UnassignedTenant, "reason": "tenant_unknown"}, 1)
 			r.mem.AssertSize(t, 0)
 		})
 	}
@@ -354,7 +354,7 @@ func TestTopicTenantsLand(t *testing.T) {
 		tenant, _ := f.cfg.Tenancy.TenantOfTopic(topic)
 		w := wantRec{tenant, r.Want}
 		if topic == unknown {
-			w = wantRec{config.Unassigned, flatten.ReasonTenantUnknown}
+			w = wantRec{sink.UnassignedTenant, flatten.ReasonTenantUnknown}
 		}
 		want[k] = w
 		recs = append(recs, broker.Record{Key: r.Key, Value: r.Value, Partition: p, Topic: topic})
@@ -367,7 +367,7 @@ func TestTopicTenantsLand(t *testing.T) {
 	stop()
 	perTenant := checkTenantLake(t, f.lake, want)
 	r := s.scrape(t)
-	for _, tenant := range []string{"pearson", "acme", "globex", config.Unassigned} {
+	for _, tenant := range []string{"pearson", "acme", "globex", sink.UnassignedTenant} {
 		for _, table := range []string{flatten.TableAttempts, flatten.TableQuarantine} {
 			n := perTenant[[2]string{tenant, table}]
 			got := r.sum("landerd_lake_landed_rows_total", map[string]string{"tenant": tenant, "table": table})
@@ -380,11 +380,11 @@ func TestTopicTenantsLand(t *testing.T) {
 				}
 			}
 		}
-		if tenant != config.Unassigned && perTenant[[2]string{tenant, flatten.TableAttempts}] == 0 {
+		if tenant != sink.UnassignedTenant && perTenant[[2]string{tenant, flatten.TableAttempts}] == 0 {
 			t.Errorf("no attempts landed for %s", tenant)
 		}
 	}
-	if n := r.sum("landerd_quarantine_records_total", map[string]string{"tenant": config.Unassigned, "reason": "tenant_unknown"}); n != float64(size(1600, 600)/4) {
+	if n := r.sum("landerd_quarantine_records_total", map[string]string{"tenant": sink.UnassignedTenant, "reason": "tenant_unknown"}); n != float64(size(1600, 600)/4) {
 		t.Errorf("tenant_unknown: %v, want %d", n, size(1600, 600)/4)
 	}
 	for _, topic := range topics {
@@ -419,13 +419,13 @@ func TestHeaderTenantsLand(t *testing.T) {
 		w := wantRec{reason: r.Want}
 		switch i % 23 {
 		case 5:
-			w = wantRec{config.Unassigned, flatten.ReasonTenantMissing}
+			w = wantRec{sink.UnassignedTenant, flatten.ReasonTenantMissing}
 		case 11:
 			hs = []broker.Header{{Key: "tenant", Value: nil}}
-			w = wantRec{config.Unassigned, flatten.ReasonTenantMissing}
+			w = wantRec{sink.UnassignedTenant, flatten.ReasonTenantMissing}
 		case 17:
 			hs = []broker.Header{{Key: "tenant", Value: []byte("initech")}}
-			w = wantRec{config.Unassigned, flatten.ReasonTenantUnknown}
+			w = wantRec{sink.UnassignedTenant, flatten.ReasonTenantUnknown}
 		default:
 			w.tenant = threeTenants[(i/3)%3].Name
 			hs = []broker.Header{{Key: "trace", Value: []byte("x")}, {Key: "tenant", Value: []byte(w.tenant)}}
@@ -445,7 +445,7 @@ func TestHeaderTenantsLand(t *testing.T) {
 			t.Errorf("no attempts landed for %s", tn.Name)
 		}
 	}
-	if perTenant[[2]string{config.Unassigned, flatten.TableQuarantine}] == 0 {
+	if perTenant[[2]string{sink.UnassignedTenant, flatten.TableQuarantine}] == 0 {
 		t.Error("nothing quarantined under tenant=_unassigned")
 	}
 }

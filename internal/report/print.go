@@ -9,6 +9,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/landerd/landerd/pkg/sink"
 )
 
 // WriteJSON writes r as one indented JSON document.
@@ -33,7 +35,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		ew.printf("tenant %s only: attempts/tenant=%s and _quarantine/tenant=%s\n", r.Tenant, r.Tenant, r.Tenant)
 	case r.MultiTenant:
 		ew.printf("all tenants (%s): the whole lake; %s quarantined rows have no known tenant (tenant=%s)\n",
-			tenantList(r.Tenants), num(r.UnassignedRows), Unassigned)
+			tenantList(r.Tenants), num(r.UnassignedRows), sink.UnassignedTenant)
 	}
 	ew.printf("\n")
 	ew.printf("attempts: %s rows in %s files, %s distinct keen_id", num(raw.Attempts), num(int64(r.Files)), num(dd.Attempts))

@@ -75,7 +75,7 @@ func scopeOf(fsys sink.FS, tenant string) (scope, error) {
 	if tenant != "" {
 		return tenantScope(fsys, tenant)
 	}
-	sc := scope{tenants: []string{}, unassigned: TenantDir(flatten.TableQuarantine, Unassigned) + "/"}
+	sc := scope{tenants: []string{}, unassigned: TenantDir(flatten.TableQuarantine, sink.UnassignedTenant) + "/"}
 	for _, table := range []string{flatten.TableAttempts, flatten.TableQuarantine} {
 		names, multi, err := tenantsOf(fsys, table)
 		if err != nil {
@@ -93,13 +93,11 @@ func scopeOf(fsys sink.FS, tenant string) (scope, error) {
 		table string
 		files *[]string
 	}{{flatten.TableAttempts, &sc.attempts}, {flatten.TableQuarantine, &sc.quarantine}} {
-		dfs, err := sink.ListDataFiles(fsys, to.table)
+		files, err := dataFiles(fsys, to.table, "")
 		if err != nil {
 			return scope{}, err
 		}
-		for _, df := range dfs {
-			*to.files = append(*to.files, df.Path)
-		}
+		*to.files = files
 	}
 	return sc, nil
 }
@@ -111,12 +109,11 @@ func tenantScope(fsys sink.FS, tenant string) (scope, error) {
 		return scope{}, err
 	}
 	sc := scope{multi: true, tenants: []string{tenant}}
-	adir, qdir := TenantDir(flatten.TableAttempts, tenant), TenantDir(flatten.TableQuarantine, tenant)
 	var err error
-	if sc.attempts, err = dataFiles(fsys, adir); err != nil {
+	if sc.attempts, err = dataFiles(fsys, flatten.TableAttempts, tenant); err != nil {
 		return scope{}, err
 	}
-	if sc.quarantine, err = dataFiles(fsys, qdir); err != nil {
+	if sc.quarantine, err = dataFiles(fsys, flatten.TableQuarantine, tenant); err != nil {
 		return scope{}, err
 	}
 	if len(sc.attempts) > 0 || len(sc.quarantine) > 0 {
@@ -130,7 +127,7 @@ func tenantScope(fsys sink.FS, tenant string) (scope, error) {
 			return scope{}, fmt.Errorf("tenant %s: %w: read it without a tenant", tenant, ErrSingleTenant)
 		}
 	}
-	err = fmt.Errorf("tenant %s: %w: no data file under %s or %s", tenant, ErrNoTenantData, adir, qdir)
+	err = fmt.Errorf("tenant %s: %w: no data file under %s or %s", tenant, ErrNoTenantData, TenantDir(flatten.TableAttempts, tenant), TenantDir(flatten.TableQuarantine, tenant))
 	if lerr == nil && len(names) > 0 {
 		err = fmt.Errorf("%w; tenants with attempts: %s", err, strings.Join(names, ", "))
 	}

@@ -6,21 +6,14 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/landerd/landerd/pkg/sink"
 )
 
-// The multi-tenant layout: the tenant is the first Hive partition level of
-// every table, <table>/tenant=<T>/ingest_date=<D>/<file>.parquet.
-const (
-	// TenantKey is the Hive key of a tenant's directory.
-	TenantKey = "tenant"
-	// Unassigned is the tenant directory of _quarantine holding the records
-	// whose tenant is missing or unknown; no tenant's name can equal it.
-	Unassigned = "_unassigned"
-)
+// The multi-tenant layout (sink.TenantKey, sink.UnassignedTenant): the
+// tenant is the first Hive partition level of every table,
+// <table>/tenant=<T>/ingest_date=<D>/<file>.parquet.
 
 // Errors of a report for one tenant.
 var (
@@ -47,11 +40,11 @@ func CheckTenant(name string) error {
 // TenantDir returns the directory of tenant's partition of table:
 // "attempts/tenant=pearson".
 func TenantDir(table, tenant string) string {
-	return path.Join(table, TenantKey+"="+tenant)
+	return path.Join(table, sink.TenantKey+"="+tenant)
 }
 
 // tenantsOf returns the tenants that have a directory in table, sorted,
-// Unassigned left out, and whether table has any tenant directory at all.
+// sink.UnassignedTenant left out, and whether table has any tenant directory at all.
 // A missing table has none.
 func tenantsOf(fsys sink.FS, table string) (names []string, multi bool, err error) {
 	infos, err := fsys.ReadDir(table)
@@ -62,57 +55,33 @@ func tenantsOf(fsys sink.FS, table string) (names []string, multi bool, err erro
 		return nil, false, fmt.Errorf("list tenants of %s: %w", table, err)
 	}
 	for _, fi := range infos {
-		name, ok := strings.CutPrefix(fi.Name(), TenantKey+"=")
+		name, ok := strings.CutPrefix(fi.Name(), sink.TenantKey+"=")
 		if !ok || !fi.IsDir() {
 			continue
 		}
 		multi = true
-		if name != Unassigned {
+		if name != sink.UnassignedTenant {
 			names = append(names, name)
 		}
 	}
 	return names, multi, nil
 }
 
-// dataFiles lists the data files under dir, sorted by path, as
-// sink.ListDataFiles lists a table's: names starting with "." or "_" and
-// names that are not data file names are skipped. It reads dir and the
-// directories below it, never dir's parent, so it works for a user who may
-// enter a tenant's directory but not list the table's. A missing dir lists
-// nothing.
-func dataFiles(fsys sink.FS, dir string) ([]string, error) {
-	var out []string
-	var walk func(dir string) error
-	walk = func(dir string) error {
-		infos, err := fsys.ReadDir(dir)
-		if err != nil {
-			return err
-		}
-		for _, fi := range infos {
-			name := fi.Name()
-			if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") {
-				continue
-			}
-			if fi.IsDir() {
-				if err := walk(path.Join(dir, name)); err != nil {
-					return err
-				}
-				continue
-			}
-			if _, _, _, _, err := sink.ParseFileName(name); err == nil {
-				out = append(out, path.Join(dir, name))
-			}
-		}
-		return nil
+// dataFiles lists the paths of the data files of table in tenant's
+// directory (every file of the table when tenant is ""), reading nothing
+// above that directory.
+func dataFiles(fsys sink.FS, table, tenant string) ([]string, error) {
+	hive := ""
+	if tenant != "" {
+		hive = sink.TenantKey + "=" + tenant
 	}
-	if err := walk(dir); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			if _, serr := fsys.Stat(dir); errors.Is(serr, fs.ErrNotExist) {
-				return nil, nil
-			}
-		}
-		return nil, fmt.Errorf("list data files of %s: %w", dir, err)
+	dfs, err := sink.ListDataFilesIn(fsys, table, hive)
+	if err != nil {
+		return nil, err
 	}
-	slices.Sort(out)
+	out := make([]string, len(dfs))
+	for i, df := range dfs {
+		out[i] = df.Path
+	}
 	return out, nil
 }

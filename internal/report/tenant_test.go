@@ -59,7 +59,7 @@ func tenantLake(t *testing.T, mem memory.Allocator) sink.FS {
 	})
 	write("a", "2026-01-02", []row{{keen: "a1", exam: s("Git"), base: s("b1"), score: f(0.9), dur: f(60), topic: "t", off: 3}})
 	write("b", "2026-01-01", []row{{keen: "b1", exam: s("Rust"), base: s("b3"), score: f(0.75), dur: f(90), topic: "t", off: 1}})
-	for tenant, n := range map[string]int{"a": 2, Unassigned: 1} {
+	for tenant, n := range map[string]int{"a": 2, sink.UnassignedTenant: 1} {
 		q := quarantineRecord(t, mem, n)
 		writeFile(t, lake, mem, flatten.TableQuarantine, "tenant="+tenant+"/ingest_date=2026-01-01",
 			flatten.QuarantineTable.Schema, q, 2, int64(1+n))
@@ -165,7 +165,7 @@ func TestReadTenantErrors(t *testing.T) {
 	}{
 		{"unknown tenant", multi, "c", ErrNoTenantData, "no data file under attempts/tenant=c or _quarantine/tenant=c; tenants with attempts: a, b"},
 		{"unknown tenant, tables not listable", &guardedFS{FS: multi, denied: map[string]bool{"attempts": true}}, "c", ErrNoTenantData, "no data file under attempts/tenant=c or _quarantine/tenant=c"},
-		{"no tenant of the unassigned", multi, Unassigned, ErrTenantName, `invalid tenant name "_unassigned"`},
+		{"no tenant of the unassigned", multi, sink.UnassignedTenant, ErrTenantName, `invalid tenant name "_unassigned"`},
 		{"a path is no name", multi, "a/../b", ErrTenantName, "invalid tenant name"},
 		{"upper case", multi, "Pearson", ErrTenantName, "invalid tenant name"},
 		{"single-tenant lake", single, "a", ErrSingleTenant, "tenant a: the lake is single-tenant"},

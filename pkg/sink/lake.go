@@ -123,7 +123,19 @@ type DataFile struct {
 // A missing table lists nothing. Files and directories whose names do not
 // follow the layout (hidden, "_"-prefixed, foreign) are skipped.
 func ListDataFiles(fsys FS, table string) ([]DataFile, error) {
+	return ListDataFilesIn(fsys, table, "")
+}
+
+// ListDataFilesIn lists, as [ListDataFiles] does, the published data files
+// of a table below its Hive partition hive (e.g. "tenant=pearson"; ""
+// for the whole table). It reads <table>/<hive> and the directories below
+// it, never their parents, so it works for a user who may enter a tenant's
+// directory but not list the table's. A missing directory lists nothing.
+func ListDataFilesIn(fsys FS, table, hive string) ([]DataFile, error) {
 	if err := checkTable(table); err != nil {
+		return nil, fmt.Errorf("list data files: %w", err)
+	}
+	if err := checkHive(hive); err != nil {
 		return nil, fmt.Errorf("list data files: %w", err)
 	}
 	var out []DataFile
@@ -155,13 +167,14 @@ func ListDataFiles(fsys FS, table string) ([]DataFile, error) {
 		}
 		return nil
 	}
-	if err := walk(table, ""); err != nil {
+	dir := path.Join(table, hive)
+	if err := walk(dir, hive); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			if _, serr := fsys.Stat(table); errors.Is(serr, fs.ErrNotExist) {
+			if _, serr := fsys.Stat(dir); errors.Is(serr, fs.ErrNotExist) {
 				return nil, nil
 			}
 		}
-		return nil, fmt.Errorf("list data files of %s: %w", table, err)
+		return nil, fmt.Errorf("list data files of %s: %w", dir, err)
 	}
 	slices.SortFunc(out, func(a, b DataFile) int { return strings.Compare(a.Path, b.Path) })
 	return out, nil

@@ -126,3 +126,31 @@ func TestListDataFiles(t *testing.T) {
 		t.Fatalf("ListDataFiles:\n%+v\nwant\n%+v", got, want)
 	}
 }
+
+// TestListDataFilesIn lists one Hive partition of a table with its Hive
+// path kept, reads nothing above it, and rejects a malformed partition.
+func TestListDataFilesIn(t *testing.T) {
+	ctx := context.Background()
+	lake := newTestLake(t)
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	if err := flush(t, ctx, mustClaim(t, lake, "topic", 0), mem, offsetRange(1, 2)); err != nil {
+		t.Fatal(err)
+	}
+	files, err := ListDataFilesIn(lake, flatten.TableAttempts, "ingest_date=2026-11-25")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "attempts/ingest_date=2026-11-25/topic-00000-0000000000000000002-0000000000000000002.parquet"
+	if len(files) != 1 || files[0].Path != want || files[0].Hive != "ingest_date=2026-11-25" {
+		t.Fatalf("ListDataFilesIn: %+v; want only %s in its Hive partition", files, want)
+	}
+	if files, err := ListDataFilesIn(lake, flatten.TableAttempts, "tenant=nobody"); err != nil || len(files) != 0 {
+		t.Fatalf("missing partition: %v, %v; want nothing", files, err)
+	}
+	for _, bad := range []string{"../x", "_landerd", "nokey"} {
+		if _, err := ListDataFilesIn(lake, flatten.TableAttempts, bad); err == nil {
+			t.Errorf("hive %q: no error", bad)
+		}
+	}
+}
