@@ -1,8 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"path"
 	"strings"
 
 	krbclient "github.com/jcmturner/gokrb5/v8/client"
@@ -41,6 +44,43 @@ func openHDFS(h config.HDFS, loc config.Location) (*sink.HDFS, error) {
 		return nil, fmt.Errorf("open lake: %w", err)
 	}
 	return lake, nil
+}
+
+// openHDFSReadOnly opens the HDFS lake at loc for reading only: it
+// connects at the filesystem's root, which exists, with hdfs.group left
+// out, so that opening creates nothing and changes no group (sink.NewHDFS
+// creates its root when missing and gives it hdfs.group), then checks that
+// the lake root is a directory.
+func openHDFSReadOnly(h config.HDFS, loc config.Location) (*readOnlyLake, error) {
+	h.Group = ""
+	lakeRoot := path.Clean(loc.Path)
+	top := loc
+	top.Path = "/"
+	fsys, err := openHDFS(h, top)
+	if err != nil {
+		return nil, err
+	}
+	l := &readOnlyLake{fsys: fsys, root: strings.TrimPrefix(lakeRoot, "/"), url: "hdfs://" + loc.Host + lakeRoot}
+	if l.root == "" {
+		l.root = "."
+	}
+	fi, err := fsys.Stat(l.root)
+	if err == nil && !fi.IsDir() {
+		err = errors.New("not a directory")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open lake %s: %w", l.url, errors.Join(unwrapPathError(err), fsys.Close()))
+	}
+	return l, nil
+}
+
+// unwrapPathError returns the error inside a *fs.PathError.
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // kerberosLogin logs the configured principal in with its keytab.

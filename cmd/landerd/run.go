@@ -106,11 +106,16 @@ func cmdRun(ctx context.Context, args []string, _ io.Writer, stderr io.Writer) e
 		return usageError{err}
 	}
 	defer func() { _ = log.Sync() }()
-	lake, err := openLake(cfg)
+	raw, err := openPlainLake(cfg)
 	if err != nil {
 		return err
 	}
-	guarded, err := guardLake(cfg, lake)
+	lake, err := wrapLake(raw)
+	if err != nil {
+		_ = closeLake(raw)
+		return err
+	}
+	guarded, err := guardLake(cfg, lake, raw)
 	if err != nil {
 		_ = closeLake(lake)
 		return err
@@ -206,8 +211,18 @@ func setMemoryLimit(cfg config.Config) int64 {
 	return limit
 }
 
-// openLake opens the lake's filesystem named by lake.url.
+// openLake opens the lake's filesystem named by lake.url, wrapped as
+// wrapLake says.
 func openLake(cfg config.Config) (sink.FS, error) {
+	lake, err := openPlainLake(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return wrapLake(lake)
+}
+
+// openPlainLake opens the lake's filesystem named by lake.url.
+func openPlainLake(cfg config.Config) (sink.FS, error) {
 	loc, err := cfg.Lake.Location()
 	if err != nil {
 		return nil, usageError{err}
@@ -232,16 +247,19 @@ func openLake(cfg config.Config) (sink.FS, error) {
 	default:
 		return nil, usagef("lake %s: scheme %q is not supported by this build", cfg.Lake.URL, loc.Scheme)
 	}
-	return wrapLake(lake)
+	return lake, nil
 }
 
 // guardLake gives everything landerd creates in the lake the group and
 // mode docs/tenants.md prescribes, when tenancy is on: each tenant's data
 // its tenant's group, the rest hdfs.group's (on HDFS). Without tenancy it
-// returns lake as it is. On a local lake every tenant's group must exist,
-// which is checked here, before any record is read; HDFS has no way to ask,
-// so a group landerd's user may not give fails the first flush that needs it.
-func guardLake(cfg config.Config, lake sink.FS) (sink.FS, error) {
+// returns lake as it is. Before any record is read it checks that every
+// tenant's group exists (on a local lake) and that landerd's user may give
+// each group (sink.Access.Check: a probe directory per group under
+// _landerd), and fails naming every group it may not give. The check
+// probes plain, the lake without wrapLake's wrapper, so that it uses none
+// of the calls a fault injector counts; plain is lake in a shipped build.
+func guardLake(cfg config.Config, lake, plain sink.FS) (sink.FS, error) {
 	if !cfg.Tenancy.Enabled() {
 		return lake, nil
 	}
@@ -269,6 +287,9 @@ func guardLake(cfg config.Config, lake sink.FS) (sink.FS, error) {
 	access, err := sink.NewAccess(firm, groups)
 	if err != nil {
 		return nil, usageError{err}
+	}
+	if err := access.Check(plain); err != nil {
+		return nil, fmt.Errorf("lake %s: %w", lake, err)
 	}
 	return sink.WithAccess(lake, access), nil
 }

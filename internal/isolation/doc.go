@@ -3,7 +3,10 @@
 // landerd's user lands three tenants through pkg/sink over
 // sink.WithAccess, then the tenants' users, the firm's analysts and Spark
 // read the lake with Hadoop's own client (internal/minidfs) and are let in
-// or refused exactly as the lake's permissions prescribe.
+// or refused exactly as the lake's permissions prescribe. The built landerd
+// binary is run as those users too: landerd report as a tenant's user
+// answers for its own tenant and is refused the others', and landerd run as
+// a user missing from a tenant's group stops at start-up naming the group.
 //
 // The package holds tests only. They start a MiniDFSCluster
 // (scripts/hdfs/launcher.sh) and the project's Python virtualenv with

@@ -5,13 +5,16 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"os"
 	"os/user"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/colinmarc/hdfs/v2"
 )
@@ -359,4 +362,79 @@ func fileGroup(fi fs.FileInfo) (string, bool) {
 func isLocal(fi fs.FileInfo) bool {
 	_, ok := fi.Sys().(*syscall.Stat_t)
 	return ok
+}
+
+// ProbePrefix starts the names of the directories [Access.Check] creates,
+// and removes, in ControlDir. A topic's directory never has it: Kafka
+// topic names hold no '+'.
+const ProbePrefix = ".access+probe-"
+
+// Check proves, once, that fsys's user may give every group a names (the
+// firm's group, when set, and each tenant's): for each group it creates a
+// directory under ControlDir/<ProbePrefix><n> and gives it the group, then
+// removes them all. A group the user may not give (on HDFS: one it is not a
+// member of) fails with a single error naming every such group and its
+// tenants, wrapping fs.ErrPermission; any other error stops the check.
+// fsys is the lake without WithAccess. Without tenants Check does nothing.
+func (a Access) Check(fsys FS) error {
+	if !a.HasTenants() {
+		return nil
+	}
+	// ControlDir itself as WithAccess makes it, so the probe never leaves
+	// it with another group or mode.
+	if err := WithAccess(fsys, a).MkdirAll(ControlDir); err != nil {
+		return fmt.Errorf("check lake access: %w", err)
+	}
+	tenantsOf := map[string][]string{}
+	for t, g := range a.tenants {
+		tenantsOf[g] = append(tenantsOf[g], t)
+	}
+	if a.group != "" {
+		tenantsOf[a.group] = append(tenantsOf[a.group], "")
+	}
+	groups := slices.Sorted(maps.Keys(tenantsOf))
+	probe := path.Join(ControlDir, fmt.Sprintf("%s%d-%d", ProbePrefix, os.Getpid(), time.Now().UnixNano()))
+	var refused []string
+	err := func() error {
+		for i, g := range groups {
+			dir := path.Join(probe, strconv.Itoa(i))
+			if err := fsys.MkdirAll(dir); err != nil {
+				return err
+			}
+			err := fsys.Chgrp(dir, g)
+			switch {
+			case errors.Is(err, fs.ErrPermission):
+				refused = append(refused, fmt.Sprintf("%q (%s)", g, whose(tenantsOf[g])))
+			case err != nil:
+				return err
+			}
+		}
+		return nil
+	}()
+	if rerr := fsys.RemoveAll(probe); rerr != nil {
+		err = errors.Join(err, rerr)
+	}
+	if err != nil {
+		return fmt.Errorf("check lake access: %w", err)
+	}
+	if len(refused) > 0 {
+		return fmt.Errorf("check lake access: %w: landerd's user may not give its data these groups, of which it must be a member: %s",
+			fs.ErrPermission, strings.Join(refused, ", "))
+	}
+	return nil
+}
+
+// whose describes who owns a group: "hdfs.group" for the firm ("") and
+// the tenants.
+func whose(tenants []string) string {
+	slices.Sort(tenants)
+	var out []string
+	for _, t := range tenants {
+		if t == "" {
+			out = append(out, "the firm's group")
+			continue
+		}
+		out = append(out, "tenant "+t)
+	}
+	return strings.Join(out, ", ")
 }
