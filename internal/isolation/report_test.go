@@ -71,7 +71,7 @@ func landAttempts(t *testing.T, c *minidfs.Cluster) map[string]*report.Report {
 	accs := map[string]*report.Accumulator{"": report.NewAccumulator(opts)}
 	var unassigned int64
 	next := int64(0)
-	hive := func(tenant string) string { return report.TenantKey + "=" + tenant + "/ingest_date=2026-11-24" }
+	hive := func(tenant string) string { return sink.TenantKey + "=" + tenant + "/ingest_date=2026-11-24" }
 	// One flush per tenant, in offset order.
 	for i, tn := range reportTenants {
 		o := opts
@@ -125,7 +125,7 @@ func landAttempts(t *testing.T, c *minidfs.Cluster) map[string]*report.Report {
 	b.Release()
 	unassigned = out.Quarantine.NumRows()
 	accs[""].AddQuarantined(unassigned)
-	publishRecords(t, p, hive(report.Unassigned), out, first, next-1)
+	publishRecords(t, p, hive(sink.UnassignedTenant), out, first, next-1)
 	out.Release()
 
 	want := map[string]*report.Report{}
