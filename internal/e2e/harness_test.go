@@ -453,7 +453,7 @@ func testSeed(t *testing.T) int64 {
 // readHDFS opens the reader the checks use on the HDFS lake at h.lakeURL,
 // closed before the cluster that serves it stops.
 func (h *harness) readHDFS() {
-	l, err := sink.NewHDFS(h.lakeURL, sink.HDFSOptions{User: "checker", CallTimeout: hdfsCallTimeout})
+	l, err := sink.NewHDFS(h.lakeURL, sink.HDFSOptions{User: checkerUser, CallTimeout: hdfsCallTimeout})
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -49,6 +50,15 @@ func (h *harness) openRealHDFS() {
 			}
 		}
 		if err := h.dfs.SetUserGroups("lander", groups...); err != nil {
+			h.t.Fatalf("Apache HDFS: %v", err)
+		}
+		// The checks read the lake as one of the firm's analysts, through
+		// the default ACL docs/tenants.md has the operator set on the root.
+		if err := h.dfs.SetUserGroups(checkerUser, analystsGroup); err != nil {
+			h.t.Fatalf("Apache HDFS: %v", err)
+		}
+		acl := fmt.Sprintf("default:group:%[1]s:r-x,group:%[1]s:r-x", analystsGroup)
+		if err := h.dfs.SetFACL("/lake", acl); err != nil {
 			h.t.Fatalf("Apache HDFS: %v", err)
 		}
 	}

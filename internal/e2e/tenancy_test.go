@@ -66,6 +66,13 @@ func (h *harness) tenantGroup(tenant string) string {
 	return tenant + "-readers"
 }
 
+// The HDFS user the checks read the lake as, and on Apache HDFS with
+// tenants the firm's analysts' group it belongs to.
+const (
+	checkerUser   = "checker"
+	analystsGroup = "analysts"
+)
+
 // tenantUser is a user of tenant's group on Apache HDFS.
 func tenantUser(tenant string) string { return tenant + "-analyst" }
 
