@@ -28,11 +28,13 @@ import (
 type columnWriter struct {
 	w      *file.Writer
 	schema *arrow.Schema
+	props  *parquet.WriterProperties
 	// wctx carries pqarrow's per-writer scratch state (its arrow write
 	// context); it is not a cancellation context.
 	wctx context.Context
 	def  []int16 // definition levels of the leaf being written
 	rep  []int16 // repetition levels of the leaf being written
+	dict dictIndexer
 }
 
 // directWritable reports whether every column of schema has a shape
@@ -99,7 +101,7 @@ func newColumnWriter(schema *arrow.Schema, w *countingWriter, props *parquet.Wri
 	if err != nil {
 		return nil, err
 	}
-	return &columnWriter{w: fw, schema: schema, wctx: pqarrow.NewArrowWriteContext(context.Background(), &arrowProps)}, nil
+	return &columnWriter{w: fw, schema: schema, props: props, wctx: pqarrow.NewArrowWriteContext(context.Background(), &arrowProps)}, nil
 }
 
 // storedSchema is the Arrow schema stored in the file's metadata: schema
@@ -134,7 +136,11 @@ func (cw *columnWriter) write(rec arrow.RecordBatch) error {
 		if l, ok := col.(*array.List); ok {
 			err = cw.writeList(rgw, f, l)
 		} else {
-			err = cw.writeLeaf(rgw, col, cw.flatLevels(f, col), nil, f.Nullable)
+			var shape levelShape
+			if f.Nullable {
+				shape.value = 1
+			}
+			err = cw.writeLeaf(rgw, f.Name, col, cw.flatLevels(f, col), nil, f.Nullable, shape)
 		}
 		if err != nil {
 			return fmt.Errorf("column %s: %w", f.Name, err)
@@ -143,11 +149,25 @@ func (cw *columnWriter) write(rec arrow.RecordBatch) error {
 	return rgw.Close()
 }
 
+// levelShape says which definition levels of a leaf have a value slot
+// (slot: the levels at or above it; 0 for a top-level column, whose
+// every level has one) and which hold a value (value: the leaf's maximum
+// definition level). def == nil means every level holds a value.
+type levelShape struct{ slot, value int16 }
+
 // writeLeaf writes one leaf column chunk: values with their levels.
-func (cw *columnWriter) writeLeaf(rgw file.SerialRowGroupWriter, values arrow.Array, def, rep []int16, nullable bool) error {
+// A dictionary-encoded string leaf has its dictionary indices computed
+// here (dictIndexer) and written as an Arrow dictionary array.
+func (cw *columnWriter) writeLeaf(rgw file.SerialRowGroupWriter, path string, values arrow.Array, def, rep []int16, nullable bool, shape levelShape) error {
 	ccw, err := rgw.NextColumn()
 	if err != nil {
 		return err
+	}
+	if s, ok := values.(*array.String); ok && cw.props.DictionaryEnabledFor(path) {
+		written, err := cw.dict.write(cw.wctx, ccw, s, def, rep, nullable, shape, cw.props)
+		if written || err != nil {
+			return err
+		}
 	}
 	return pqarrow.WriteArrowToColumn(cw.wctx, ccw, values, def, rep, nullable)
 }
@@ -247,7 +267,7 @@ func (cw *columnWriter) writeList(rgw file.SerialRowGroupWriter, f arrow.Field, 
 			rep[pos-(end-start)] = 0
 		}
 		values := array.NewSlice(leaf, int64(lo), int64(hi))
-		err := cw.writeLeaf(rgw, values, def, rep, sf.Nullable)
+		err := cw.writeLeaf(rgw, f.Name+".list.element."+sf.Name, values, def, rep, sf.Nullable, levelShape{slot: dList, value: dLeaf})
 		values.Release()
 		if err != nil {
 			return fmt.Errorf("field %s: %w", sf.Name, err)

@@ -264,11 +264,15 @@ func TestColumnWriterListLevels(t *testing.T) {
 	for _, shape := range []struct {
 		name                           string
 		listNull, elemNull, fieldsNull bool
+		distinct                       int // distinct option ids
 	}{
-		{"all optional", true, true, true},
-		{"required list", false, true, true},
-		{"required fields", true, true, false},
-		{"required list and fields", false, true, false},
+		{"all optional", true, true, true, 300},
+		{"required list", false, true, true, 300},
+		{"required fields", true, true, false, 300},
+		{"required list and fields", false, true, false, 300},
+		// A dictionary larger than the page size limit: the writer falls
+		// back to plain encoding.
+		{"dictionary over its limit", true, true, true, 1 << 30},
 	} {
 		t.Run(shape.name, func(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
@@ -287,8 +291,8 @@ func TestColumnWriterListLevels(t *testing.T) {
 			}, nil)
 			rnd := rand.New(rand.NewPCG(1, 2))
 			var recs []arrow.RecordBatch
-			for _, rows := range []int{1, 300, 5000} {
-				recs = append(recs, randomRecord(mem, schema, rnd, rows, shape.listNull, shape.elemNull, shape.fieldsNull))
+			for _, rows := range []int{1, 300, 12000} {
+				recs = append(recs, randomRecord(mem, schema, rnd, rows, shape.listNull, shape.elemNull, shape.fieldsNull, shape.distinct))
 			}
 			defer func() {
 				for _, r := range recs {
@@ -297,15 +301,20 @@ func TestColumnWriterListLevels(t *testing.T) {
 			}()
 			want := array.NewTableFromRecords(schema, recs)
 			defer want.Release()
-			g, d := writeBoth(t, schema, WriterOptions{Dictionary: []string{"l.list.element.id"}, Allocator: mem}, recs)
+			g, d := writeBoth(t, schema, WriterOptions{Dictionary: []string{"s", "l.list.element.id"}, Allocator: mem}, recs)
 			compareFiles(t, g, d, want)
+			// The last row group's ids span several data pages, so that
+			// page boundaries and page statistics are compared too.
+			if pages := dataPages(t, d, 2, 2); pages < 2 {
+				t.Fatalf("ids of the last row group in %d data page(s); want several", pages)
+			}
 		})
 	}
 }
 
 // randomRecord builds rows of the list test's schema with nulls and empty
 // lists wherever the schema allows them.
-func randomRecord(mem memory.Allocator, schema *arrow.Schema, rnd *rand.Rand, rows int, listNull, elemNull, fieldsNull bool) arrow.RecordBatch {
+func randomRecord(mem memory.Allocator, schema *arrow.Schema, rnd *rand.Rand, rows int, listNull, elemNull, fieldsNull bool, distinct int) arrow.RecordBatch {
 	b := array.NewRecordBuilder(mem, schema)
 	defer b.Release()
 	k := b.Field(0).(*array.Int64Builder)
@@ -349,7 +358,7 @@ func randomRecord(mem memory.Allocator, schema *arrow.Schema, rnd *rand.Rand, ro
 				n.AppendNull()
 				at.AppendNull()
 			} else {
-				id.Append(fmt.Sprint("opt-", rnd.IntN(300)))
+				id.Append(fmt.Sprintf("option-%09d-%s", rnd.IntN(distinct), idPadding))
 				n.Append(rnd.Int32N(1000))
 				at.Append(arrow.Timestamp(rnd.Int64N(1 << 50)))
 			}
@@ -380,4 +389,32 @@ func TestColumnWriterLeavesRequiredElements(t *testing.T) {
 	if pf.cw != nil || pf.fw == nil {
 		t.Fatal("file does not use the generic writer")
 	}
+}
+
+// idPadding makes option ids long enough for a row group's ids to fill
+// several 1 MiB data pages.
+const idPadding = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+// dataPages counts the data pages of column col in row group rg.
+func dataPages(t *testing.T, b []byte, rg, col int) int {
+	t.Helper()
+	r, err := file.NewParquetReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	pr, err := r.RowGroup(rg).GetColumnPageReader(col)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for pr.Next() {
+		if _, ok := pr.Page().(*file.DataPageV1); ok {
+			n++
+		}
+	}
+	if err := pr.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
