@@ -278,7 +278,7 @@ func (cw *columnWriter) writeList(rgw file.SerialRowGroupWriter, f arrow.Field, 
 
 // close writes the footer.
 func (cw *columnWriter) close() error {
-	cw.def, cw.rep = nil, nil
+	cw.def, cw.rep, cw.dict = nil, nil, dictIndexer{}
 	return cw.w.Close()
 }
 

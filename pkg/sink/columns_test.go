@@ -3,9 +3,11 @@ package sink
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"testing"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/landerd/landerd/internal/attemptgen"
+	"github.com/landerd/landerd/internal/realdata"
 	"github.com/landerd/landerd/pkg/flatten"
 )
 
@@ -417,4 +420,44 @@ func dataPages(t *testing.T, b []byte, rg, col int) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// The real data set's attempts and questions, in one row group each, are
+// written by the direct writer exactly as by pqarrow.
+func TestColumnWriterRealDataSet(t *testing.T) {
+	raw, err := os.ReadFile(realdata.Path(t, realdata.ArrayFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []json.RawMessage
+	if err := json.Unmarshal(raw, &msgs); err != nil {
+		t.Fatal(err)
+	}
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	batch := flatten.NewBatch(mem)
+	defer batch.Release()
+	var dec flatten.Decoder
+	meta := &flatten.Meta{Topic: "attempts", LandedAt: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)}
+	for i, m := range msgs {
+		meta.Offset = int64(i)
+		a, err := dec.Decode(m)
+		if err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		batch.AppendAttempt(meta, a)
+	}
+	recs := batch.Flush()
+	defer recs.Release()
+	for _, tc := range []struct {
+		tbl *flatten.Table
+		rec arrow.RecordBatch
+	}{{flatten.AttemptsTable, recs.Attempts}, {flatten.QuestionsTable, recs.Questions}} {
+		t.Run(tc.tbl.Name, func(t *testing.T) {
+			want := array.NewTableFromRecords(tc.tbl.Schema, []arrow.RecordBatch{tc.rec})
+			defer want.Release()
+			g, d := writeBoth(t, tc.tbl.Schema, WriterOptions{Dictionary: tc.tbl.Dictionary, CompressionLevel: 1, Allocator: mem}, []arrow.RecordBatch{tc.rec})
+			compareFiles(t, g, d, want)
+		})
+	}
 }

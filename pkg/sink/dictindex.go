@@ -52,7 +52,9 @@ func (d *dictIndexer) write(wctx context.Context, ccw file.ColumnChunkWriter, va
 	if d.ids == nil {
 		d.ids = make(map[string]int32)
 	}
-	clear(d.ids)
+	// The keys point into values' buffers: drop them before returning,
+	// so that the map does not keep a written batch's memory alive.
+	defer clear(d.ids)
 	d.idx = growInt32(d.idx, values.Len())
 	d.bits = growBytes(d.bits, int(bitutil.BytesForBits(int64(values.Len()))))
 	clear(d.bits)
