@@ -164,7 +164,7 @@ func (cw *columnWriter) writeLeaf(rgw file.SerialRowGroupWriter, path string, va
 		return err
 	}
 	if s, ok := values.(*array.String); ok && cw.props.DictionaryEnabledFor(path) {
-		written, err := cw.dict.write(cw.wctx, ccw, s, def, rep, nullable, shape, cw.props)
+		written, err := cw.dict.write(ccw, s, def, rep, nullable, shape, cw.props)
 		if written || err != nil {
 			return err
 		}

@@ -1,7 +1,7 @@
 package sink
 
 import (
-	"context"
+	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -9,7 +9,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
 // dictIndexer dictionary-encodes a string leaf with a Go map instead of
@@ -23,9 +22,16 @@ type dictIndexer struct {
 	ids  map[string]int32
 	idx  []int32 // index of each value slot
 	bits []byte  // validity of each value slot
-	// Per write batch: levels, value slots and raw value bytes.
+	// Per write batch: value slots and raw value bytes.
 	slots []int
 	raw   []int64
+}
+
+// dictEncoder is what write needs of the column writer's dictionary
+// encoder: taking a whole dictionary at once.
+type dictEncoder interface {
+	PutDictionary(arrow.Array) error
+	NumEntries() int
 }
 
 // rawSizer is the dictionary encoder's page-size accounting: pages of a
@@ -38,9 +44,13 @@ type rawSizer interface{ AddRawSize(int64) }
 // would reach the page size limit and fall back to plain) or does not
 // encode it with a dictionary; the caller then writes the values as they
 // are.
-func (d *dictIndexer) write(wctx context.Context, ccw file.ColumnChunkWriter, values *array.String, def, rep []int16, nullable bool, shape levelShape, props *parquet.WriterProperties) (bool, error) {
+func (d *dictIndexer) write(ccw file.ColumnChunkWriter, values *array.String, def, rep []int16, nullable bool, shape levelShape, props *parquet.WriterProperties) (bool, error) {
 	sizer, ok := ccw.CurrentEncoder().(rawSizer)
-	if !ok {
+	if !ok || ccw.CurrentEncoder().Encoding() != parquet.Encodings.PlainDict {
+		return false, nil
+	}
+	enc, ok := ccw.CurrentEncoder().(dictEncoder)
+	if !ok || enc.NumEntries() != 0 {
 		return false, nil
 	}
 	levels := values.Len()
@@ -105,17 +115,34 @@ func (d *dictIndexer) write(wctx context.Context, ccw file.ColumnChunkWriter, va
 	defer idxData.Release()
 	indices := array.NewInt32Data(idxData)
 	defer indices.Release()
-	dt := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
+
+	if err := enc.PutDictionary(dictArr); err != nil {
+		return true, err
+	}
+	if enc.NumEntries() != dictArr.Len() {
+		return true, fmt.Errorf("dictionary of %d values holds %d entries", dictArr.Len(), enc.NumEntries())
+	}
+	li := ccw.LevelInfo()
+	parentNulls := li.HasNullableValues() && !(li.DefLevel == li.RepeatedAncestorDefLevel+1 && nullable)
+	if parentNulls && !ccw.HasBitsBuffer() {
+		buf := memory.NewResizableBuffer(props.Allocator())
+		buf.Resize(int(bitutil.BytesForBits(props.WriteBatchSize())))
+		ccw.SetBitsBuffer(buf)
+	}
+	stats := ccw.PageStatistics()
+	seen := make([]int32, dictArr.Len()) // call number + 1 that last referenced each entry
+	ncall := int32(0)
 
 	// Pages of a dictionary-encoded column are cut after the first write
 	// batch at which the raw bytes of the page's values reach the page
 	// size. Write the batches before that one in one call and that batch
 	// in a call of its own, adding their raw sizes just before each call:
 	// the writer then cuts pages after the same batches as when it hashes
-	// the values itself, and each call's statistics cover only its values.
+	// the values itself. Each call adds the statistics of the values it
+	// references, as pqarrow does for a dictionary array.
 	call := func(b0, b1 int) error { // batches b0..b1-1
 		lo, hi := b0*batch, min(b1*batch, levels)
-		first := 0
+		first, last := 0, d.slots[b1-1]
 		if b0 > 0 {
 			first = d.slots[b0-1]
 		}
@@ -123,16 +150,6 @@ func (d *dictIndexer) write(wctx context.Context, ccw file.ColumnChunkWriter, va
 		for _, r := range d.raw[b0:b1] {
 			raw += r
 		}
-		// A dictionary array of its own per call (the same values): the
-		// writer then takes the statistics of the values this call
-		// references, not of the whole dictionary.
-		callDict := array.NewSlice(dictArr, 0, int64(dictArr.Len()))
-		callIdx := array.NewSlice(indices, int64(first), int64(d.slots[b1-1]))
-		chunk := array.NewDictionaryArray(dt, callIdx, callDict)
-		callIdx.Release()
-		callDict.Release()
-		defer chunk.Release()
-		sizer.AddRawSize(raw)
 		var dl, rl []int16
 		if def != nil {
 			dl = def[lo:hi]
@@ -140,7 +157,34 @@ func (d *dictIndexer) write(wctx context.Context, ccw file.ColumnChunkWriter, va
 		if rep != nil {
 			rl = rep[lo:hi]
 		}
-		return pqarrow.WriteArrowToColumn(wctx, ccw, chunk, dl, rl, nullable)
+		if stats != nil {
+			ncall++
+			refs := array.NewStringBuilder(props.Allocator())
+			nonNull := 0
+			for i := first; i < last; i++ {
+				if !bitutil.BitIsSet(d.bits, i) {
+					continue
+				}
+				nonNull++
+				if id := d.idx[i]; seen[id] != ncall {
+					seen[id] = ncall
+					refs.Append(dictArr.Value(int(id)))
+				}
+			}
+			ref := refs.NewStringArray()
+			refs.Release()
+			stats.IncNulls(max(int64(len(dl)-nonNull), 0))
+			stats.IncNumValues(int64(nonNull))
+			err := stats.UpdateFromArrow(ref, false)
+			ref.Release()
+			if err != nil {
+				return err
+			}
+		}
+		sizer.AddRawSize(raw)
+		idx := array.NewSlice(indices, int64(first), int64(last))
+		defer idx.Release()
+		return ccw.WriteDictIndices(idx, dl, rl)
 	}
 	pageSize := props.DataPageSize()
 	start, pageRaw := 0, int64(0)
