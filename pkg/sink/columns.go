@@ -146,6 +146,10 @@ func (cw *columnWriter) write(rec arrow.RecordBatch) error {
 			return fmt.Errorf("column %s: %w", f.Name, err)
 		}
 	}
+	// The scratch buffers are sized by the largest leaf of this row
+	// group; a file stays open across flushes, so let them go rather than
+	// hold them per open file.
+	cw.def, cw.rep, cw.dict = nil, nil, dictIndexer{}
 	return rgw.Close()
 }
 
@@ -278,7 +282,6 @@ func (cw *columnWriter) writeList(rgw file.SerialRowGroupWriter, f arrow.Field, 
 
 // close writes the footer.
 func (cw *columnWriter) close() error {
-	cw.def, cw.rep, cw.dict = nil, nil, dictIndexer{}
 	return cw.w.Close()
 }
 
