@@ -20,11 +20,14 @@ import (
 // pqarrow's generic path (a level builder that walks every array through
 // an interface per node, then slices and re-wraps each leaf) for the
 // shapes the lake has: primitive columns and lists of structs of
-// primitives. The leaves are still encoded by pqarrow.WriteArrowToColumn,
-// so values, dictionaries, statistics, pages and compression are exactly
-// pqarrow's; the file's schema and key-value metadata (including the
-// stored Arrow schema) are built the way pqarrow.NewFileWriter builds
-// them, which TestColumnWriterMatchesPqarrow checks byte for byte.
+// primitives. Dictionary-encoded string leaves get their dictionary and
+// indices from dictIndexer; every other leaf is encoded by
+// pqarrow.WriteArrowToColumn. Values, dictionaries, statistics, pages
+// and compression come out exactly as pqarrow writes them, and the
+// file's schema and key-value metadata (including the stored Arrow
+// schema) are built the way pqarrow.NewFileWriter builds them:
+// TestColumnWriterMatchesPqarrow and its siblings compare the two
+// writers' files byte for byte.
 type columnWriter struct {
 	w      *file.Writer
 	schema *arrow.Schema

@@ -13,11 +13,13 @@ import (
 
 // dictIndexer dictionary-encodes a string leaf with a Go map instead of
 // the column writer's memo table, which boxes every value in an
-// interface and allocates on each insert. It hands the writer the
-// dictionary (in order of first appearance, as the memo table would build
-// it) and the indices as an Arrow dictionary array, in calls that end
-// where the writer would cut a page, so that every page is cut where it
-// would be and carries the statistics of exactly its own values.
+// interface and allocates on each insert. It puts the whole dictionary
+// (in order of first appearance, as the memo table would build it) into
+// the writer's encoder, then writes the indices with WriteDictIndices in
+// calls that end where the writer would cut a page, adding each call's
+// statistics itself: every page is cut where it would be and carries the
+// statistics of exactly its own values, so the file is the one the writer
+// would have written from the strings.
 type dictIndexer struct {
 	ids  map[string]int32
 	idx  []int32 // index of each value slot
@@ -45,6 +47,11 @@ type rawSizer interface{ AddRawSize(int64) }
 // encode it with a dictionary; the caller then writes the values as they
 // are.
 func (d *dictIndexer) write(ccw file.ColumnChunkWriter, values *array.String, def, rep []int16, nullable bool, shape levelShape, props *parquet.WriterProperties) (bool, error) {
+	// Page cuts are predicted for version 1 data pages, whose batches
+	// need not end on row boundaries.
+	if props.DataPageVersion() != parquet.DataPageV1 {
+		return false, nil
+	}
 	sizer, ok := ccw.CurrentEncoder().(rawSizer)
 	if !ok || ccw.CurrentEncoder().Encoding() != parquet.Encodings.PlainDict {
 		return false, nil
@@ -139,7 +146,7 @@ func (d *dictIndexer) write(ccw file.ColumnChunkWriter, values *array.String, de
 	// in a call of its own, adding their raw sizes just before each call:
 	// the writer then cuts pages after the same batches as when it hashes
 	// the values itself. Each call adds the statistics of the values it
-	// references, as pqarrow does for a dictionary array.
+	// references, as pqarrow does for an Arrow dictionary array.
 	call := func(b0, b1 int) error { // batches b0..b1-1
 		lo, hi := b0*batch, min(b1*batch, levels)
 		first, last := 0, d.slots[b1-1]
