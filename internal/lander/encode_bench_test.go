@@ -48,6 +48,11 @@ func BenchmarkEncode(b *testing.B) {
 		opts func(t *flatten.Table) sink.WriterOptions
 	}{
 		{"landerd", func(t *flatten.Table) sink.WriterOptions { return writerOptions("zstd", t) }},
+		{"landerd-generic", func(t *flatten.Table) sink.WriterOptions {
+			o := writerOptions("zstd", t)
+			o.Generic = true
+			return o
+		}},
 		{"landerd-zstd3", func(t *flatten.Table) sink.WriterOptions {
 			o := writerOptions("zstd", t)
 			o.CompressionLevel = 3

@@ -29,6 +29,11 @@ type WriterOptions struct {
 	// Allocator allocates the writer's Arrow and Parquet buffers; nil means
 	// memory.DefaultAllocator.
 	Allocator memory.Allocator
+	// Generic writes every column through pqarrow's generic FileWriter
+	// instead of the direct column writer. Both write the same files; the
+	// generic path is the reference the direct one is tested and
+	// benchmarked against.
+	Generic bool
 }
 
 // codec maps the option to a Parquet codec.
@@ -69,7 +74,8 @@ func (o WriterOptions) allocator() memory.Allocator {
 type ParquetFile struct {
 	file   File
 	out    countingWriter
-	fw     *pqarrow.FileWriter
+	fw     *pqarrow.FileWriter // the generic writer, or nil
+	cw     *columnWriter       // the direct writer, or nil
 	rows   int64
 	first  int64 // smallest Kafka offset written; -1 before any row
 	last   int64 // largest Kafka offset written; -1 before any row
@@ -129,9 +135,17 @@ func newParquetFile(f File, schema *arrow.Schema, opts WriterOptions) (*ParquetF
 		pqarrow.WithCoerceTimestamps(arrow.Microsecond),
 	)
 	pf := &ParquetFile{file: f, out: countingWriter{w: f}, first: -1, last: -1}
-	// The counting writer is not an io.Closer, so pqarrow's Close writes the
-	// footer without closing f; ParquetFile.Close closes f itself and
+	// The counting writer is not an io.Closer, so the writers' Close writes
+	// the footer without closing f; ParquetFile.Close closes f itself and
 	// reports its error.
+	if !opts.Generic && directWritable(schema) {
+		cw, err := newColumnWriter(schema, &pf.out, props, arrowProps)
+		if err != nil {
+			return nil, err
+		}
+		pf.cw = cw
+		return pf, nil
+	}
 	fw, err := pqarrow.NewFileWriter(schema, &pf.out, props, arrowProps)
 	if err != nil {
 		return nil, err
@@ -182,7 +196,13 @@ func (pf *ParquetFile) Write(rec arrow.RecordBatch, first, last int64) error {
 	case first < 0 || first > last:
 		return fmt.Errorf("write parquet: invalid offset range %d..%d", first, last)
 	}
-	if err := pf.fw.Write(rec); err != nil {
+	var err error
+	if pf.cw != nil {
+		err = pf.cw.write(rec)
+	} else {
+		err = pf.fw.Write(rec)
+	}
+	if err != nil {
 		pf.err = err
 		return fmt.Errorf("write parquet: %w", err)
 	}
@@ -227,7 +247,13 @@ func (pf *ParquetFile) Close() error {
 	if pf.err != nil {
 		errs = append(errs, fmt.Errorf("earlier write failed: %w", pf.err))
 	}
-	if err := pf.fw.Close(); err != nil {
+	var err error
+	if pf.cw != nil {
+		err = pf.cw.close()
+	} else {
+		err = pf.fw.Close()
+	}
+	if err != nil {
 		errs = append(errs, err)
 	}
 	if err := pf.file.Close(); err != nil {
