@@ -180,7 +180,7 @@ func (r *remote) create(ctx context.Context) error {
 		if _, err := r.EndOffsets(ctx); err == nil {
 			return nil
 		} else if !errors.Is(err, kerr.UnknownTopicOrPartition) && !errors.Is(err, kerr.LeaderNotAvailable) &&
-			!errors.Is(err, kerr.NotLeaderForPartition) && !errors.Is(err, errPartitionsMissing) {
+			!errors.Is(err, kerr.NotLeaderForPartition) && !errors.Is(err, broker.ErrPartitionsMissing) {
 			return fmt.Errorf("create topic %s: %w", r.topic, err)
 		}
 		select {
@@ -220,38 +220,9 @@ func (r *remote) Produce(ctx context.Context, records []broker.Record) error {
 	return nil
 }
 
-// errPartitionsMissing reports a metadata answer without every partition.
-var errPartitionsMissing = errors.New("not every partition answered")
-
+// EndOffsets returns the high watermark of every partition of the topic.
 func (r *remote) EndOffsets(ctx context.Context) (map[int32]int64, error) {
-	req := kmsg.NewPtrListOffsetsRequest()
-	req.ReplicaID = -1
-	rt := kmsg.NewListOffsetsRequestTopic()
-	rt.Topic = r.topic
-	for p := range r.partitions {
-		rp := kmsg.NewListOffsetsRequestTopicPartition()
-		rp.Partition = p
-		rp.Timestamp = -1 // latest
-		rt.Partitions = append(rt.Partitions, rp)
-	}
-	req.Topics = append(req.Topics, rt)
-	resp, err := req.RequestWith(ctx, r.cl)
-	if err != nil {
-		return nil, fmt.Errorf("end offsets: %w", err)
-	}
-	out := make(map[int32]int64, r.partitions)
-	for _, t := range resp.Topics {
-		for _, p := range t.Partitions {
-			if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
-				return nil, fmt.Errorf("end offsets: partition %d: %w", p.Partition, err)
-			}
-			out[p.Partition] = p.Offset
-		}
-	}
-	if len(out) != int(r.partitions) {
-		return nil, fmt.Errorf("end offsets: %w: got %d, want %d", errPartitionsMissing, len(out), r.partitions)
-	}
-	return out, nil
+	return broker.ListEndOffsets(ctx, r.cl, r.topic, r.partitions)
 }
 
 // fnv32a is sarama's default key hash, as the in-process broker uses it.

@@ -273,23 +273,32 @@ func (b *Broker) EndOffsets(ctx context.Context) (map[int32]int64, error) {
 	}
 	defer cl.Close()
 
+	return ListEndOffsets(ctx, cl, b.topic, b.partitions)
+}
+
+// ErrPartitionsMissing is the error of ListEndOffsets when the answer
+// lacks a partition, e.g. while a new topic's leaders are being elected.
+var ErrPartitionsMissing = errors.New("not every partition answered")
+
+// ListEndOffsets asks the brokers cl knows for the high watermark of
+// partitions 0..partitions-1 of topic.
+func ListEndOffsets(ctx context.Context, cl *kgo.Client, topic string, partitions int32) (map[int32]int64, error) {
 	req := kmsg.NewPtrListOffsetsRequest()
 	req.ReplicaID = -1
 	rt := kmsg.NewListOffsetsRequestTopic()
-	rt.Topic = b.topic
-	for p := range b.partitions {
+	rt.Topic = topic
+	for p := range partitions {
 		rp := kmsg.NewListOffsetsRequestTopicPartition()
 		rp.Partition = p
 		rp.Timestamp = -1 // latest
 		rt.Partitions = append(rt.Partitions, rp)
 	}
 	req.Topics = append(req.Topics, rt)
-
 	resp, err := req.RequestWith(ctx, cl)
 	if err != nil {
 		return nil, fmt.Errorf("end offsets: %w", err)
 	}
-	out := make(map[int32]int64, b.partitions)
+	out := make(map[int32]int64, partitions)
 	for _, t := range resp.Topics {
 		for _, p := range t.Partitions {
 			if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
@@ -298,8 +307,8 @@ func (b *Broker) EndOffsets(ctx context.Context) (map[int32]int64, error) {
 			out[p.Partition] = p.Offset
 		}
 	}
-	if len(out) != int(b.partitions) {
-		return nil, fmt.Errorf("end offsets: got %d partitions, want %d", len(out), b.partitions)
+	if len(out) != int(partitions) {
+		return nil, fmt.Errorf("end offsets: %w: got %d, want %d", ErrPartitionsMissing, len(out), partitions)
 	}
 	return out, nil
 }
