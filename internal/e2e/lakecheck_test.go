@@ -86,26 +86,7 @@ func TestLakeCheckCatchesViolations(t *testing.T) {
 		{"orphan in the control directory", write(sink.PartitionDir(h.topic, 1) + "/tmp/e0000000001-000001-attempts.parquet.tmp"), "temporary file left behind"},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			if err := os.CopyFS(dir, os.DirFS(h.lakeDir)); err != nil {
-				t.Fatal(err)
-			}
-			if err := tc.damage(dir); err != nil {
-				t.Fatal(err)
-			}
-			damaged, err := sink.NewLocal(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, problems, err := h.verifyLake(context.Background(), damaged)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !strings.Contains(strings.Join(problems, "\n"), tc.want) {
-				t.Errorf("problems %q do not mention %q", problems, tc.want)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { h.checkCatches(t, tc.damage, tc.want) })
 	}
 }
 
@@ -170,25 +151,30 @@ func TestLakeCheckCatchesTenantViolations(t *testing.T) {
 		{"unassigned attempts", move(flatten.TableAttempts, "pearson", under(unassigned)), "want tenant=T/ingest_date=D"},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			if err := os.CopyFS(dir, os.DirFS(h.lakeDir)); err != nil {
-				t.Fatal(err)
-			}
-			if err := tc.damage(dir); err != nil {
-				t.Fatal(err)
-			}
-			damaged, err := sink.NewLocal(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, problems, err := h.verifyLake(context.Background(), damaged)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !strings.Contains(strings.Join(problems, "\n"), tc.want) {
-				t.Errorf("problems %q do not mention %q", problems, tc.want)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { h.checkCatches(t, tc.damage, tc.want) })
+	}
+}
+
+// checkCatches damages a copy of the harness's lake and fails t unless
+// the lake check reports a problem mentioning want.
+func (h *harness) checkCatches(t *testing.T, damage func(dir string) error, want string) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(h.lakeDir)); err != nil {
+		t.Fatal(err)
+	}
+	if err := damage(dir); err != nil {
+		t.Fatal(err)
+	}
+	damaged, err := sink.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, problems, err := h.verifyLake(context.Background(), damaged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(problems, "\n"), want) {
+		t.Errorf("problems %q do not mention %q", problems, want)
 	}
 }
