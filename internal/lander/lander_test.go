@@ -121,6 +121,14 @@ func (f *fixture) waitLanded(t *testing.T, within time.Duration) {
 			}
 			if st == nil || st.Last+1 < int64(len(want)) {
 				done = false
+				continue
+			}
+			// The state is written before the flush's files are renamed
+			// into place: landed means both.
+			for _, sf := range st.Files {
+				if _, err := f.lake.Stat(sf.Final); err != nil {
+					done = false
+				}
 			}
 		}
 		if done {
