@@ -68,8 +68,7 @@ func freeAddr() (string, error) {
 	return addr, l.Close()
 }
 
-// landed waits until every partition's published state in lake reaches
-// its end offset.
+// landed waits until the lake shows every partition up to its end offset.
 func landed(ctx context.Context, lake, topic string, ends []int64) error {
 	fsys, err := sink.NewLocal(lake)
 	if err != nil {
@@ -81,11 +80,11 @@ func landed(ctx context.Context, lake, topic string, ends []int64) error {
 	for {
 		for int(p) < len(ends) {
 			if ends[p] > 0 {
-				st, err := sink.ReadState(fsys, topic, p)
+				next, err := sink.Landed(fsys, topic, p)
 				if err != nil {
 					return err
 				}
-				if st == nil || st.Last+1 < ends[p] {
+				if next < ends[p] {
 					break
 				}
 			}
