@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,19 +44,31 @@ func moduleRoot(ctx context.Context) (string, error) {
 
 // landerdConfig is the configuration file the harness gives landerd: the
 // production defaults except where the benchmark's broker, topic, group
-// and lake are.
-func landerdConfig(brokers, topic, group, lake string) string {
+// and lake are, and where the metrics server listens (a free port, so
+// that a benchmark does not collide with another landerd on the machine).
+func landerdConfig(brokers, topic, group, lake, metricsAddr string) string {
 	return fmt.Sprintf(`kafka:
   brokers: [%q]
   topic: %q
   group: %q
 lake:
   url: %q
-`, brokers, topic, group, lake)
+metrics:
+  addr: %q
+`, brokers, topic, group, lake, metricsAddr)
 }
 
-// landed waits until every partition's published state in lake reaches
-// its end offset.
+// freeAddr returns a loopback address with a port that is free now.
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	addr := l.Addr().String()
+	return addr, l.Close()
+}
+
+// landed waits until the lake shows every partition up to its end offset.
 func landed(ctx context.Context, lake, topic string, ends []int64) error {
 	fsys, err := sink.NewLocal(lake)
 	if err != nil {
@@ -67,11 +80,11 @@ func landed(ctx context.Context, lake, topic string, ends []int64) error {
 	for {
 		for int(p) < len(ends) {
 			if ends[p] > 0 {
-				st, err := sink.ReadState(fsys, topic, p)
+				next, err := sink.Landed(fsys, topic, p)
 				if err != nil {
 					return err
 				}
-				if st == nil || st.Last+1 < ends[p] {
+				if next < ends[p] {
 					break
 				}
 			}

@@ -14,15 +14,18 @@ import (
 func TestLanderdConfigIsValid(t *testing.T) {
 	// The harness's config file must load strictly and keep the production
 	// defaults apart from where to connect and land.
-	cfg, err := loadConfigText(t, landerdConfig("127.0.0.1:9092", "t1", "g1", "/tmp/lake"))
+	cfg, err := loadConfigText(t, landerdConfig("127.0.0.1:9092", "t1", "g1", "/tmp/lake", "127.0.0.1:19464"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Kafka.Brokers[0] != "127.0.0.1:9092" || cfg.Kafka.Topic != "t1" || cfg.Kafka.Group != "g1" || cfg.Lake.URL != "/tmp/lake" {
 		t.Errorf("overrides not applied: %+v %+v", cfg.Kafka, cfg.Lake)
 	}
+	if cfg.Metrics.Addr != "127.0.0.1:19464" {
+		t.Errorf("metrics address %q not applied", cfg.Metrics.Addr)
+	}
 	if !reflect.DeepEqual(cfg, defaultsWith(cfg)) {
-		t.Errorf("config differs from the defaults beyond brokers/topic/group/lake")
+		t.Errorf("config differs from the defaults beyond brokers/topic/group/lake/metrics address")
 	}
 }
 
@@ -39,10 +42,12 @@ func loadConfigText(t *testing.T, text string) (config.Config, error) {
 	return cfg, cfg.Validate()
 }
 
-// defaultsWith returns the defaults with cfg's brokers, topic, group and lake.
+// defaultsWith returns the defaults with cfg's brokers, topic, group, lake
+// and metrics address.
 func defaultsWith(cfg config.Config) config.Config {
 	d := config.Default()
 	d.Kafka.Brokers, d.Kafka.Topic, d.Kafka.Group, d.Lake.URL = cfg.Kafka.Brokers, cfg.Kafka.Topic, cfg.Kafka.Group, cfg.Lake.URL
+	d.Metrics.Addr = cfg.Metrics.Addr
 	return d
 }
 

@@ -329,8 +329,12 @@ func (b *bench) runLanderd(ctx context.Context, ends []int64) (Result, error) {
 	if err := os.MkdirAll(lake, 0o755); err != nil {
 		return Result{}, fmt.Errorf("landerd: %w", err)
 	}
+	metricsAddr, err := freeAddr()
+	if err != nil {
+		return Result{}, fmt.Errorf("landerd: metrics port: %w", err)
+	}
 	cfgFile := filepath.Join(dir, "landerd.yaml")
-	if err := os.WriteFile(cfgFile, []byte(landerdConfig(b.topic.b.Addr(), b.topic.name, name, lake)), 0o644); err != nil {
+	if err := os.WriteFile(cfgFile, []byte(landerdConfig(b.topic.b.Addr(), b.topic.name, name, lake, metricsAddr)), 0o644); err != nil {
 		return Result{}, fmt.Errorf("landerd: %w", err)
 	}
 	cmd := exec.CommandContext(ctx, b.landerd, "run", "--config", cfgFile, "--max-file-age", b.opt.maxFileAge.String())

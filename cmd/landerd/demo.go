@@ -175,8 +175,8 @@ func waitLanded(ctx context.Context, lake sink.FS, topic string, ends map[int32]
 			if end == 0 {
 				continue
 			}
-			st, err := sink.ReadState(lake, topic, p)
-			if err != nil || st == nil || st.Last+1 < end {
+			next, err := sink.Landed(lake, topic, p)
+			if err != nil || next < end {
 				done = false
 				break
 			}

@@ -42,11 +42,11 @@ func TestRunWithoutMetrics(t *testing.T) {
 	go func() { done <- runLander(ctx, cfg, lake, zaptest.NewLogger(t), nil) }()
 	deadline := time.After(30 * time.Second)
 	for {
-		st, err := sink.ReadState(lake, "t", 0)
+		next, err := sink.Landed(lake, "t", 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st != nil && st.Last == 19 {
+		if next == 20 {
 			break
 		}
 		select {

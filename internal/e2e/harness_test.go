@@ -344,18 +344,18 @@ func (h *harness) landed() (map[int32]int64, error) {
 	lake := h.lake()
 	out := make(map[int32]int64, h.setup.partitions)
 	for p := range h.setup.partitions {
-		st, err := sink.ReadState(lake, h.topic, p)
+		next, err := sink.Landed(lake, h.topic, p)
 		// A read can race the daemon replacing state.json: on HDFS the old
 		// file's blocks go with it. Read again, for a bounded time.
 		for end := time.Now().Add(5 * time.Second); err != nil && time.Now().Before(end); {
 			time.Sleep(100 * time.Millisecond)
-			st, err = sink.ReadState(lake, h.topic, p)
+			next, err = sink.Landed(lake, h.topic, p)
 		}
 		if err != nil {
 			return nil, err
 		}
-		if st != nil {
-			out[p] = st.Last + 1
+		if next > 0 {
+			out[p] = next
 		}
 	}
 	return out, nil

@@ -97,6 +97,7 @@ type owner struct {
 	last    int64
 	records int64
 	opened  time.Time            // when the flush got its first record
+	largest int64                // bytes of the largest open file of the flush
 	bad     map[badKey]*[2]int64 // quarantined records and bytes of the flush, by tenant and reason
 }
 
@@ -332,22 +333,16 @@ func (o *owner) writeRecords(hive string, hb *hiveBuf, recs [nTables]arrow.Recor
 		if err := hb.files[t].Write(rec, hb.ranges[t][0], hb.ranges[t][1]); err != nil {
 			return fmt.Errorf("write %s: %w", tables[t].Name, err)
 		}
+		o.largest = max(o.largest, hb.files[t].Size())
 		hb.ranges[t] = [2]int64{-1, -1}
 	}
 	return nil
 }
 
-func (o *owner) largestFile() int64 {
-	var n int64
-	for _, hb := range o.hives {
-		for _, f := range hb.files {
-			if f != nil && f.Size() > n {
-				n = f.Size()
-			}
-		}
-	}
-	return n
-}
+// largestFile is the size of the flush's largest open file: files grow
+// only as row groups are written (writeRecords) and are all let go by a
+// publish or an abandon.
+func (o *owner) largestFile() int64 { return o.largest }
 
 // flush publishes everything buffered as one atomic flush, then reports
 // the offset after it as landed.
@@ -394,7 +389,7 @@ func (o *owner) flush(ctx context.Context, why rollReason) error {
 		zap.Duration("took", took))
 	o.next = o.last + 1
 	o.first, o.records = -1, 0
-	o.opened = time.Time{}
+	o.opened, o.largest = time.Time{}, 0
 	o.pm.Pending(time.Time{})
 	return nil
 }
@@ -418,7 +413,7 @@ func (o *owner) abandon() {
 		o.log.Warn("abandon left temporary files for the next owner to clean", zap.Error(err))
 	}
 	o.first, o.records = -1, 0
-	o.opened = time.Time{}
+	o.opened, o.largest = time.Time{}, 0
 	clear(o.bad)
 	o.pm.Pending(time.Time{})
 	o.pm.Buffered(o.buffered(), 0)

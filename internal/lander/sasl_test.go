@@ -74,13 +74,13 @@ func runUntilLanded(t *testing.T, cfg config.Config, lake *sink.LocalFS, want in
 	go func() { done <- New(cfg, lake, zaptest.NewLogger(t)).Run(ctx) }()
 	if want > 0 {
 		for {
-			st, err := sink.ReadState(lake, topic, 0)
+			next, err := sink.Landed(lake, topic, 0)
 			if err != nil {
 				cancel()
 				<-done
 				t.Fatal(err)
 			}
-			if st != nil && st.Last+1 >= int64(want) {
+			if next >= int64(want) {
 				break
 			}
 			select {

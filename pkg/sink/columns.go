@@ -1,12 +1,13 @@
 package sink
 
 import (
-	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/flight"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
@@ -14,38 +15,56 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
-// columnWriter writes record batches as row groups straight through
-// arrow-go's column chunk writers, with the definition and repetition
-// levels computed here from the arrays' offsets and validity. It replaces
-// pqarrow's generic path (a level builder that walks every array through
-// an interface per node, then slices and re-wraps each leaf) for the
+// columnWriter writes record batches as row groups of a Parquet file it
+// assembles itself: leafWriter encodes every leaf's pages (levels,
+// values, dictionaries, statistics), arrow-go's page writer adds the page
+// headers, compresses and records each chunk's metadata, and arrow-go's
+// metadata builders make the footer. The definition and repetition
+// levels are computed here from the arrays' offsets and validity, for the
 // shapes the lake has: primitive columns and lists of structs of
-// primitives. Dictionary-encoded string leaves get their dictionary and
-// indices from dictIndexer; every other leaf is encoded by
-// pqarrow.WriteArrowToColumn. Values, dictionaries, statistics, pages
-// and compression come out exactly as pqarrow writes them, and the
-// file's schema and key-value metadata (including the stored Arrow
-// schema) are built the way pqarrow.NewFileWriter builds them:
-// TestColumnWriterMatchesPqarrow and its siblings compare the two
-// writers' files byte for byte.
+// primitives. The file's schema and key-value metadata (including the
+// stored Arrow schema) are built the way pqarrow.NewFileWriter builds
+// them, and its pages are the pages arrow-go's column writers make from
+// the same values: TestColumnWriterMatchesPqarrow and its siblings
+// compare the two writers' files byte for byte.
 type columnWriter struct {
-	w      *file.Writer
-	schema *arrow.Schema
-	props  *parquet.WriterProperties
-	// wctx carries pqarrow's per-writer scratch state (its arrow write
-	// context); it is not a cancellation context.
-	wctx context.Context
-	def  []int16 // definition levels of the leaf being written
-	rep  []int16 // repetition levels of the leaf being written
-	dict dictIndexer
+	out       *countingWriter
+	schema    *arrow.Schema
+	props     *parquet.WriterProperties
+	meta      *metadata.FileMetaDataBuilder
+	rowGroups int
+	leaf      *leafWriter // while a row group is written
+	// Set while a row group is written.
+	rg      *metadata.RowGroupMetaDataBuilder
+	col     int // next column (leaf) of the row group
+	ordinal int16
 }
 
+// parquetMagic begins and ends every Parquet file.
+var parquetMagic = []byte("PAR1")
+
 // directWritable reports whether every column of schema has a shape
-// columnWriter writes: a primitive, or a list of nullable structs of
-// primitives (arrow.ListOf makes elements nullable). Lists of required
-// elements are left to pqarrow: for a chunk whose fields are all null,
-// pqarrow records min/max statistics that this writer does not.
-func directWritable(schema *arrow.Schema) bool {
+// columnWriter writes: a primitive leafWriter encodes, or a list of
+// nullable structs of such primitives (arrow.ListOf makes elements
+// nullable), and whether props ask for nothing it does not do (a
+// dictionary for a type it has none for, encryption, page indexes, bloom
+// filters, other encodings). Lists of required elements are left to
+// pqarrow: for a chunk whose fields are all null, pqarrow records min/max
+// statistics that this writer does not.
+func directWritable(schema *arrow.Schema, props *parquet.WriterProperties) bool {
+	if props.FileEncryptionProperties() != nil || props.PageIndexEnabled() ||
+		props.DataPageVersion() != parquet.DataPageV1 {
+		return false
+	}
+	leafOK := func(path string, t arrow.DataType) bool {
+		if _, ok := leafPhysical(t); !ok {
+			return false
+		}
+		if props.EncodingFor(path) != parquet.Encodings.Plain || props.BloomFilterEnabledFor(path) {
+			return false
+		}
+		return !props.DictionaryEnabledFor(path) || t.ID() == arrow.BOOL || dictionaryType(t)
+	}
 	for _, f := range schema.Fields() {
 		switch t := f.Type.(type) {
 		case arrow.NestedType:
@@ -58,29 +77,17 @@ func directWritable(schema *arrow.Schema) bool {
 				return false
 			}
 			for _, sf := range st.Fields() {
-				if _, nested := sf.Type.(arrow.NestedType); nested || !primitive(sf.Type) {
+				if !leafOK(f.Name+".list.element."+sf.Name, sf.Type) {
 					return false
 				}
 			}
 		default:
-			if !primitive(f.Type) {
+			if !leafOK(f.Name, f.Type) {
 				return false
 			}
 		}
 	}
 	return true
-}
-
-// primitive reports whether t is a flat type pqarrow writes as one leaf
-// without conversion of its layout.
-func primitive(t arrow.DataType) bool {
-	switch t.ID() {
-	case arrow.BOOL, arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64,
-		arrow.FLOAT32, arrow.FLOAT64, arrow.STRING, arrow.BINARY,
-		arrow.TIMESTAMP, arrow.DATE32:
-		return true
-	}
-	return false
 }
 
 // newColumnWriter starts a Parquet file on w with the schema and
@@ -100,11 +107,15 @@ func newColumnWriter(schema *arrow.Schema, w *countingWriter, props *parquet.Wri
 	if err := meta.Append("ARROW:schema", base64.StdEncoding.EncodeToString(stored)); err != nil {
 		return nil, err
 	}
-	fw, err := file.NewParquetWriterWithError(w, pqschema.Root(), file.WithWriterProps(props), file.WithWriteMetadata(meta))
-	if err != nil {
+	if _, err := w.Write(parquetMagic); err != nil {
 		return nil, err
 	}
-	return &columnWriter{w: fw, schema: schema, props: props, wctx: pqarrow.NewArrowWriteContext(context.Background(), &arrowProps)}, nil
+	return &columnWriter{
+		out:    w,
+		schema: schema,
+		props:  props,
+		meta:   metadata.NewFileMetadataBuilder(pqschema, props, meta),
+	}, nil
 }
 
 // storedSchema is the Arrow schema stored in the file's metadata: schema
@@ -129,54 +140,42 @@ func (cw *columnWriter) write(rec arrow.RecordBatch) error {
 	if !rec.Schema().Equal(cw.schema) {
 		return fmt.Errorf("record schema %s does not match the file's %s", rec.Schema(), cw.schema)
 	}
-	rgw, err := cw.w.AppendRowGroupChecked()
-	if err != nil {
-		return err
-	}
+	cw.rg = cw.meta.AppendRowGroup()
+	cw.col, cw.ordinal = 0, int16(cw.rowGroups)
+	cw.rowGroups++
+	cw.leaf = takeLeafWriter(cw.props)
+	defer func() {
+		releaseLeafWriter(cw.leaf)
+		cw.leaf = nil
+	}()
 	for i, col := range rec.Columns() {
 		f := cw.schema.Field(i)
 		var err error
 		if l, ok := col.(*array.List); ok {
-			err = cw.writeList(rgw, f, l)
+			err = cw.writeList(f, l)
 		} else {
-			var shape levelShape
-			if f.Nullable {
-				shape.value = 1
-			}
-			err = cw.writeLeaf(rgw, f.Name, col, cw.flatLevels(f, col), nil, f.Nullable, shape)
+			err = cw.writeLeaf(col, cw.flatLevels(f, col), nil, f.Nullable)
 		}
 		if err != nil {
 			return fmt.Errorf("column %s: %w", f.Name, err)
 		}
 	}
-	// The scratch buffers are sized by the largest leaf of this row
-	// group; a file stays open across flushes, so let them go rather than
-	// hold them per open file.
-	cw.def, cw.rep, cw.dict = nil, nil, dictIndexer{}
-	return rgw.Close()
+	cw.rg.SetNumRows(int(rec.NumRows()))
+	return cw.rg.Finish(0, cw.ordinal)
 }
 
-// levelShape says which definition levels of a leaf have a value slot
-// (slot: the levels at or above it; 0 for a top-level column, whose
-// every level has one) and which hold a value (value: the leaf's maximum
-// definition level). def == nil means every level holds a value.
-type levelShape struct{ slot, value int16 }
-
-// writeLeaf writes one leaf column chunk: values with their levels.
-// A dictionary-encoded string leaf has its dictionary indices computed
-// here (dictIndexer) and written as an Arrow dictionary array.
-func (cw *columnWriter) writeLeaf(rgw file.SerialRowGroupWriter, path string, values arrow.Array, def, rep []int16, nullable bool, shape levelShape) error {
-	ccw, err := rgw.NextColumn()
+// writeLeaf writes the row group's next leaf column chunk: values with
+// their levels.
+func (cw *columnWriter) writeLeaf(values arrow.Array, def, rep []int16, nullable bool) error {
+	meta := cw.rg.NextColumnChunk()
+	path := meta.Descr().Path()
+	pager, err := file.NewPageWriter(cw.out, cw.props.CompressionFor(path), cw.props.CompressionLevelFor(path),
+		meta, cw.ordinal, int16(cw.col), cw.props.Allocator(), false, nil, nil)
 	if err != nil {
 		return err
 	}
-	if s, ok := values.(*array.String); ok && cw.props.DictionaryEnabledFor(path) {
-		written, err := cw.dict.write(ccw, s, def, rep, nullable, shape, cw.props)
-		if written || err != nil {
-			return err
-		}
-	}
-	return pqarrow.WriteArrowToColumn(cw.wctx, ccw, values, def, rep, nullable)
+	cw.col++
+	return cw.leaf.write(values, def, rep, nullable, meta, pager)
 }
 
 // flatLevels are the definition levels of a top-level primitive column:
@@ -185,7 +184,7 @@ func (cw *columnWriter) flatLevels(f arrow.Field, col arrow.Array) []int16 {
 	if !f.Nullable {
 		return nil
 	}
-	def := grow(&cw.def, col.Len())
+	def := grow(&cw.leaf.lvDef, col.Len())
 	if col.NullN() == 0 {
 		for i := range def {
 			def[i] = 1
@@ -213,7 +212,7 @@ func (cw *columnWriter) flatLevels(f arrow.Field, col arrow.Array) []int16 {
 //
 // The values passed are the element slots of all rows (null elements
 // included), as pqarrow passes them.
-func (cw *columnWriter) writeList(rgw file.SerialRowGroupWriter, f arrow.Field, l *array.List) error {
+func (cw *columnWriter) writeList(f arrow.Field, l *array.List) error {
 	lt := f.Type.(*arrow.ListType)
 	st := lt.Elem().(*arrow.StructType)
 	elems := l.ListValues().(*array.Struct)
@@ -229,52 +228,64 @@ func (cw *columnWriter) writeList(rgw file.SerialRowGroupWriter, f arrow.Field, 
 	if lt.ElemField().Nullable {
 		dElem++
 	}
-	// Levels: one per element, plus one per null or empty list.
+	// Levels: one per element, plus one per null or empty list. The
+	// repetition levels, and the definition levels short of the leaf,
+	// are the same for every field: work them out once.
 	n := hi - lo
 	for r := range l.Len() {
 		if offsets[r] == offsets[r+1] {
 			n++
 		}
 	}
-	for k, sf := range st.Fields() {
-		dLeaf := dElem
-		if sf.Nullable {
-			dLeaf++
-		}
-		leaf := elems.Field(k)
-		def, rep := grow(&cw.def, n), grow(&cw.rep, n)
-		pos := 0
-		for r := range l.Len() {
-			start, end := int(offsets[r]), int(offsets[r+1])
-			if start == end {
-				rep[pos] = 0
-				if l.IsNull(r) {
-					def[pos] = 0
-				} else {
-					def[pos] = dTop
-				}
-				pos++
-				continue
-			}
+	rep, base := grow(&cw.leaf.lvRep, n), grow(&cw.leaf.lvBase, n)
+	if cap(cw.leaf.elemPos) < hi-lo {
+		cw.leaf.elemPos = make([]int32, hi-lo)
+	}
+	elemPos := cw.leaf.elemPos[:hi-lo] // level of each element
+	elemNulls := lt.ElemField().Nullable && elems.NullN() > 0
+	pos := 0
+	for r := range l.Len() {
+		start, end := int(offsets[r]), int(offsets[r+1])
+		if start == end {
+			rep[pos] = 0
 			if l.IsNull(r) {
-				return fmt.Errorf("row %d: null list with %d elements", r, end-start)
+				base[pos] = 0
+			} else {
+				base[pos] = dTop
 			}
-			for j := start; j < end; j++ {
-				rep[pos] = 1
-				switch {
-				case lt.ElemField().Nullable && elems.IsNull(j):
-					def[pos] = dList
-				case sf.Nullable && leaf.IsNull(j):
-					def[pos] = dElem
-				default:
-					def[pos] = dLeaf
+			pos++
+			continue
+		}
+		if l.IsNull(r) {
+			return fmt.Errorf("row %d: null list with %d elements", r, end-start)
+		}
+		for j := start; j < end; j++ {
+			rep[pos] = 1
+			base[pos] = dElem
+			if elemNulls && elems.IsNull(j) {
+				base[pos] = dList
+			}
+			elemPos[j-lo] = int32(pos)
+			pos++
+		}
+		rep[pos-(end-start)] = 0
+	}
+	for k, sf := range st.Fields() {
+		leaf := elems.Field(k)
+		def := grow(&cw.leaf.lvDef, n)
+		copy(def, base)
+		if dLeaf := dElem + 1; sf.Nullable {
+			// A present element's field adds a level when it is not null.
+			bitmap, off := leaf.NullBitmapBytes(), leaf.Data().Offset()
+			allValid := leaf.NullN() == 0
+			for e, p := range elemPos {
+				if def[p] == dElem && (allValid || bitutil.BitIsSet(bitmap, off+lo+e)) {
+					def[p] = dLeaf
 				}
-				pos++
 			}
-			rep[pos-(end-start)] = 0
 		}
 		values := array.NewSlice(leaf, int64(lo), int64(hi))
-		err := cw.writeLeaf(rgw, f.Name+".list.element."+sf.Name, values, def, rep, sf.Nullable, levelShape{slot: dList, value: dLeaf})
+		err := cw.writeLeaf(values, def, rep, sf.Nullable)
 		values.Release()
 		if err != nil {
 			return fmt.Errorf("field %s: %w", sf.Name, err)
@@ -283,9 +294,21 @@ func (cw *columnWriter) writeList(rgw file.SerialRowGroupWriter, f arrow.Field, 
 	return nil
 }
 
-// close writes the footer.
+// close writes the footer: the file's metadata, its length and the magic.
 func (cw *columnWriter) close() error {
-	return cw.w.Close()
+	fm, err := cw.meta.Snapshot()
+	if err != nil {
+		return err
+	}
+	n, err := fm.WriteTo(cw.out, nil)
+	if err != nil {
+		return err
+	}
+	if _, err := cw.out.Write(binary.LittleEndian.AppendUint32(nil, uint32(n))); err != nil {
+		return err
+	}
+	_, err = cw.out.Write(parquetMagic)
+	return err
 }
 
 // grow returns (*buf)[:n], reallocating *buf when it is too small.

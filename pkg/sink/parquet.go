@@ -138,7 +138,7 @@ func newParquetFile(f File, schema *arrow.Schema, opts WriterOptions) (*ParquetF
 	// The counting writer is not an io.Closer, so the writers' Close writes
 	// the footer without closing f; ParquetFile.Close closes f itself and
 	// reports its error.
-	if !opts.Generic && directWritable(schema) {
+	if !opts.Generic && directWritable(schema, props) {
 		cw, err := newColumnWriter(schema, &pf.out, props, arrowProps)
 		if err != nil {
 			return nil, err
@@ -276,6 +276,9 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	c.n += int64(n)
 	return n, err
 }
+
+// Tell is the number of bytes written so far: the position in the file.
+func (c *countingWriter) Tell() int64 { return c.n }
 
 // ReadTable reads a whole Parquet file of the lake into an Arrow table
 // allocated from mem. The caller releases the table.

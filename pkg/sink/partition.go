@@ -282,6 +282,27 @@ func (p *Partition) createClaim(n int64) error {
 	return f.Close()
 }
 
+// Landed returns the offset after the last flush of a Kafka partition
+// that readers of the lake see whole, 0 when there is none. A flush's
+// state is committed before its files are renamed into place: until they
+// all are, the flush before it is the last one landed.
+func Landed(fsys FS, topic string, partition int32) (int64, error) {
+	st, err := ReadState(fsys, topic, partition)
+	if err != nil || st == nil {
+		return 0, err
+	}
+	for _, f := range st.Files {
+		_, err := fsys.Stat(f.Final)
+		if errors.Is(err, fs.ErrNotExist) {
+			return st.First, nil
+		}
+		if err != nil {
+			return 0, fmt.Errorf("landed: %w", err)
+		}
+	}
+	return st.Last + 1, nil
+}
+
 // ReadState reads the last published flush of a Kafka partition; it
 // returns nil, nil when nothing has been published.
 func ReadState(fsys FS, topic string, partition int32) (*State, error) {

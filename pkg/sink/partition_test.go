@@ -179,6 +179,9 @@ func TestClaimRollsForwardCommittedFlush(t *testing.T) {
 			if got := len(files) + len(qfiles) - 3; got != tt.visibleEarly {
 				t.Fatalf("%d files of the crashed flush visible before recovery; want %d", got, tt.visibleEarly)
 			}
+			// Committed but not all in place: the flush before it is
+			// the last one landed.
+			wantLanded(t, lake, 10)
 
 			q := mustClaim(t, lake, "t", 1)
 			if q.Recovered() != (Recovery{RolledForward: tt.rolled}) {
@@ -188,11 +191,25 @@ func TestClaimRollsForwardCommittedFlush(t *testing.T) {
 				t.Fatalf("next = %d; want 20", q.NextOffset())
 			}
 			wantRows(t, lake, 0, 19)
+			wantLanded(t, lake, 20)
 			if err := flush(t, ctx, q, mem, offsetRange(20, 25)); err != nil {
 				t.Fatal(err)
 			}
 			wantRows(t, lake, 0, 25)
+			wantLanded(t, lake, 26)
 		})
+	}
+}
+
+// wantLanded checks what Landed says of partition t/1.
+func wantLanded(t *testing.T, lake FS, want int64) {
+	t.Helper()
+	got, err := Landed(lake, "t", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Fatalf("landed = %d; want %d", got, want)
 	}
 }
 
