@@ -125,7 +125,7 @@ func newOwner(conf *ownerConfig, budget *memoryBudget, events *ownerEvents, log 
 		log:     log,
 		lake:    lake,
 		landed:  landed,
-		mem:     newCountingAllocator(conf.alloc),
+		mem:     newRecyclingAllocator(conf.alloc, budget.rowGroupBytes),
 		wmem:    newCountingAllocator(conf.alloc),
 		topic:   topic,
 		id:      id,
@@ -429,4 +429,5 @@ func (o *owner) release() {
 		hb.batch.Release()
 		delete(o.hives, hive)
 	}
+	o.mem.drain()
 }

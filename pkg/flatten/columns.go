@@ -78,6 +78,11 @@ func takeBitmap(b **memory.Buffer, n int) *memory.Buffer {
 // nextCapacity is the element capacity a column grows to from n elements.
 func nextCapacity(n int) int { return max(minCapacity, int(bitutil.NextPowerOf2(n+1))) }
 
+// offsetsCapacity is the element capacity a column with offsets grows to
+// from n elements: one less than a power of two, so that its cap+1 offsets
+// fill a power-of-two buffer.
+func offsetsCapacity(n int) int { return nextCapacity(n+1) - 1 }
+
 // validity is a column's validity bitmap. It is allocated at the column's
 // first null, so a column without nulls has none (all its values are valid).
 type validity struct {
@@ -232,7 +237,7 @@ type binCol struct {
 }
 
 func (c *binCol) grow(mem memory.Allocator) {
-	c.cap = nextCapacity(c.n)
+	c.cap = offsetsCapacity(c.n)
 	raw := reserve(&c.offBuf, mem, (c.cap+1)*arrow.Int32SizeBytes)
 	c.offsets = arrow.Int32Traits.CastFromBytes(raw)[:c.cap+1]
 	if c.n == 0 {
@@ -298,7 +303,7 @@ type listCol struct {
 }
 
 func (c *listCol) grow(mem memory.Allocator) {
-	c.cap = nextCapacity(c.n)
+	c.cap = offsetsCapacity(c.n)
 	raw := reserve(&c.offBuf, mem, (c.cap+1)*arrow.Int32SizeBytes)
 	c.offsets = arrow.Int32Traits.CastFromBytes(raw)[:c.cap+1]
 	c.valid.grow(mem, c.cap)
