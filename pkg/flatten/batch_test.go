@@ -231,3 +231,49 @@ func compareRecords(t *testing.T, what string, got, want arrow.RecordBatch) {
 		t.Errorf("%s: records differ", what)
 	}
 }
+
+// TestBatchGrowsAsBuilders checks that a Batch taken out once allocates,
+// for the same rows again, never more than a new Batch does by the time it
+// holds half of them, and exactly as much from there on: a bound on the
+// allocated bytes cuts its row groups at the same rows.
+func TestBatchGrowsAsBuilders(t *testing.T) {
+	const n = 3000
+	r := rand.New(rand.NewPCG(9, 1))
+	atts := make([]*Attempt, n)
+	for i := range atts {
+		atts[i] = randAttempt(r)
+	}
+	m := &Meta{Topic: "attempts", LandedAt: time.UnixMicro(1.6e15)}
+	fill := func(b *Batch, each func(i int)) {
+		for i, a := range atts {
+			m.Offset = int64(i)
+			b.AppendAttempt(m, a)
+			each(i)
+		}
+	}
+	newMem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	fresh := NewBatch(newMem)
+	var want [n]int
+	fill(fresh, func(i int) { want[i] = newMem.CurrentAlloc() })
+	fresh.Flush().Release()
+	fresh.Release()
+
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	b := NewBatch(mem)
+	fill(b, func(int) {})
+	b.Flush().Release()
+	fill(b, func(i int) {
+		got := mem.CurrentAlloc()
+		switch {
+		case i == 50 && got < want[n/4]: // every column has had a value by row 50
+			t.Fatalf("row %d: %d bytes allocated, want the capacity reserved (a new Batch holds %d at row %d)", i, got, want[n/4], n/4)
+		case i >= n/2 && got != want[i]:
+			t.Fatalf("row %d: %d bytes allocated, want %d as a new Batch", i, got, want[i])
+		case i < n/2 && got > want[n/2]:
+			t.Fatalf("row %d: %d bytes allocated, more than the %d of a new Batch at row %d", i, got, want[n/2], n/2)
+		}
+	})
+	b.Flush().Release()
+	b.Release()
+	mem.AssertSize(t, 0)
+}

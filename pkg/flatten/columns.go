@@ -17,6 +17,13 @@ import (
 // power of two, at least minCapacity elements), so an allocator counts the
 // same bytes for the same rows.
 
+// After a column is taken out, its first growth goes straight to half the
+// capacity it had reached (the size its buffers had before their last
+// doubling), skipping the copies of the doublings below it. Counted by
+// capacity, as Arrow's builders are, the column then grows through the same
+// sizes as before, so a memory bound on the allocated bytes cuts row groups
+// at the same rows.
+
 // minCapacity is the fewest elements a column allocates room for.
 const minCapacity = 32
 
@@ -75,13 +82,16 @@ func takeBitmap(b **memory.Buffer, n int) *memory.Buffer {
 	return take(b, bitmapBytes(n))
 }
 
-// nextCapacity is the element capacity a column grows to from n elements.
-func nextCapacity(n int) int { return max(minCapacity, int(bitutil.NextPowerOf2(n+1))) }
+// nextCapacity is the element capacity a column grows to from n elements,
+// at least half of prev, the capacity it had reached before it was taken.
+func nextCapacity(n, prev int) int {
+	return max(minCapacity, int(bitutil.NextPowerOf2(n+1)), prev/2)
+}
 
 // offsetsCapacity is the element capacity a column with offsets grows to
 // from n elements: one less than a power of two, so that its cap+1 offsets
 // fill a power-of-two buffer.
-func offsetsCapacity(n int) int { return nextCapacity(n+1) - 1 }
+func offsetsCapacity(n, prev int) int { return nextCapacity(n+1, prev+1) - 1 }
 
 // validity is a column's validity bitmap. It is allocated at the column's
 // first null, so a column without nulls has none (all its values are valid).
@@ -129,13 +139,14 @@ func (v *validity) release() {
 // fixedCol is a column of fixed-width values: integers, floats, timestamps.
 type fixedCol[T int32 | int64 | float64] struct {
 	n, cap int
+	prev   int // capacity when last taken
 	v      []T
 	data   *memory.Buffer
 	valid  validity
 }
 
 func (c *fixedCol[T]) grow(mem memory.Allocator) {
-	c.cap = nextCapacity(c.n)
+	c.cap = nextCapacity(c.n, c.prev)
 	var zero T
 	raw := reserve(&c.data, mem, c.cap*int(unsafe.Sizeof(zero)))
 	c.v = unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(raw))), c.cap)
@@ -165,7 +176,7 @@ func (c *fixedCol[T]) finish(dt arrow.DataType) arrow.ArrayData {
 	n := c.n
 	valid, nulls := c.valid.take(n)
 	data := take(&c.data, n*int(unsafe.Sizeof(zero)))
-	c.n, c.cap, c.v = 0, 0, nil
+	c.prev, c.n, c.cap, c.v = c.cap, 0, 0, nil
 	return newData(dt, n, []*memory.Buffer{valid, data}, nil, nulls)
 }
 
@@ -178,13 +189,14 @@ func (c *fixedCol[T]) release() {
 // boolCol is a column of booleans, bit-packed.
 type boolCol struct {
 	n, cap int
+	prev   int // capacity when last taken
 	bits   []byte
 	data   *memory.Buffer
 	valid  validity
 }
 
 func (c *boolCol) grow(mem memory.Allocator) {
-	c.cap = nextCapacity(c.n)
+	c.cap = nextCapacity(c.n, c.prev)
 	c.bits = reserve(&c.data, mem, bitmapBytes(c.cap))
 	c.valid.grow(mem, c.cap)
 }
@@ -215,7 +227,7 @@ func (c *boolCol) finish(dt arrow.DataType) arrow.ArrayData {
 	n := c.n
 	valid, nulls := c.valid.take(n)
 	data := takeBitmap(&c.data, n)
-	c.n, c.cap, c.bits = 0, 0, nil
+	c.prev, c.n, c.cap, c.bits = c.cap, 0, 0, nil
 	return newData(dt, n, []*memory.Buffer{valid, data}, nil, nulls)
 }
 
@@ -229,6 +241,8 @@ func (c *boolCol) release() {
 // offsets into one data buffer.
 type binCol struct {
 	n, cap  int
+	prev    int     // capacity when last taken
+	prevLen int     // the data buffer's capacity when last taken
 	offsets []int32 // cap+1 entries; offsets[n] is the data's length
 	offBuf  *memory.Buffer
 	data    []byte // the data buffer's memory; the first offsets[n] bytes are used
@@ -237,7 +251,7 @@ type binCol struct {
 }
 
 func (c *binCol) grow(mem memory.Allocator) {
-	c.cap = offsetsCapacity(c.n)
+	c.cap = offsetsCapacity(c.n, c.prev)
 	raw := reserve(&c.offBuf, mem, (c.cap+1)*arrow.Int32SizeBytes)
 	c.offsets = arrow.Int32Traits.CastFromBytes(raw)[:c.cap+1]
 	if c.n == 0 {
@@ -247,7 +261,11 @@ func (c *binCol) grow(mem memory.Allocator) {
 }
 
 func (c *binCol) growData(mem memory.Allocator, size int) {
-	c.data = reserve(&c.dataBuf, mem, int(bitutil.NextPowerOf2(size)))
+	size = int(bitutil.NextPowerOf2(size))
+	if c.data == nil {
+		size = max(size, c.prevLen/2)
+	}
+	c.data = reserve(&c.dataBuf, mem, size)
 }
 
 func (c *binCol) append(mem memory.Allocator, v []byte) {
@@ -275,6 +293,7 @@ func (c *binCol) appendNull(mem memory.Allocator) {
 
 func (c *binCol) finish(mem memory.Allocator, dt arrow.DataType) arrow.ArrayData {
 	if c.cap == 0 {
+		c.prev = 0
 		c.grow(mem) // an empty column still has its one offset
 	}
 	n := c.n
@@ -282,6 +301,7 @@ func (c *binCol) finish(mem memory.Allocator, dt arrow.DataType) arrow.ArrayData
 	valid, nulls := c.valid.take(n)
 	offsets := take(&c.offBuf, (n+1)*arrow.Int32SizeBytes)
 	data := take(&c.dataBuf, size)
+	c.prev, c.prevLen = c.cap, len(c.data)
 	c.n, c.cap, c.offsets, c.data = 0, 0, nil, nil
 	return newData(dt, n, []*memory.Buffer{valid, offsets, data}, nil, nulls)
 }
@@ -297,13 +317,14 @@ func (c *binCol) release() {
 // the values.
 type listCol struct {
 	n, cap  int
+	prev    int     // capacity when last taken
 	offsets []int32 // cap+1 entries; offsets[i] is where list i starts
 	offBuf  *memory.Buffer
 	valid   validity
 }
 
 func (c *listCol) grow(mem memory.Allocator) {
-	c.cap = offsetsCapacity(c.n)
+	c.cap = offsetsCapacity(c.n, c.prev)
 	raw := reserve(&c.offBuf, mem, (c.cap+1)*arrow.Int32SizeBytes)
 	c.offsets = arrow.Int32Traits.CastFromBytes(raw)[:c.cap+1]
 	c.valid.grow(mem, c.cap)
@@ -332,13 +353,14 @@ func (c *listCol) appendNull(mem memory.Allocator, start int) {
 // finish ends the lists at end, the values' length.
 func (c *listCol) finish(mem memory.Allocator, dt arrow.DataType, end int, values arrow.ArrayData) arrow.ArrayData {
 	if c.cap == 0 {
-		c.grow(mem)
+		c.prev = 0
+		c.grow(mem) // an empty column still has its one offset
 	}
 	n := c.n
 	c.offsets[n] = int32(end)
 	valid, nulls := c.valid.take(n)
 	offsets := take(&c.offBuf, (n+1)*arrow.Int32SizeBytes)
-	c.n, c.cap, c.offsets = 0, 0, nil
+	c.prev, c.n, c.cap, c.offsets = c.cap, 0, 0, nil
 	d := newData(dt, n, []*memory.Buffer{valid, offsets}, []arrow.ArrayData{values}, nulls)
 	values.Release()
 	return d
