@@ -121,6 +121,21 @@ func randRows(seed uint64) rowSource {
 	}
 }
 
+// optionlessRows appends random attempts whose questions have null or
+// empty option lists, so that the options' columns stay empty.
+func optionlessRows(seed uint64) rowSource {
+	r := rand.New(rand.NewPCG(seed, 1))
+	return func(i int, b *Batch, ref *RefBatch) {
+		m := &Meta{Topic: "attempts", Offset: int64(i), LandedAt: time.UnixMicro(1.6e15)}
+		a := randAttempt(r)
+		for j := range a.Questions {
+			a.Questions[j].Options = a.Questions[j].Options[:0]
+		}
+		b.AppendAttempt(m, a)
+		ref.AppendAttempt(m, a)
+	}
+}
+
 // generatedRows appends the decoded messages of the attempt generator,
 // quarantining the malformed ones.
 func generatedRows(t *testing.T) rowSource {
@@ -155,8 +170,9 @@ func TestBatchMatchesBuilders(t *testing.T) {
 		rows []int // rows per flush
 	}{
 		{"random", func(*testing.T) rowSource { return randRows(1) }, []int{1, 3000, 700, 5}},
-		{"random_nulls_late", func(*testing.T) rowSource { return randRows(2) }, []int{40, 4000}},
+		{"random_large_flush", func(*testing.T) rowSource { return randRows(2) }, []int{40, 4000}},
 		{"generated", generatedRows, []int{2500, 1, 1200}},
+		{"no_options", func(*testing.T) rowSource { return optionlessRows(3) }, []int{1, 200}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())

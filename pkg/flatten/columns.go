@@ -1,6 +1,7 @@
 package flatten
 
 import (
+	"math"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -261,6 +262,9 @@ func (c *binCol) grow(mem memory.Allocator) {
 }
 
 func (c *binCol) growData(mem memory.Allocator, size int) {
+	if size > math.MaxInt32 {
+		panic("flatten: a column's values exceed 2 GiB") // the memory budget keeps row groups far smaller
+	}
 	size = int(bitutil.NextPowerOf2(size))
 	if c.data == nil {
 		size = max(size, c.prevLen/2)
