@@ -93,7 +93,8 @@ type owner struct {
 
 	// The flush being accumulated.
 	hives   map[string]*hiveBuf
-	first   int64 // first offset of the flush; -1 when empty
+	spare   map[string]*flatten.Batch // the last flush's emptied batches, by Hive partition, for reuse
+	first   int64                     // first offset of the flush; -1 when empty
 	last    int64
 	records int64
 	opened  time.Time            // when the flush got its first record
@@ -126,7 +127,7 @@ func newOwner(conf *ownerConfig, budget *memoryBudget, events *ownerEvents, log 
 		log:     log,
 		lake:    lake,
 		landed:  landed,
-		mem:     newCountingAllocator(conf.alloc),
+		mem:     newRecyclingAllocator(conf.alloc, budget.rowGroupBytes),
 		wmem:    newCountingAllocator(conf.alloc),
 		topic:   topic,
 		id:      id,
@@ -134,6 +135,7 @@ func newOwner(conf *ownerConfig, budget *memoryBudget, events *ownerEvents, log 
 		next:    next,
 		initial: -1,
 		hives:   map[string]*hiveBuf{},
+		spare:   map[string]*flatten.Batch{},
 		first:   -1,
 		bad:     map[badKey]*[2]int64{},
 	}
@@ -250,7 +252,12 @@ func (o *owner) state() flushState {
 func (o *owner) hive(name string) *hiveBuf {
 	hb, ok := o.hives[name]
 	if !ok {
-		hb = &hiveBuf{batch: flatten.NewBatch(o.mem)}
+		b := o.spare[name] // an emptied batch sizes its buffers as they ended last time
+		if b == nil {
+			b = flatten.NewBatch(o.mem)
+		}
+		delete(o.spare, name)
+		hb = &hiveBuf{batch: b}
 		for t := range hb.ranges {
 			hb.ranges[t] = [2]int64{-1, -1}
 		}
@@ -357,6 +364,7 @@ func (o *owner) flush(ctx context.Context, why rollReason) error {
 	var files []*sink.ParquetFile
 	var labels [][2]string // tenant and table of each file
 	var bytes int64
+	o.releaseSpare() // keep only this flush's batches
 	for hive, hb := range o.hives {
 		for t, f := range hb.files {
 			if f != nil {
@@ -365,7 +373,7 @@ func (o *owner) flush(ctx context.Context, why rollReason) error {
 				hb.files[t] = nil
 			}
 		}
-		hb.batch.Release()
+		o.spare[hive] = hb.batch // emptied by writeRowGroups
 		delete(o.hives, hive)
 	}
 	if err := o.lake.Publish(ctx, files, o.first, o.last); err != nil {
@@ -423,5 +431,14 @@ func (o *owner) release() {
 	for hive, hb := range o.hives {
 		hb.batch.Release()
 		delete(o.hives, hive)
+	}
+	o.releaseSpare()
+	o.mem.drain()
+}
+
+func (o *owner) releaseSpare() {
+	for hive, b := range o.spare {
+		b.Release()
+		delete(o.spare, hive)
 	}
 }

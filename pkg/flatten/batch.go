@@ -1,6 +1,8 @@
 package flatten
 
 import (
+	"unsafe"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -21,335 +23,408 @@ func (r Records) Release() {
 	}
 }
 
-// Batch accumulates rows for the three tables in Arrow builders. Rows are
+// Batch accumulates rows for the three tables in Arrow buffers. Rows are
 // appended one message at a time and taken out as record batches with
-// Flush. A Batch is not safe for concurrent use; Release it exactly once.
+// Flush, which hands the buffers to the records. A Batch is not safe for
+// concurrent use; Release it exactly once.
 type Batch struct {
-	att attemptBuilders
-	que questionBuilders
-	qua quarantineBuilders
+	mem memory.Allocator
+	att attemptCols
+	que questionCols
+	qua quarantineCols
 }
 
 // NewBatch returns an empty Batch that allocates from mem.
 func NewBatch(mem memory.Allocator) *Batch {
-	b := &Batch{}
-	b.att.init(mem)
-	b.que.init(mem)
-	b.qua.init(mem)
-	return b
+	return &Batch{mem: mem}
 }
 
 // Len returns the rows buffered per table.
 func (b *Batch) Len() (attempts, questions, quarantined int) {
-	return b.att.rb.Field(0).Len(), b.que.rb.Field(0).Len(), b.qua.rb.Field(0).Len()
+	return b.att.keenID.n, b.que.keenID.n, b.qua.reason.n
 }
 
 // AppendAttempt appends a decoded attempt: one attempts row and one
 // questions row per question.
 func (b *Batch) AppendAttempt(m *Meta, a *Attempt) {
-	b.att.append(m, a)
+	b.att.append(b.mem, m, a)
 	for i := range a.Questions {
-		b.que.append(m, a, i)
+		b.que.append(b.mem, m, a, i)
 	}
 }
 
 // AppendQuarantine appends a message that could not be flattened.
 func (b *Batch) AppendQuarantine(m *Meta, why *InvalidError, raw []byte) {
-	b.qua.append(m, why, raw)
+	b.qua.append(b.mem, m, why, raw)
 }
 
 // Flush returns the buffered rows as record batches and empties the Batch.
 func (b *Batch) Flush() Records {
 	var r Records
-	if b.att.rb.Field(0).Len() > 0 {
-		r.Attempts = b.att.rb.NewRecordBatch()
+	if b.att.keenID.n > 0 {
+		r.Attempts = b.att.finish(b.mem)
 	}
-	if b.que.rb.Field(0).Len() > 0 {
-		r.Questions = b.que.rb.NewRecordBatch()
+	if b.que.keenID.n > 0 {
+		r.Questions = b.que.finish(b.mem)
 	}
-	if b.qua.rb.Field(0).Len() > 0 {
-		r.Quarantine = b.qua.rb.NewRecordBatch()
+	if b.qua.reason.n > 0 {
+		r.Quarantine = b.qua.finish(b.mem)
 	}
 	return r
 }
 
-// Release frees the builders' memory.
+// Release frees the buffered rows' memory.
 func (b *Batch) Release() {
-	b.att.rb.Release()
-	b.que.rb.Release()
-	b.qua.rb.Release()
+	b.att.release()
+	b.que.release()
+	b.qua.release()
 }
 
-// lineage appends the lineage columns that end every table.
-type lineage struct {
-	topic     *array.StringBuilder
-	partition *array.Int32Builder
-	offset    *array.Int64Builder
-	timestamp *array.TimestampBuilder
-	landedAt  *array.TimestampBuilder
-}
-
-func (l *lineage) init(rb *array.RecordBuilder, first int) {
-	l.topic = rb.Field(first).(*array.StringBuilder)
-	l.partition = rb.Field(first + 1).(*array.Int32Builder)
-	l.offset = rb.Field(first + 2).(*array.Int64Builder)
-	l.timestamp = rb.Field(first + 3).(*array.TimestampBuilder)
-	l.landedAt = rb.Field(first + 4).(*array.TimestampBuilder)
-}
-
-func (l *lineage) append(m *Meta) {
-	l.topic.Append(m.Topic)
-	l.partition.Append(m.Partition)
-	l.offset.Append(m.Offset)
-	if m.Timestamp.IsZero() {
-		l.timestamp.AppendNull()
-	} else {
-		l.timestamp.Append(arrow.Timestamp(m.Timestamp.UnixMicro()))
+// record makes a record batch of schema from one array data per field,
+// releasing the data.
+func record(schema *arrow.Schema, data []arrow.ArrayData) arrow.RecordBatch {
+	cols := make([]arrow.Array, len(data))
+	for i, d := range data {
+		cols[i] = array.MakeFromData(d)
+		d.Release()
 	}
-	l.landedAt.Append(arrow.Timestamp(m.LandedAt.UnixMicro()))
+	rec := array.NewRecordBatch(schema, cols, int64(cols[0].Len()))
+	for _, c := range cols {
+		c.Release()
+	}
+	return rec
 }
 
-type attemptBuilders struct {
-	rb                                                           *array.RecordBuilder
-	keenID, baseExamID, userExamID, examName, sequenceID         *array.StringBuilder
-	keenTimestamp, keenCreatedAt, startedAt                      *array.TimestampBuilder
-	certification, allCorrect                                    *array.BooleanBuilder
-	maxAttempts, sequenceAttempt                                 *array.Int32Builder
-	correct, incorrect, incomplete, submitted, unanswered, total *array.Int32Builder
-	score, duration                                              *array.Float64Builder
-	questionCount, optionCount                                   *array.Int32Builder
-	firstAnswerAt, completedAt                                   *array.TimestampBuilder
-	unknown                                                      *array.StringBuilder
+// lineage holds the lineage columns that end every table.
+type lineage struct {
+	topic     binCol
+	partition fixedCol[int32]
+	offset    fixedCol[int64]
+	timestamp fixedCol[int64]
+	landedAt  fixedCol[int64]
+}
+
+func (l *lineage) append(mem memory.Allocator, m *Meta) {
+	l.topic.append(mem, unsafe.Slice(unsafe.StringData(m.Topic), len(m.Topic)))
+	l.partition.append(mem, m.Partition)
+	l.offset.append(mem, m.Offset)
+	if m.Timestamp.IsZero() {
+		l.timestamp.appendNull(mem)
+	} else {
+		l.timestamp.append(mem, m.Timestamp.UnixMicro())
+	}
+	l.landedAt.append(mem, m.LandedAt.UnixMicro())
+}
+
+// finish appends the lineage columns' data to data.
+func (l *lineage) finish(mem memory.Allocator, data []arrow.ArrayData) []arrow.ArrayData {
+	return append(data,
+		l.topic.finish(mem, str),
+		l.partition.finish(i32),
+		l.offset.finish(i64),
+		l.timestamp.finish(Timestamp),
+		l.landedAt.finish(Timestamp))
+}
+
+func (l *lineage) release() {
+	l.topic.release()
+	l.partition.release()
+	l.offset.release()
+	l.timestamp.release()
+	l.landedAt.release()
+}
+
+type attemptCols struct {
+	keenID, baseExamID, userExamID, examName, sequenceID         binCol
+	keenTimestamp, keenCreatedAt, startedAt                      fixedCol[int64]
+	certification, allCorrect                                    boolCol
+	maxAttempts, sequenceAttempt                                 fixedCol[int32]
+	correct, incorrect, incomplete, submitted, unanswered, total fixedCol[int32]
+	score, duration                                              fixedCol[float64]
+	questionCount, optionCount                                   fixedCol[int32]
+	firstAnswerAt, completedAt                                   fixedCol[int64]
+	unknown                                                      binCol
 	lin                                                          lineage
 }
 
-func (w *attemptBuilders) init(mem memory.Allocator) {
-	w.rb = array.NewRecordBuilder(mem, AttemptsTable.Schema)
-	f := w.rb.Field
-	w.keenID = f(0).(*array.StringBuilder)
-	w.keenTimestamp = f(1).(*array.TimestampBuilder)
-	w.keenCreatedAt = f(2).(*array.TimestampBuilder)
-	w.startedAt = f(3).(*array.TimestampBuilder)
-	w.baseExamID = f(4).(*array.StringBuilder)
-	w.userExamID = f(5).(*array.StringBuilder)
-	w.examName = f(6).(*array.StringBuilder)
-	w.certification = f(7).(*array.BooleanBuilder)
-	w.maxAttempts = f(8).(*array.Int32Builder)
-	w.sequenceID = f(9).(*array.StringBuilder)
-	w.sequenceAttempt = f(10).(*array.Int32Builder)
-	w.correct = f(11).(*array.Int32Builder)
-	w.incorrect = f(12).(*array.Int32Builder)
-	w.incomplete = f(13).(*array.Int32Builder)
-	w.submitted = f(14).(*array.Int32Builder)
-	w.unanswered = f(15).(*array.Int32Builder)
-	w.total = f(16).(*array.Int32Builder)
-	w.allCorrect = f(17).(*array.BooleanBuilder)
-	w.score = f(18).(*array.Float64Builder)
-	w.questionCount = f(19).(*array.Int32Builder)
-	w.optionCount = f(20).(*array.Int32Builder)
-	w.firstAnswerAt = f(21).(*array.TimestampBuilder)
-	w.completedAt = f(22).(*array.TimestampBuilder)
-	w.duration = f(23).(*array.Float64Builder)
-	w.unknown = f(24).(*array.StringBuilder)
-	w.lin.init(w.rb, 25)
-}
-
-func (w *attemptBuilders) append(m *Meta, a *Attempt) {
-	appendStr(w.keenID, a.KeenID)
-	appendTime(w.keenTimestamp, a.KeenTimestamp)
-	appendTime(w.keenCreatedAt, a.KeenCreatedAt)
-	appendTime(w.startedAt, a.StartedAt)
-	appendStr(w.baseExamID, a.BaseExamID)
-	appendStr(w.userExamID, a.UserExamID)
-	appendStr(w.examName, a.ExamName)
-	appendBool(w.certification, a.Certification)
-	appendInt32(w.maxAttempts, a.MaxAttempts)
-	appendStr(w.sequenceID, a.SequenceID)
-	appendInt32(w.sequenceAttempt, a.SequenceAttempt)
+func (w *attemptCols) append(mem memory.Allocator, m *Meta, a *Attempt) {
+	appendStr(mem, &w.keenID, a.KeenID)
+	appendTime(mem, &w.keenTimestamp, a.KeenTimestamp)
+	appendTime(mem, &w.keenCreatedAt, a.KeenCreatedAt)
+	appendTime(mem, &w.startedAt, a.StartedAt)
+	appendStr(mem, &w.baseExamID, a.BaseExamID)
+	appendStr(mem, &w.userExamID, a.UserExamID)
+	appendStr(mem, &w.examName, a.ExamName)
+	appendBool(mem, &w.certification, a.Certification)
+	appendInt32(mem, &w.maxAttempts, a.MaxAttempts)
+	appendStr(mem, &w.sequenceID, a.SequenceID)
+	appendInt32(mem, &w.sequenceAttempt, a.SequenceAttempt)
 	c := &a.Counts
-	appendInt32(w.correct, c.Correct)
-	appendInt32(w.incorrect, c.Incorrect)
-	appendInt32(w.incomplete, c.Incomplete)
-	appendInt32(w.submitted, c.Submitted)
-	appendInt32(w.unanswered, c.Unanswered)
-	appendInt32(w.total, c.Total)
-	appendBool(w.allCorrect, c.AllCorrect)
+	appendInt32(mem, &w.correct, c.Correct)
+	appendInt32(mem, &w.incorrect, c.Incorrect)
+	appendInt32(mem, &w.incomplete, c.Incomplete)
+	appendInt32(mem, &w.submitted, c.Submitted)
+	appendInt32(mem, &w.unanswered, c.Unanswered)
+	appendInt32(mem, &w.total, c.Total)
+	appendBool(mem, &w.allCorrect, c.AllCorrect)
 
 	d := a.Derive()
 	if d.Score.Valid {
-		w.score.Append(d.Score.V)
+		w.score.append(mem, d.Score.V)
 	} else {
-		w.score.AppendNull()
+		w.score.appendNull(mem)
 	}
-	appendInt32(w.questionCount, d.QuestionCount)
-	appendInt32(w.optionCount, d.OptionCount)
-	appendTime(w.firstAnswerAt, d.FirstAnswerAt)
-	appendTime(w.completedAt, d.CompletedAt)
+	appendInt32(mem, &w.questionCount, d.QuestionCount)
+	appendInt32(mem, &w.optionCount, d.OptionCount)
+	appendTime(mem, &w.firstAnswerAt, d.FirstAnswerAt)
+	appendTime(mem, &w.completedAt, d.CompletedAt)
 	if d.DurationSeconds.Valid {
-		w.duration.Append(d.DurationSeconds.V)
+		w.duration.append(mem, d.DurationSeconds.V)
 	} else {
-		w.duration.AppendNull()
+		w.duration.appendNull(mem)
 	}
-	appendJSON(w.unknown, a.Unknown)
-	w.lin.append(m)
+	appendJSON(mem, &w.unknown, a.Unknown)
+	w.lin.append(mem, m)
 }
 
-type questionBuilders struct {
-	rb                                         *array.RecordBuilder
-	keenID, userExamID, baseExamID             *array.StringBuilder
-	index                                      *array.Int32Builder
-	questionID, userResult                     *array.StringBuilder
-	userCorrect, userIncomplete, userSubmitted *array.BooleanBuilder
-	optionCount, checked, correct              *array.Int32Builder
-	firstAnswerAt, lastAnswerAt                *array.TimestampBuilder
-	options                                    *array.ListBuilder
-	opt                                        *array.StructBuilder
-	optID                                      *array.StringBuilder
-	optChecked, optCorrect                     *array.BooleanBuilder
-	optSubmitted                               *array.Int32Builder
-	optAt                                      *array.TimestampBuilder
-	unknown                                    *array.StringBuilder
+func (w *attemptCols) finish(mem memory.Allocator) arrow.RecordBatch {
+	data := make([]arrow.ArrayData, 0, len(AttemptsTable.Columns))
+	data = append(data,
+		w.keenID.finish(mem, str),
+		w.keenTimestamp.finish(Timestamp),
+		w.keenCreatedAt.finish(Timestamp),
+		w.startedAt.finish(Timestamp),
+		w.baseExamID.finish(mem, str),
+		w.userExamID.finish(mem, str),
+		w.examName.finish(mem, str),
+		w.certification.finish(boolT),
+		w.maxAttempts.finish(i32),
+		w.sequenceID.finish(mem, str),
+		w.sequenceAttempt.finish(i32),
+		w.correct.finish(i32),
+		w.incorrect.finish(i32),
+		w.incomplete.finish(i32),
+		w.submitted.finish(i32),
+		w.unanswered.finish(i32),
+		w.total.finish(i32),
+		w.allCorrect.finish(boolT),
+		w.score.finish(f64),
+		w.questionCount.finish(i32),
+		w.optionCount.finish(i32),
+		w.firstAnswerAt.finish(Timestamp),
+		w.completedAt.finish(Timestamp),
+		w.duration.finish(f64),
+		w.unknown.finish(mem, str))
+	return record(AttemptsTable.Schema, w.lin.finish(mem, data))
+}
+
+func (w *attemptCols) release() {
+	for _, c := range []*binCol{&w.keenID, &w.baseExamID, &w.userExamID, &w.examName, &w.sequenceID, &w.unknown} {
+		c.release()
+	}
+	for _, c := range []*fixedCol[int64]{&w.keenTimestamp, &w.keenCreatedAt, &w.startedAt, &w.firstAnswerAt, &w.completedAt} {
+		c.release()
+	}
+	for _, c := range []*fixedCol[int32]{&w.maxAttempts, &w.sequenceAttempt, &w.correct, &w.incorrect,
+		&w.incomplete, &w.submitted, &w.unanswered, &w.total, &w.questionCount, &w.optionCount} {
+		c.release()
+	}
+	w.certification.release()
+	w.allCorrect.release()
+	w.score.release()
+	w.duration.release()
+	w.lin.release()
+}
+
+// optionCols are the fields of questions.options' structs.
+type optionCols struct {
+	n                int // structs appended
+	id               binCol
+	checked, correct boolCol
+	submitted        fixedCol[int32]
+	at               fixedCol[int64]
+}
+
+type questionCols struct {
+	keenID, userExamID, baseExamID             binCol
+	index                                      fixedCol[int32]
+	questionID, userResult                     binCol
+	userCorrect, userIncomplete, userSubmitted boolCol
+	optionCount, checked, correct              fixedCol[int32]
+	firstAnswerAt, lastAnswerAt                fixedCol[int64]
+	options                                    listCol
+	opt                                        optionCols
+	unknown                                    binCol
 	lin                                        lineage
 }
 
-func (w *questionBuilders) init(mem memory.Allocator) {
-	w.rb = array.NewRecordBuilder(mem, QuestionsTable.Schema)
-	f := w.rb.Field
-	w.keenID = f(0).(*array.StringBuilder)
-	w.userExamID = f(1).(*array.StringBuilder)
-	w.baseExamID = f(2).(*array.StringBuilder)
-	w.index = f(3).(*array.Int32Builder)
-	w.questionID = f(4).(*array.StringBuilder)
-	w.userCorrect = f(5).(*array.BooleanBuilder)
-	w.userIncomplete = f(6).(*array.BooleanBuilder)
-	w.userSubmitted = f(7).(*array.BooleanBuilder)
-	w.userResult = f(8).(*array.StringBuilder)
-	w.optionCount = f(9).(*array.Int32Builder)
-	w.checked = f(10).(*array.Int32Builder)
-	w.correct = f(11).(*array.Int32Builder)
-	w.firstAnswerAt = f(12).(*array.TimestampBuilder)
-	w.lastAnswerAt = f(13).(*array.TimestampBuilder)
-	w.options = f(14).(*array.ListBuilder)
-	w.opt = w.options.ValueBuilder().(*array.StructBuilder)
-	w.optID = w.opt.FieldBuilder(0).(*array.StringBuilder)
-	w.optChecked = w.opt.FieldBuilder(1).(*array.BooleanBuilder)
-	w.optCorrect = w.opt.FieldBuilder(2).(*array.BooleanBuilder)
-	w.optSubmitted = w.opt.FieldBuilder(3).(*array.Int32Builder)
-	w.optAt = w.opt.FieldBuilder(4).(*array.TimestampBuilder)
-	w.unknown = f(15).(*array.StringBuilder)
-	w.lin.init(w.rb, 16)
-}
-
-func (w *questionBuilders) append(m *Meta, a *Attempt, i int) {
+func (w *questionCols) append(mem memory.Allocator, m *Meta, a *Attempt, i int) {
 	q := &a.Questions[i]
-	appendStr(w.keenID, a.KeenID)
-	appendStr(w.userExamID, a.UserExamID)
-	appendStr(w.baseExamID, a.BaseExamID)
-	w.index.Append(int32(i))
-	appendStr(w.questionID, q.ID)
-	appendBool(w.userCorrect, q.UserCorrect)
-	appendBool(w.userIncomplete, q.UserIncomplete)
-	appendBool(w.userSubmitted, q.UserSubmitted)
-	appendStr(w.userResult, q.UserResult)
+	appendStr(mem, &w.keenID, a.KeenID)
+	appendStr(mem, &w.userExamID, a.UserExamID)
+	appendStr(mem, &w.baseExamID, a.BaseExamID)
+	w.index.append(mem, int32(i))
+	appendStr(mem, &w.questionID, q.ID)
+	appendBool(mem, &w.userCorrect, q.UserCorrect)
+	appendBool(mem, &w.userIncomplete, q.UserIncomplete)
+	appendBool(mem, &w.userSubmitted, q.UserSubmitted)
+	appendStr(mem, &w.userResult, q.UserResult)
 
 	d := q.Derive()
-	appendInt32(w.optionCount, d.OptionCount)
-	appendInt32(w.checked, d.OptionsChecked)
-	appendInt32(w.correct, d.OptionsCorrect)
-	appendTime(w.firstAnswerAt, d.FirstAnswerAt)
-	appendTime(w.lastAnswerAt, d.LastAnswerAt)
+	appendInt32(mem, &w.optionCount, d.OptionCount)
+	appendInt32(mem, &w.checked, d.OptionsChecked)
+	appendInt32(mem, &w.correct, d.OptionsCorrect)
+	appendTime(mem, &w.firstAnswerAt, d.FirstAnswerAt)
+	appendTime(mem, &w.lastAnswerAt, d.LastAnswerAt)
 	if !q.HasOptions {
-		w.options.AppendNull()
+		w.options.appendNull(mem, w.opt.n)
 	} else {
-		w.options.Append(true)
+		w.options.append(mem, w.opt.n)
+		o := &w.opt
 		for j := range q.Options {
-			o := &q.Options[j]
-			w.opt.Append(true)
-			appendStr(w.optID, o.ID)
-			appendBool(w.optChecked, o.Checked)
-			appendBool(w.optCorrect, o.Correct)
-			appendInt32(w.optSubmitted, o.Submitted)
-			appendTime(w.optAt, o.At)
+			v := &q.Options[j]
+			appendStr(mem, &o.id, v.ID)
+			appendBool(mem, &o.checked, v.Checked)
+			appendBool(mem, &o.correct, v.Correct)
+			appendInt32(mem, &o.submitted, v.Submitted)
+			appendTime(mem, &o.at, v.At)
 		}
+		o.n += len(q.Options)
 	}
-	appendJSON(w.unknown, q.Unknown)
-	w.lin.append(m)
+	appendJSON(mem, &w.unknown, q.Unknown)
+	w.lin.append(mem, m)
 }
 
-type quarantineBuilders struct {
-	rb                    *array.RecordBuilder
-	reason, field, detail *array.StringBuilder
-	key, raw              *array.BinaryBuilder
+func (w *questionCols) finish(mem memory.Allocator) arrow.RecordBatch {
+	o := &w.opt
+	n := o.n
+	o.n = 0
+	opts := newData(OptionType, n, []*memory.Buffer{nil}, []arrow.ArrayData{
+		o.id.finish(mem, str),
+		o.checked.finish(boolT),
+		o.correct.finish(boolT),
+		o.submitted.finish(i32),
+		o.at.finish(Timestamp),
+	}, 0)
+	for _, c := range opts.Children() {
+		c.Release()
+	}
+	data := make([]arrow.ArrayData, 0, len(QuestionsTable.Columns))
+	data = append(data,
+		w.keenID.finish(mem, str),
+		w.userExamID.finish(mem, str),
+		w.baseExamID.finish(mem, str),
+		w.index.finish(i32),
+		w.questionID.finish(mem, str),
+		w.userCorrect.finish(boolT),
+		w.userIncomplete.finish(boolT),
+		w.userSubmitted.finish(boolT),
+		w.userResult.finish(mem, str),
+		w.optionCount.finish(i32),
+		w.checked.finish(i32),
+		w.correct.finish(i32),
+		w.firstAnswerAt.finish(Timestamp),
+		w.lastAnswerAt.finish(Timestamp),
+		w.options.finish(mem, QuestionsTable.Schema.Field(14).Type, n, opts),
+		w.unknown.finish(mem, str))
+	return record(QuestionsTable.Schema, w.lin.finish(mem, data))
+}
+
+func (w *questionCols) release() {
+	for _, c := range []*binCol{&w.keenID, &w.userExamID, &w.baseExamID, &w.questionID, &w.userResult, &w.unknown, &w.opt.id} {
+		c.release()
+	}
+	for _, c := range []*boolCol{&w.userCorrect, &w.userIncomplete, &w.userSubmitted, &w.opt.checked, &w.opt.correct} {
+		c.release()
+	}
+	for _, c := range []*fixedCol[int32]{&w.index, &w.optionCount, &w.checked, &w.correct, &w.opt.submitted} {
+		c.release()
+	}
+	for _, c := range []*fixedCol[int64]{&w.firstAnswerAt, &w.lastAnswerAt, &w.opt.at} {
+		c.release()
+	}
+	w.options.release()
+	w.opt.n = 0
+	w.lin.release()
+}
+
+type quarantineCols struct {
+	reason, field, detail binCol
+	key, raw              binCol
 	lin                   lineage
 }
 
-func (w *quarantineBuilders) init(mem memory.Allocator) {
-	w.rb = array.NewRecordBuilder(mem, QuarantineTable.Schema)
-	f := w.rb.Field
-	w.reason = f(0).(*array.StringBuilder)
-	w.field = f(1).(*array.StringBuilder)
-	w.detail = f(2).(*array.StringBuilder)
-	w.key = f(3).(*array.BinaryBuilder)
-	w.raw = f(4).(*array.BinaryBuilder)
-	w.lin.init(w.rb, 5)
-}
-
-func (w *quarantineBuilders) append(m *Meta, why *InvalidError, raw []byte) {
-	w.reason.Append(string(why.Reason))
+func (w *quarantineCols) append(mem memory.Allocator, m *Meta, why *InvalidError, raw []byte) {
+	w.reason.append(mem, []byte(why.Reason))
 	if why.Field == "" {
-		w.field.AppendNull()
+		w.field.appendNull(mem)
 	} else {
-		w.field.Append(why.Field)
+		w.field.append(mem, []byte(why.Field))
 	}
-	w.detail.Append(why.Error())
+	w.detail.append(mem, []byte(why.Error()))
 	if m.Key == nil {
-		w.key.AppendNull()
+		w.key.appendNull(mem)
 	} else {
-		w.key.Append(m.Key)
+		w.key.append(mem, m.Key)
 	}
-	if raw == nil {
-		raw = []byte{} // the column is not nullable: an empty message is an empty value
-	}
-	w.raw.Append(raw)
-	w.lin.append(m)
+	w.raw.append(mem, raw) // the column is not nullable: an empty or nil message is an empty value
+	w.lin.append(mem, m)
 }
 
-func appendStr(b *array.StringBuilder, s Str) {
+func (w *quarantineCols) finish(mem memory.Allocator) arrow.RecordBatch {
+	data := make([]arrow.ArrayData, 0, len(QuarantineTable.Columns))
+	data = append(data,
+		w.reason.finish(mem, str),
+		w.field.finish(mem, str),
+		w.detail.finish(mem, str),
+		w.key.finish(mem, bin),
+		w.raw.finish(mem, bin))
+	return record(QuarantineTable.Schema, w.lin.finish(mem, data))
+}
+
+func (w *quarantineCols) release() {
+	for _, c := range []*binCol{&w.reason, &w.field, &w.detail, &w.key, &w.raw} {
+		c.release()
+	}
+	w.lin.release()
+}
+
+func appendStr(mem memory.Allocator, c *binCol, s Str) {
 	if s.Valid {
-		b.BinaryBuilder.Append(s.B)
+		c.append(mem, s.B)
 	} else {
-		b.AppendNull()
+		c.appendNull(mem)
 	}
 }
 
-func appendJSON(b *array.StringBuilder, j []byte) {
+func appendJSON(mem memory.Allocator, c *binCol, j []byte) {
 	if j != nil {
-		b.BinaryBuilder.Append(j)
+		c.append(mem, j)
 	} else {
-		b.AppendNull()
+		c.appendNull(mem)
 	}
 }
 
-func appendBool(b *array.BooleanBuilder, v Bool) {
+func appendBool(mem memory.Allocator, c *boolCol, v Bool) {
 	if v.Valid {
-		b.Append(v.V)
+		c.append(mem, v.V)
 	} else {
-		b.AppendNull()
+		c.appendNull(mem)
 	}
 }
 
-func appendInt32(b *array.Int32Builder, v Int32) {
+func appendInt32(mem memory.Allocator, c *fixedCol[int32], v Int32) {
 	if v.Valid {
-		b.Append(v.V)
+		c.append(mem, v.V)
 	} else {
-		b.AppendNull()
+		c.appendNull(mem)
 	}
 }
 
-func appendTime(b *array.TimestampBuilder, t Time) {
+func appendTime(mem memory.Allocator, c *fixedCol[int64], t Time) {
 	if t.Valid {
-		b.Append(arrow.Timestamp(t.Micros))
+		c.append(mem, t.Micros)
 	} else {
-		b.AppendNull()
+		c.appendNull(mem)
 	}
 }

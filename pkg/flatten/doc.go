@@ -10,9 +10,12 @@
 //     they arrive as strings, absent or null fields marked invalid rather
 //     than defaulted), unknown fields kept verbatim. Any problem yields an
 //     *InvalidError carrying a stable Reason code.
-//  2. A Batch appends the Attempt to Arrow builders for the `attempts` and
+//  2. A Batch appends the Attempt to the Arrow buffers of the `attempts` and
 //     `questions` tables (computing the derived columns), or appends the raw
-//     message to the `_quarantine` builder, and hands out record batches.
+//     message to the `_quarantine` table's, and hands the buffers out as
+//     record batches. It writes the buffers directly rather than through
+//     Arrow's builders, growing them as the builders do; its records equal
+//     the builders' (a test compares them).
 //
 // The package is pure: bytes in, Arrow rows out. It does no I/O, keeps no
 // globals and never logs. The table schemas are defined once here
