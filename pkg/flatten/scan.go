@@ -56,7 +56,19 @@ func (s *scanner) ws() {
 }
 
 // peek returns the next non-space byte without consuming it, or 0 at the end.
+// Compact JSON has no white space between tokens, so the byte at the cursor
+// is checked first; peek stays small enough to be inlined.
 func (s *scanner) peek() byte {
+	if s.pos < len(s.data) {
+		if c := s.data[s.pos]; c > ' ' {
+			return c
+		}
+	}
+	return s.peekSpace()
+}
+
+// peekSpace is peek's slow path: white space (or the end) at the cursor.
+func (s *scanner) peekSpace() byte {
 	s.ws()
 	if s.pos >= len(s.data) {
 		return 0
@@ -88,11 +100,7 @@ func (s *scanner) next(first *bool, close byte) bool {
 	}
 	if !*first {
 		if c != ',' {
-			if c == 0 {
-				s.syntax("unexpected end of input")
-			} else {
-				s.syntax("expected ',' or '%c', found %q", close, c)
-			}
+			s.noComma(c, close)
 			return false
 		}
 		s.pos++
@@ -106,13 +114,42 @@ func (s *scanner) next(first *bool, close byte) bool {
 	return true
 }
 
+func (s *scanner) noComma(c, close byte) {
+	if c == 0 {
+		s.syntax("unexpected end of input")
+	} else {
+		s.syntax("expected ',' or '%c', found %q", close, c)
+	}
+}
+
 // key reads an object member's key and the colon after it.
 func (s *scanner) key() []byte {
 	if s.peek() != '"' {
 		s.syntax("expected a string key")
 		return nil
 	}
-	k := s.str()
+	// Keys are short plain ASCII: find the closing quote byte by byte and
+	// leave escapes, control and non-ASCII bytes to str.
+	d, start := s.data, s.pos+1
+	for i := start; i < len(d); i++ {
+		c := d[i]
+		if c == '"' {
+			s.pos = i + 1
+			if s.pos < len(d) && d[s.pos] == ':' {
+				s.pos++
+				return d[start:i]
+			}
+			return s.colon(d[start:i])
+		}
+		if c == '\\' || c < 0x20 || c >= 0x80 {
+			break
+		}
+	}
+	return s.colon(s.str())
+}
+
+// colon consumes the colon after key k.
+func (s *scanner) colon(k []byte) []byte {
 	if s.peek() != ':' {
 		s.syntax("expected ':' after key")
 		return nil
