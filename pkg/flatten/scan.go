@@ -3,6 +3,7 @@ package flatten
 import (
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -128,22 +129,17 @@ func (s *scanner) key() []byte {
 		s.syntax("expected a string key")
 		return nil
 	}
-	// Keys are short plain ASCII: find the closing quote byte by byte and
-	// leave escapes, control and non-ASCII bytes to str.
+	// Keys are short and plain: take the fast way when the first byte
+	// needing attention is the closing quote, and leave escapes and control
+	// bytes to str.
 	d, start := s.data, s.pos+1
-	for i := start; i < len(d); i++ {
-		c := d[i]
-		if c == '"' {
-			s.pos = i + 1
-			if s.pos < len(d) && d[s.pos] == ':' {
-				s.pos++
-				return d[start:i]
-			}
-			return s.colon(d[start:i])
+	if i := plainRun(d, start); i < len(d) && d[i] == '"' {
+		s.pos = i + 1
+		if s.pos < len(d) && d[s.pos] == ':' {
+			s.pos++
+			return d[start:i]
 		}
-		if c == '\\' || c < 0x20 || c >= 0x80 {
-			break
-		}
+		return s.colon(d[start:i])
 	}
 	return s.colon(s.str())
 }
@@ -161,51 +157,59 @@ func (s *scanner) colon(k []byte) []byte {
 // str reads a JSON string at the cursor (which is at the opening quote) and
 // returns its unescaped bytes.
 func (s *scanner) str() []byte {
-	s.pos++ // opening quote
-	start := s.pos
-	i := start
-	// Eight bytes at a time while none of them needs attention: most
-	// strings (ids, timestamps) are plain ASCII of 20 to 40 bytes.
-	for i+8 <= len(s.data) && !special(binary.LittleEndian.Uint64(s.data[i:])) {
-		i += 8
-	}
-	for ; i < len(s.data); i++ {
-		c := s.data[i]
-		if plain[c] {
-			continue
-		}
-		switch {
+	d, start := s.data, s.pos+1
+	i := plainRun(d, start)
+	if i < len(d) {
+		switch c := d[i]; {
 		case c == '"':
 			s.pos = i + 1
-			return s.data[start:i]
+			return d[start:i]
 		case c == '\\':
 			return s.strEscaped(start, i)
-		case c < 0x20:
+		default:
 			s.pos = i
 			s.syntax("control character in string")
 			return nil
 		}
 	}
-	s.pos = len(s.data)
+	s.pos = len(d)
 	s.syntax("unexpected end of input in string")
 	return nil
 }
 
-// special reports whether any of the eight bytes packed in w is a quote,
-// a backslash or a control character (below 0x20), the bytes the string
-// loop must look at one by one. Each test is exact for "any byte": a borrow
-// can only start at a byte that matches.
-func special(w uint64) bool {
+// plainRun returns the index of the first quote, backslash or control byte
+// in d at or after i, or len(d) when there is none. It looks at eight bytes
+// at a time: most strings (ids, timestamps) are plain ASCII of 20 to 40
+// bytes, and keys are shorter than eight.
+func plainRun(d []byte, i int) int {
+	for i+8 <= len(d) {
+		if m := specialMask(binary.LittleEndian.Uint64(d[i:])); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+		i += 8
+	}
+	for ; i < len(d); i++ {
+		if !plain[d[i]] {
+			return i
+		}
+	}
+	return i
+}
+
+// specialMask marks the bytes of w (little endian) that are a quote, a
+// backslash or a control character with their high bit. A mark may be
+// false only above a true one (a borrow can only start at a byte that
+// matches), so the lowest mark is exact: it finds the first such byte.
+func specialMask(w uint64) uint64 {
 	const (
 		ones  = 0x0101010101010101
 		highs = 0x8080808080808080
 	)
 	quote := w ^ (ones * '"')
 	backslash := w ^ (ones * '\\')
-	return ((quote-ones)&^quote|(backslash-ones)&^backslash|(w-ones*0x20)&^w)&highs != 0
+	return ((quote-ones)&^quote | (backslash-ones)&^backslash | (w-ones*0x20)&^w) & highs
 }
 
-// strEscaped finishes a string that holds escapes, unescaping into scratch.
 // plain marks the bytes that need no attention inside a string.
 var plain = func() (t [256]bool) {
 	for c := 0x20; c < 256; c++ {
@@ -214,6 +218,7 @@ var plain = func() (t [256]bool) {
 	return t
 }()
 
+// strEscaped finishes a string that holds escapes, unescaping into scratch.
 func (s *scanner) strEscaped(start, i int) []byte {
 	out := len(s.scratch)
 	s.scratch = append(s.scratch, s.data[start:i]...)

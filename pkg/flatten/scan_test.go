@@ -2,28 +2,29 @@ package flatten
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"math/rand/v2"
 	"testing"
 )
 
-// special agrees with a byte-by-byte check on every word: all single
-// bytes in every position, and random words built from the bytes next to
-// the boundaries (0x1f/0x20, '"', '\\', 0x7f/0x80, 0xff).
-func TestSpecialMatchesByteLoop(t *testing.T) {
-	want := func(w uint64) bool {
+// specialMask finds the same first byte as a byte-by-byte check on every
+// word: all single bytes in every position, and random words built from the
+// bytes next to the boundaries (0x1f/0x20, '"', '\\', 0x7f/0x80, 0xff).
+func TestSpecialMaskMatchesByteLoop(t *testing.T) {
+	want := func(w uint64) int {
 		var b [8]byte
 		binary.LittleEndian.PutUint64(b[:], w)
-		for _, c := range b {
+		for i, c := range b {
 			if c < 0x20 || c == '"' || c == '\\' {
-				return true
+				return i
 			}
 		}
-		return false
+		return 8
 	}
 	check := func(w uint64) {
 		t.Helper()
-		if got := special(w); got != want(w) {
-			t.Fatalf("special(%#016x) = %v; want %v", w, got, want(w))
+		if got := bits.TrailingZeros64(specialMask(w)) >> 3; got != want(w) {
+			t.Fatalf("first special byte of %#016x at %d; want %d", w, got, want(w))
 		}
 	}
 	for pos := range 8 {
@@ -39,5 +40,28 @@ func TestSpecialMatchesByteLoop(t *testing.T) {
 			b[i] = edge[rng.IntN(len(edge))]
 		}
 		check(binary.LittleEndian.Uint64(b[:]))
+	}
+}
+
+// plainRun stops at the first quote, backslash or control byte, at every
+// position and alignment, or reports the end.
+func TestPlainRun(t *testing.T) {
+	for n := range 20 {
+		for stop := range n + 1 {
+			for _, c := range []byte{'"', '\\', 0x00, 0x1f} {
+				d := make([]byte, n)
+				for i := range d {
+					d[i] = "a\x7f\x80\xff "[i%5]
+				}
+				if stop < n {
+					d[stop] = c
+				}
+				for from := range stop + 1 {
+					if got := plainRun(d, from); got != stop {
+						t.Fatalf("plainRun(%q, %d) = %d; want %d", d, from, got, stop)
+					}
+				}
+			}
+		}
 	}
 }
