@@ -58,7 +58,7 @@ func (d *Decoder) Decode(msg []byte) (*Attempt, error) {
 		d.s.skip()
 		d.s.end()
 		if d.s.err != nil {
-			return nil, d.s.err
+			return nil, d.failure(msg)
 		}
 		return nil, &InvalidError{Reason: ReasonNotObject, Msg: "the top-level value is not an object"}
 	}
@@ -66,14 +66,8 @@ func (d *Decoder) Decode(msg []byte) (*Attempt, error) {
 	d.s.enter()
 	d.attempt()
 	d.s.end()
-	if err := d.s.err; err != nil {
-		if err.Reason != ReasonInvalidJSON && err.Reason != ReasonTooDeep {
-			// A message that is not even well-formed JSON says so first.
-			if serr := checkSyntax(msg); serr != nil {
-				return nil, serr
-			}
-		}
-		return nil, err
+	if d.s.err != nil {
+		return nil, d.failure(msg)
 	}
 	if !d.a.KeenID.Valid || len(d.a.KeenID.B) == 0 {
 		return nil, &InvalidError{Reason: ReasonMissingField, Field: "keen_id", Msg: "keen_id is absent, null or empty"}
@@ -103,7 +97,17 @@ func (d *Decoder) precheck(msg []byte) *InvalidError {
 	case len(msg) > limit:
 		return &InvalidError{Reason: ReasonTooLarge, Offset: limit,
 			Msg: fmt.Sprintf("message of %d bytes exceeds the limit of %d", len(msg), limit)}
-	case !utf8.Valid(msg):
+	}
+	return nil
+}
+
+// failure returns the error for a message the walk stopped on, in order of
+// precedence: invalid UTF-8 anywhere in the message, then malformed JSON,
+// then the walk's own error. The scanner checks UTF-8 only inside strings
+// that hold non-ASCII bytes (the grammar rejects them everywhere else), so
+// a message that is not valid UTF-8 always stops the walk and lands here.
+func (d *Decoder) failure(msg []byte) *InvalidError {
+	if !utf8.Valid(msg) {
 		off := 0
 		for off < len(msg) {
 			r, n := utf8.DecodeRune(msg[off:])
@@ -114,7 +118,14 @@ func (d *Decoder) precheck(msg []byte) *InvalidError {
 		}
 		return &InvalidError{Reason: ReasonInvalidUTF8, Offset: off, Msg: "invalid UTF-8 byte sequence"}
 	}
-	return nil
+	err := d.s.err
+	if err.Reason != ReasonInvalidJSON && err.Reason != ReasonTooDeep {
+		// A message that is not even well-formed JSON says so first.
+		if serr := checkSyntax(msg); serr != nil {
+			return serr
+		}
+	}
+	return err
 }
 
 func (d *Decoder) attempt() {

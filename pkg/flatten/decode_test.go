@@ -248,3 +248,40 @@ func TestDecodeFieldOfBrokenKey(t *testing.T) {
 		t.Fatalf("got %#v", err)
 	}
 }
+
+// TestDecodeInvalidUTF8 pins the reason and offset of invalid UTF-8 wherever
+// it sits: in keys and values, plain or escaped, in unknown fields, outside
+// strings, behind other errors and in values that are not objects. The first
+// bad byte is reported, ahead of every other problem.
+func TestDecodeInvalidUTF8(t *testing.T) {
+	cases := []struct {
+		msg    string
+		offset int
+	}{
+		{"{\"keen_id\":\"k\xff1\"}", 13},
+		{"{\"keen_id\":\"0123456789abc\xc3(\"}", 25},
+		{"{\"k\xe9y\":1,\"keen_id\":\"k\"}", 3},
+		{"{\"keen_id\":\"k\",\"exam_name\":\"a\\n\xed\xa0\x80\"}", 31},
+		{"{\"keen_id\":\"k\",\"extra\":[\"ok é\",{\"x\":\"\x80\"}]}", 38},
+		{"{\"keen_id\":\"k\"}\xff", 15},
+		{"{\"keen_id\":\xff}", 11},
+		{"{\"keen_id\":7,\"x\":\"\xff\"}", 18},
+		{"{\"keen_id\":\"k\",\"sequences\":{\"questions\":[{\"options\":[{\"at\":\"noon\"}]}]},\"z\":\"\xc0\xaf\"}", 76},
+		{"[\"\xff\"]", 2},
+		{"\"\xf4\x90\x80\x80\"", 1},
+		{"{\"keen_id\":\"k\",\"x\":\"\xe2\x82", 20},
+	}
+	for _, c := range cases {
+		var d Decoder
+		_, err := d.Decode([]byte(c.msg))
+		ie, ok := err.(*InvalidError)
+		if !ok || ie.Reason != ReasonInvalidUTF8 || ie.Offset != c.offset || ie.Field != "" {
+			t.Errorf("%q: got %#v, want invalid_utf8 at %d", c.msg, err, c.offset)
+		}
+	}
+	// Valid non-ASCII text in every kind of string decodes unchanged.
+	a := mustDecode(t, `{"keen_id":"k-é","exam_name":"日本語 \"x\" ü","ünknown":["ö"]}`)
+	if string(a.KeenID.B) != "k-é" || string(a.ExamName.B) != `日本語 "x" ü` || string(a.Unknown) != `{"ünknown":["ö"]}` {
+		t.Errorf("got %q %q %q", a.KeenID.B, a.ExamName.B, a.Unknown)
+	}
+}

@@ -45,6 +45,15 @@ func (s *scanner) fail(r Reason, format string, args ...any) {
 
 func (s *scanner) syntax(format string, args ...any) { s.fail(ReasonInvalidJSON, format, args...) }
 
+// badUTF8 fails on a string (content from start) that is not valid UTF-8.
+// Every byte outside strings must be ASCII to pass the grammar, so only
+// strings are checked; Decode then validates the whole message to report
+// the offset of the first bad byte.
+func (s *scanner) badUTF8(start int) {
+	s.pos = start
+	s.fail(ReasonInvalidUTF8, "invalid UTF-8 byte sequence")
+}
+
 func (s *scanner) ws() {
 	for s.pos < len(s.data) {
 		switch s.data[s.pos] {
@@ -130,10 +139,10 @@ func (s *scanner) key() []byte {
 		return nil
 	}
 	// Keys are short and plain: take the fast way when the first byte
-	// needing attention is the closing quote, and leave escapes and control
-	// bytes to str.
+	// needing attention is the closing quote, and leave escapes, control
+	// and non-ASCII bytes to str.
 	d, start := s.data, s.pos+1
-	if i := plainRun(d, start); i < len(d) && d[i] == '"' {
+	if i, high := plainRun(d, start); i < len(d) && d[i] == '"' && !high {
 		s.pos = i + 1
 		if s.pos < len(d) && d[s.pos] == ':' {
 			s.pos++
@@ -158,10 +167,14 @@ func (s *scanner) colon(k []byte) []byte {
 // returns its unescaped bytes.
 func (s *scanner) str() []byte {
 	d, start := s.data, s.pos+1
-	i := plainRun(d, start)
+	i, high := plainRun(d, start)
 	if i < len(d) {
 		switch c := d[i]; {
 		case c == '"':
+			if high && !utf8.Valid(d[start:i]) {
+				s.badUTF8(start)
+				return nil
+			}
 			s.pos = i + 1
 			return d[start:i]
 		case c == '\\':
@@ -178,22 +191,31 @@ func (s *scanner) str() []byte {
 }
 
 // plainRun returns the index of the first quote, backslash or control byte
-// in d at or after i, or len(d) when there is none. It looks at eight bytes
-// at a time: most strings (ids, timestamps) are plain ASCII of 20 to 40
-// bytes, and keys are shorter than eight.
-func plainRun(d []byte, i int) int {
+// in d at or after i, or len(d) when there is none, and whether any byte
+// before it is not ASCII. It looks at eight bytes at a time: most strings
+// (ids, timestamps) are plain ASCII of 20 to 40 bytes, and keys are shorter
+// than eight.
+func plainRun(d []byte, i int) (end int, high bool) {
+	const highs = 0x8080808080808080
+	var seen uint64
 	for i+8 <= len(d) {
-		if m := specialMask(binary.LittleEndian.Uint64(d[i:])); m != 0 {
-			return i + bits.TrailingZeros64(m)>>3
+		w := binary.LittleEndian.Uint64(d[i:])
+		if m := specialMask(w); m != 0 {
+			n := bits.TrailingZeros64(m) &^ 7 // bits of the bytes before the mark
+			seen |= w & (1<<n - 1)
+			return i + n>>3, seen&highs != 0
 		}
+		seen |= w
 		i += 8
 	}
 	for ; i < len(d); i++ {
-		if !plain[d[i]] {
-			return i
+		c := d[i]
+		if !plain[c] {
+			break
 		}
+		seen |= uint64(c)
 	}
-	return i
+	return i, seen&highs != 0
 }
 
 // specialMask marks the bytes of w (little endian) that are a quote, a
@@ -226,6 +248,10 @@ func (s *scanner) strEscaped(start, i int) []byte {
 		c := s.data[i]
 		switch {
 		case c == '"':
+			if !utf8.Valid(s.data[start:i]) {
+				s.badUTF8(start)
+				return nil
+			}
 			s.pos = i + 1
 			return s.scratch[out:len(s.scratch):len(s.scratch)]
 		case c < 0x20:

@@ -44,21 +44,28 @@ func TestSpecialMaskMatchesByteLoop(t *testing.T) {
 }
 
 // plainRun stops at the first quote, backslash or control byte, at every
-// position and alignment, or reports the end.
+// position and alignment, or reports the end; it reports a non-ASCII byte
+// before the stop and only there.
 func TestPlainRun(t *testing.T) {
 	for n := range 20 {
 		for stop := range n + 1 {
 			for _, c := range []byte{'"', '\\', 0x00, 0x1f} {
-				d := make([]byte, n)
-				for i := range d {
-					d[i] = "a\x7f\x80\xff "[i%5]
-				}
-				if stop < n {
-					d[stop] = c
-				}
-				for from := range stop + 1 {
-					if got := plainRun(d, from); got != stop {
-						t.Fatalf("plainRun(%q, %d) = %d; want %d", d, from, got, stop)
+				for high := -1; high < n; high++ {
+					d := make([]byte, n)
+					for i := range d {
+						d[i] = "a\x7f ~z"[i%5]
+					}
+					if high >= 0 {
+						d[high] = 0x80 | byte(high)
+					}
+					if stop < n {
+						d[stop] = c
+					}
+					for from := range stop + 1 {
+						wantHigh := high >= from && high < stop
+						if got, gotHigh := plainRun(d, from); got != stop || gotHigh != wantHigh {
+							t.Fatalf("plainRun(%q, %d) = %d, %v; want %d, %v", d, from, got, gotHigh, stop, wantHigh)
+						}
 					}
 				}
 			}
