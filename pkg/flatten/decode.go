@@ -427,13 +427,19 @@ func (d *Decoder) str(field string) Str {
 func (d *Decoder) bool(field string) Bool {
 	switch d.s.peek() {
 	case 't':
+		if d.s.at("true") {
+			return Bool{V: true, Valid: true}
+		}
 		d.s.literal("true")
 		d.nameField(field)
-		return Bool{V: true, Valid: d.s.err == nil}
+		return Bool{}
 	case 'f':
+		if d.s.at("false") {
+			return Bool{Valid: true}
+		}
 		d.s.literal("false")
 		d.nameField(field)
-		return Bool{Valid: d.s.err == nil}
+		return Bool{}
 	}
 	b, ok := d.text(field, "a boolean", false)
 	switch {

@@ -388,11 +388,20 @@ func (s *scanner) number() []byte {
 
 // literal consumes the literal word (true, false or null) at the cursor.
 func (s *scanner) literal(word string) bool {
-	if len(s.data)-s.pos >= len(word) && string(s.data[s.pos:s.pos+len(word)]) == word {
-		s.pos += len(word)
+	if s.at(word) {
 		return true
 	}
 	s.syntax("invalid literal")
+	return false
+}
+
+// at consumes word if the bytes at the cursor spell it. It is inlined, so
+// with a constant word the comparison is a load and a compare or two.
+func (s *scanner) at(word string) bool {
+	if p := s.pos; len(s.data)-p >= len(word) && string(s.data[p:p+len(word)]) == word {
+		s.pos = p + len(word)
+		return true
+	}
 	return false
 }
 
