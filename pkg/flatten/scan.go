@@ -114,6 +114,9 @@ func (s *scanner) next(first *bool, close byte) bool {
 			return false
 		}
 		s.pos++
+		if s.pos < len(s.data) && s.data[s.pos] == ' ' {
+			s.pos++ // the one space pretty printers put after a comma
+		}
 		c = s.peek()
 	}
 	*first = false
@@ -143,11 +146,16 @@ func (s *scanner) key() []byte {
 	// and non-ASCII bytes to str.
 	d, start := s.data, s.pos+1
 	if i, high := plainRun(d, start); i < len(d) && d[i] == '"' && !high {
-		s.pos = i + 1
-		if s.pos < len(d) && d[s.pos] == ':' {
-			s.pos++
+		if i+2 < len(d) && d[i+1] == ':' {
+			// Step over the colon and the one space that pretty
+			// printers put after it: the value's peek finds no space.
+			s.pos = i + 2
+			if d[i+2] == ' ' {
+				s.pos = i + 3
+			}
 			return d[start:i]
 		}
+		s.pos = i + 1
 		return s.colon(d[start:i])
 	}
 	return s.colon(s.str())
