@@ -469,6 +469,14 @@ func (d *Decoder) int32(field string) Int32 {
 
 // iso reads an RFC 3339 timestamp string.
 func (d *Decoder) iso(field string) Time {
+	// The form producers write, "2018-01-23T14:23:24.670Z", is parsed in
+	// place: when those 24 bytes parse, none of them needs the string scan.
+	if p, data := d.s.pos, d.s.data; p+26 <= len(data) && data[p] == '"' && data[p+25] == '"' {
+		if us, ok := parseISOMicros(data[p+1 : p+25]); ok {
+			d.s.pos = p + 26
+			return Time{Micros: us, Valid: true}
+		}
+	}
 	b, ok := d.text(field, "a timestamp string", false)
 	if !ok {
 		return Time{}

@@ -285,3 +285,43 @@ func TestDecodeInvalidUTF8(t *testing.T) {
 		t.Errorf("got %q %q %q", a.KeenID.B, a.ExamName.B, a.Unknown)
 	}
 }
+
+// TestDecodeTimestampInPlace: an option's `at` of the producers' 24-byte
+// form is parsed in place; every other string, of that length or not, gets
+// the same result as through the string scan.
+func TestDecodeTimestampInPlace(t *testing.T) {
+	cases := []struct {
+		raw    string // the JSON value
+		micros int64  // when valid
+		reason Reason // when not
+	}{
+		{`"2018-01-23T14:23:24.670Z"`, 1516717404670000, ""},
+		{`"2018-01-23T14:23:24.670z"`, 1516717404670000, ""},
+		{`"2018-01-23 14:23:24.670Z"`, 1516717404670000, ""},
+		{`"2018-01-23T14:23:24.6701Z"`, 1516717404670100, ""},
+		{`"2018-01-23T16:23:24+02:00"`, 1516717404000000, ""},
+		{`"2018-01-23T14:23:24.67Z"`, 1516717404670000, ""},
+		{`"2018-02-30T14:23:24.670Z"`, 0, ReasonInvalidValue},
+		{`"2018-01-23T14:23:24.670Q"`, 0, ReasonInvalidValue},
+		{`"2018-01-23T14:23:24\"670Z"`, 0, ReasonInvalidValue},
+		{`"2018-01-23T14:23:24\u002e670Z"`, 1516717404670000, ""},
+		{`"2018-01-23T14:23:24.670Z`, 0, ReasonInvalidJSON},
+		{`"2018-01-23T14:23:24.670Z"x`, 0, ReasonInvalidJSON},
+		{`"20180123T14:23:24.670Z""`, 0, ReasonInvalidJSON},
+	}
+	for _, c := range cases {
+		msg := `{"keen_id":"k","sequences":{"questions":[{"options":[{"at":` + c.raw + `}]}]}}`
+		var d Decoder
+		a, err := d.Decode([]byte(msg))
+		switch {
+		case c.reason != "":
+			if ReasonOf(err) != c.reason {
+				t.Errorf("%s: got %v, want %s", c.raw, err, c.reason)
+			}
+		case err != nil:
+			t.Errorf("%s: %v", c.raw, err)
+		case a.Questions[0].Options[0].At != (Time{Micros: c.micros, Valid: true}):
+			t.Errorf("%s: got %+v, want %d", c.raw, a.Questions[0].Options[0].At, c.micros)
+		}
+	}
+}
