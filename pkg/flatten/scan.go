@@ -65,6 +65,9 @@ func (s *scanner) ws() {
 	}
 }
 
+// highs has the high bit of each byte of a word set.
+const highs = 0x8080808080808080
+
 // peek returns the next non-space byte without consuming it, or 0 at the end.
 // Compact JSON has no white space between tokens, so the byte at the cursor
 // is checked first; peek stays small enough to be inlined.
@@ -175,6 +178,16 @@ func (s *scanner) colon(k []byte) []byte {
 // returns its unescaped bytes.
 func (s *scanner) str() []byte {
 	d, start := s.data, s.pos+1
+	// Ids are UUIDs of 36 bytes: check those as five words at once.
+	if end := start + 36; end < len(d) && d[end] == '"' {
+		w0, w1 := binary.LittleEndian.Uint64(d[start:]), binary.LittleEndian.Uint64(d[start+8:])
+		w2, w3 := binary.LittleEndian.Uint64(d[start+16:]), binary.LittleEndian.Uint64(d[start+24:])
+		w4 := binary.LittleEndian.Uint64(d[end-8:])
+		if specialMask(w0)|specialMask(w1)|specialMask(w2)|specialMask(w3)|specialMask(w4)|(w0|w1|w2|w3|w4)&highs == 0 {
+			s.pos = end + 1
+			return d[start:end]
+		}
+	}
 	i, high := plainRun(d, start)
 	if i < len(d) {
 		switch c := d[i]; {
@@ -204,7 +217,6 @@ func (s *scanner) str() []byte {
 // (ids, timestamps) are plain ASCII of 20 to 40 bytes, and keys are shorter
 // than eight.
 func plainRun(d []byte, i int) (end int, high bool) {
-	const highs = 0x8080808080808080
 	var seen uint64
 	for i+8 <= len(d) {
 		w := binary.LittleEndian.Uint64(d[i:])
@@ -231,10 +243,7 @@ func plainRun(d []byte, i int) (end int, high bool) {
 // false only above a true one (a borrow can only start at a byte that
 // matches), so the lowest mark is exact: it finds the first such byte.
 func specialMask(w uint64) uint64 {
-	const (
-		ones  = 0x0101010101010101
-		highs = 0x8080808080808080
-	)
+	const ones = 0x0101010101010101
 	quote := w ^ (ones * '"')
 	backslash := w ^ (ones * '\\')
 	return ((quote-ones)&^quote | (backslash-ones)&^backslash | (w-ones*0x20)&^w) & highs

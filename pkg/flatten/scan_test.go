@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -67,6 +68,49 @@ func TestPlainRun(t *testing.T) {
 							t.Fatalf("plainRun(%q, %d) = %d, %v; want %d, %v", d, from, got, gotHigh, stop, wantHigh)
 						}
 					}
+				}
+			}
+		}
+	}
+}
+
+// str takes a 36-byte string in one step only when every byte is plain: a
+// quote, backslash, control or non-ASCII byte at any position is handled as
+// in any other string.
+func TestStrOfUUIDLength(t *testing.T) {
+	for pos := range 36 {
+		for _, c := range []string{"\"", "\\", "\x01", "\x80", "é"} {
+			b := []byte(`"` + strings.Repeat("a", 36) + `",`)
+			copy(b[1+pos:], c)
+			if pos+len(c) > 36 {
+				continue
+			}
+			var s scanner
+			s.reset(b)
+			got := s.str()
+			switch c {
+			case "\"":
+				if string(got) != strings.Repeat("a", pos) || s.pos != pos+2 || s.err != nil {
+					t.Errorf("%q: got %q at %d, %v", b, got, s.pos, s.err)
+				}
+			case "\\":
+				if pos == 35 {
+					break // escapes the closing quote
+				}
+				if s.err == nil || s.err.Reason != ReasonInvalidJSON || s.err.Offset != pos+2 {
+					t.Errorf("%q: got %q, %v; want invalid escape at %d", b, got, s.err, pos+2)
+				}
+			case "\x01":
+				if s.err == nil || s.err.Reason != ReasonInvalidJSON || s.err.Offset != pos+1 {
+					t.Errorf("%q: got %q, %v; want control character at %d", b, got, s.err, pos+1)
+				}
+			case "\x80":
+				if s.err == nil || s.err.Reason != ReasonInvalidUTF8 {
+					t.Errorf("%q: got %q, %v; want invalid UTF-8", b, got, s.err)
+				}
+			default:
+				if string(got) != string(b[1:37]) || s.pos != 38 || s.err != nil {
+					t.Errorf("%q: got %q at %d, %v", b, got, s.pos, s.err)
 				}
 			}
 		}
