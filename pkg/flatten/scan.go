@@ -130,6 +130,7 @@ func (s *scanner) next(first *bool, close byte) bool {
 	return true
 }
 
+// noComma fails on c, found where a comma or the closing bracket belongs.
 func (s *scanner) noComma(c, close byte) {
 	if c == 0 {
 		s.syntax("unexpected end of input")
