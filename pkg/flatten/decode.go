@@ -131,8 +131,7 @@ func (d *Decoder) failure(msg []byte) *InvalidError {
 func (d *Decoder) attempt() {
 	a := &d.a
 	first := true
-	for d.s.next(&first, '}') {
-		key := d.s.key()
+	for key, ok := d.s.member(&first); ok; key, ok = d.s.member(&first) {
 		switch string(key) {
 		case "keen_id":
 			a.KeenID = d.str("keen_id")
@@ -168,8 +167,7 @@ func (d *Decoder) sequences() {
 	a := &d.a
 	a.HasSequences = true
 	first := true
-	for d.s.next(&first, '}') {
-		key := d.s.key()
+	for key, ok := d.s.member(&first); ok; key, ok = d.s.member(&first) {
 		switch string(key) {
 		case "id":
 			a.SequenceID = d.str("id")
@@ -194,8 +192,7 @@ func (d *Decoder) counts() {
 	c := &d.a.Counts
 	d.a.HasCounts = true
 	first := true
-	for d.s.next(&first, '}') {
-		key := d.s.key()
+	for key, ok := d.s.member(&first); ok; key, ok = d.s.member(&first) {
 		switch string(key) {
 		case "correct":
 			c.Correct = d.int32("correct")
@@ -248,8 +245,7 @@ func (d *Decoder) question() {
 	q := &d.questions[len(d.questions)-1]
 	unkStart := len(d.qUnknown)
 	first := true
-	for d.s.next(&first, '}') {
-		key := d.s.key()
+	for key, ok := d.s.member(&first); ok; key, ok = d.s.member(&first) {
 		switch string(key) {
 		case "id":
 			q.ID = d.str("id")
@@ -304,8 +300,7 @@ func (d *Decoder) option() {
 	d.options = append(d.options, Option{})
 	o := &d.options[len(d.options)-1]
 	first := true
-	for d.s.next(&first, '}') {
-		key := d.s.key()
+	for key, ok := d.s.member(&first); ok; key, ok = d.s.member(&first) {
 		switch string(key) {
 		case "id":
 			o.ID = d.str("id")

@@ -20,7 +20,8 @@ const MaxDepth = 64
 // Objects and arrays are walked with an explicit loop:
 //
 //	first := true
-//	for s.next(&first, '}') { key := s.key(); ... consume the value ... }
+//	for key, ok := s.member(&first); ok; key, ok = s.member(&first) { ... consume the value ... }
+//	for s.next(&first, ']') { ... consume the element ... }
 type scanner struct {
 	data    []byte
 	pos     int
@@ -139,11 +140,40 @@ func (s *scanner) noComma(c, close byte) {
 	}
 }
 
-// key reads an object member's key and the colon after it.
-func (s *scanner) key() []byte {
-	if s.peek() != '"' {
+// member advances to the next member of an object whose opening brace was
+// consumed and reads its key and the colon after it. It reports false at
+// the closing brace (consumed) or on error, except for a malformed key: that
+// comes back as a nil key with ok set, so that the caller names the object
+// the key belongs to. It is next and the key read in one step.
+func (s *scanner) member(first *bool) (key []byte, ok bool) {
+	if s.err != nil {
+		return nil, false
+	}
+	c := s.peek()
+	if c == '}' {
+		s.pos++
+		s.depth--
+		return nil, false
+	}
+	if !*first {
+		if c != ',' {
+			s.noComma(c, '}')
+			return nil, false
+		}
+		s.pos++
+		if s.pos < len(s.data) && s.data[s.pos] == ' ' {
+			s.pos++ // the one space pretty printers put after a comma
+		}
+		c = s.peek()
+	}
+	*first = false
+	if c != '"' {
+		if c == 0 {
+			s.syntax("unexpected end of input")
+			return nil, false
+		}
 		s.syntax("expected a string key")
-		return nil
+		return nil, true
 	}
 	// Keys are short and plain: take the fast way when the first byte
 	// needing attention is the closing quote, and leave escapes, control
@@ -157,12 +187,12 @@ func (s *scanner) key() []byte {
 			if d[i+2] == ' ' {
 				s.pos = i + 3
 			}
-			return d[start:i]
+			return d[start:i], true
 		}
 		s.pos = i + 1
-		return s.colon(d[start:i])
+		return s.colon(d[start:i]), true
 	}
-	return s.colon(s.str())
+	return s.colon(s.str()), true
 }
 
 // colon consumes the colon after key k.
@@ -432,8 +462,7 @@ func (s *scanner) skip() {
 			return
 		}
 		first := true
-		for s.next(&first, '}') {
-			s.key()
+		for _, ok := s.member(&first); ok; _, ok = s.member(&first) {
 			s.skip()
 		}
 	case c == '[':
