@@ -58,7 +58,7 @@ func (d *Decoder) Decode(msg []byte) (*Attempt, error) {
 		d.s.skip()
 		d.s.end()
 		if d.s.err != nil {
-			return nil, d.s.err
+			return nil, d.failure(msg)
 		}
 		return nil, &InvalidError{Reason: ReasonNotObject, Msg: "the top-level value is not an object"}
 	}
@@ -66,14 +66,8 @@ func (d *Decoder) Decode(msg []byte) (*Attempt, error) {
 	d.s.enter()
 	d.attempt()
 	d.s.end()
-	if err := d.s.err; err != nil {
-		if err.Reason != ReasonInvalidJSON && err.Reason != ReasonTooDeep {
-			// A message that is not even well-formed JSON says so first.
-			if serr := checkSyntax(msg); serr != nil {
-				return nil, serr
-			}
-		}
-		return nil, err
+	if d.s.err != nil {
+		return nil, d.failure(msg)
 	}
 	if !d.a.KeenID.Valid || len(d.a.KeenID.B) == 0 {
 		return nil, &InvalidError{Reason: ReasonMissingField, Field: "keen_id", Msg: "keen_id is absent, null or empty"}
@@ -103,7 +97,17 @@ func (d *Decoder) precheck(msg []byte) *InvalidError {
 	case len(msg) > limit:
 		return &InvalidError{Reason: ReasonTooLarge, Offset: limit,
 			Msg: fmt.Sprintf("message of %d bytes exceeds the limit of %d", len(msg), limit)}
-	case !utf8.Valid(msg):
+	}
+	return nil
+}
+
+// failure returns the error for a message the walk stopped on, in order of
+// precedence: invalid UTF-8 anywhere in the message, then malformed JSON,
+// then the walk's own error. The scanner checks UTF-8 only inside strings
+// that hold non-ASCII bytes (the grammar rejects them everywhere else), so
+// a message that is not valid UTF-8 always stops the walk and lands here.
+func (d *Decoder) failure(msg []byte) *InvalidError {
+	if !utf8.Valid(msg) {
 		off := 0
 		for off < len(msg) {
 			r, n := utf8.DecodeRune(msg[off:])
@@ -114,14 +118,20 @@ func (d *Decoder) precheck(msg []byte) *InvalidError {
 		}
 		return &InvalidError{Reason: ReasonInvalidUTF8, Offset: off, Msg: "invalid UTF-8 byte sequence"}
 	}
-	return nil
+	err := d.s.err
+	if err.Reason != ReasonInvalidJSON && err.Reason != ReasonTooDeep {
+		// A message that is not even well-formed JSON says so first.
+		if serr := checkSyntax(msg); serr != nil {
+			return serr
+		}
+	}
+	return err
 }
 
 func (d *Decoder) attempt() {
 	a := &d.a
 	first := true
-	for d.s.next(&first, '}') {
-		key := d.s.key()
+	for key, ok := d.s.member(&first); ok; key, ok = d.s.member(&first) {
 		switch string(key) {
 		case "keen_id":
 			a.KeenID = d.str("keen_id")
@@ -157,8 +167,7 @@ func (d *Decoder) sequences() {
 	a := &d.a
 	a.HasSequences = true
 	first := true
-	for d.s.next(&first, '}') {
-		key := d.s.key()
+	for key, ok := d.s.member(&first); ok; key, ok = d.s.member(&first) {
 		switch string(key) {
 		case "id":
 			a.SequenceID = d.str("id")
@@ -183,8 +192,7 @@ func (d *Decoder) counts() {
 	c := &d.a.Counts
 	d.a.HasCounts = true
 	first := true
-	for d.s.next(&first, '}') {
-		key := d.s.key()
+	for key, ok := d.s.member(&first); ok; key, ok = d.s.member(&first) {
 		switch string(key) {
 		case "correct":
 			c.Correct = d.int32("correct")
@@ -237,8 +245,7 @@ func (d *Decoder) question() {
 	q := &d.questions[len(d.questions)-1]
 	unkStart := len(d.qUnknown)
 	first := true
-	for d.s.next(&first, '}') {
-		key := d.s.key()
+	for key, ok := d.s.member(&first); ok; key, ok = d.s.member(&first) {
 		switch string(key) {
 		case "id":
 			q.ID = d.str("id")
@@ -293,8 +300,7 @@ func (d *Decoder) option() {
 	d.options = append(d.options, Option{})
 	o := &d.options[len(d.options)-1]
 	first := true
-	for d.s.next(&first, '}') {
-		key := d.s.key()
+	for key, ok := d.s.member(&first); ok; key, ok = d.s.member(&first) {
 		switch string(key) {
 		case "id":
 			o.ID = d.str("id")
@@ -416,13 +422,19 @@ func (d *Decoder) str(field string) Str {
 func (d *Decoder) bool(field string) Bool {
 	switch d.s.peek() {
 	case 't':
+		if d.s.at("true") {
+			return Bool{V: true, Valid: true}
+		}
 		d.s.literal("true")
 		d.nameField(field)
-		return Bool{V: true, Valid: d.s.err == nil}
+		return Bool{}
 	case 'f':
+		if d.s.at("false") {
+			return Bool{Valid: true}
+		}
 		d.s.literal("false")
 		d.nameField(field)
-		return Bool{Valid: d.s.err == nil}
+		return Bool{}
 	}
 	b, ok := d.text(field, "a boolean", false)
 	switch {
@@ -452,6 +464,14 @@ func (d *Decoder) int32(field string) Int32 {
 
 // iso reads an RFC 3339 timestamp string.
 func (d *Decoder) iso(field string) Time {
+	// The form producers write, "2018-01-23T14:23:24.670Z", is parsed in
+	// place: when those 24 bytes parse, none of them needs the string scan.
+	if p, data := d.s.pos, d.s.data; p+26 <= len(data) && data[p] == '"' && data[p+25] == '"' {
+		if us, ok := parseISOMicros(data[p+1 : p+25]); ok {
+			d.s.pos = p + 26
+			return Time{Micros: us, Valid: true}
+		}
+	}
 	b, ok := d.text(field, "a timestamp string", false)
 	if !ok {
 		return Time{}

@@ -248,3 +248,80 @@ func TestDecodeFieldOfBrokenKey(t *testing.T) {
 		t.Fatalf("got %#v", err)
 	}
 }
+
+// TestDecodeInvalidUTF8 pins the reason and offset of invalid UTF-8 wherever
+// it sits: in keys and values, plain or escaped, in unknown fields, outside
+// strings, behind other errors and in values that are not objects. The first
+// bad byte is reported, ahead of every other problem.
+func TestDecodeInvalidUTF8(t *testing.T) {
+	cases := []struct {
+		msg    string
+		offset int
+	}{
+		{"{\"keen_id\":\"k\xff1\"}", 13},
+		{"{\"keen_id\":\"0123456789abc\xc3(\"}", 25},
+		{"{\"k\xe9y\":1,\"keen_id\":\"k\"}", 3},
+		{"{\"keen_id\":\"k\",\"exam_name\":\"a\\n\xed\xa0\x80\"}", 31},
+		{"{\"keen_id\":\"k\",\"extra\":[\"ok é\",{\"x\":\"\x80\"}]}", 38},
+		{"{\"keen_id\":\"k\"}\xff", 15},
+		{"{\"keen_id\":\xff}", 11},
+		{"{\"keen_id\":7,\"x\":\"\xff\"}", 18},
+		{"{\"keen_id\":\"k\",\"sequences\":{\"questions\":[{\"options\":[{\"at\":\"noon\"}]}]},\"z\":\"\xc0\xaf\"}", 76},
+		{"[\"\xff\"]", 2},
+		{"\"\xf4\x90\x80\x80\"", 1},
+		{"{\"keen_id\":\"k\",\"x\":\"\xe2\x82", 20},
+	}
+	for _, c := range cases {
+		var d Decoder
+		_, err := d.Decode([]byte(c.msg))
+		ie, ok := err.(*InvalidError)
+		if !ok || ie.Reason != ReasonInvalidUTF8 || ie.Offset != c.offset || ie.Field != "" {
+			t.Errorf("%q: got %#v, want invalid_utf8 at %d", c.msg, err, c.offset)
+		}
+	}
+	// Valid non-ASCII text in every kind of string decodes unchanged.
+	a := mustDecode(t, `{"keen_id":"k-é","exam_name":"日本語 \"x\" ü","ünknown":["ö"]}`)
+	if string(a.KeenID.B) != "k-é" || string(a.ExamName.B) != `日本語 "x" ü` || string(a.Unknown) != `{"ünknown":["ö"]}` {
+		t.Errorf("got %q %q %q", a.KeenID.B, a.ExamName.B, a.Unknown)
+	}
+}
+
+// TestDecodeTimestampInPlace: an option's `at` of the producers' 24-byte
+// form is parsed in place; every other string, of that length or not, gets
+// the same result as through the string scan.
+func TestDecodeTimestampInPlace(t *testing.T) {
+	cases := []struct {
+		raw    string // the JSON value
+		micros int64  // when valid
+		reason Reason // when not
+	}{
+		{`"2018-01-23T14:23:24.670Z"`, 1516717404670000, ""},
+		{`"2018-01-23T14:23:24.670z"`, 1516717404670000, ""},
+		{`"2018-01-23 14:23:24.670Z"`, 1516717404670000, ""},
+		{`"2018-01-23T14:23:24.6701Z"`, 1516717404670100, ""},
+		{`"2018-01-23T16:23:24+02:00"`, 1516717404000000, ""},
+		{`"2018-01-23T14:23:24.67Z"`, 1516717404670000, ""},
+		{`"2018-02-30T14:23:24.670Z"`, 0, ReasonInvalidValue},
+		{`"2018-01-23T14:23:24.670Q"`, 0, ReasonInvalidValue},
+		{`"2018-01-23T14:23:24\"670Z"`, 0, ReasonInvalidValue},
+		{`"2018-01-23T14:23:24\u002e670Z"`, 1516717404670000, ""},
+		{`"2018-01-23T14:23:24.670Z`, 0, ReasonInvalidJSON},
+		{`"2018-01-23T14:23:24.670Z"x`, 0, ReasonInvalidJSON},
+		{`"20180123T14:23:24.670Z""`, 0, ReasonInvalidJSON},
+	}
+	for _, c := range cases {
+		msg := `{"keen_id":"k","sequences":{"questions":[{"options":[{"at":` + c.raw + `}]}]}}`
+		var d Decoder
+		a, err := d.Decode([]byte(msg))
+		switch {
+		case c.reason != "":
+			if ReasonOf(err) != c.reason {
+				t.Errorf("%s: got %v, want %s", c.raw, err, c.reason)
+			}
+		case err != nil:
+			t.Errorf("%s: %v", c.raw, err)
+		case a.Questions[0].Options[0].At != (Time{Micros: c.micros, Valid: true}):
+			t.Errorf("%s: got %+v, want %d", c.raw, a.Questions[0].Options[0].At, c.micros)
+		}
+	}
+}

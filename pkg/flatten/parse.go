@@ -93,14 +93,19 @@ func parseISOMicros(b []byte) (int64, bool) {
 	if t := b[10]; t != 'T' && t != 't' && t != ' ' {
 		return 0, false
 	}
-	year, ok1 := digits(b[0:4])
-	month, ok2 := digits(b[5:7])
-	day, ok3 := digits(b[8:10])
-	hour, ok4 := digits(b[11:13])
-	minute, ok5 := digits(b[14:16])
-	second, ok6 := digits(b[17:19])
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || year < 1 || month < 1 || month > 12 ||
-		day < 1 || day > daysIn(year, month) || hour > 23 || minute > 59 || second > 59 {
+	// The fourteen digits, checked at once: a byte below '0' wraps around
+	// past 9.
+	y0, y1, y2, y3 := b[0]-'0', b[1]-'0', b[2]-'0', b[3]-'0'
+	mo0, mo1, d0, d1 := b[5]-'0', b[6]-'0', b[8]-'0', b[9]-'0'
+	h0, h1, mi0, mi1, s0, s1 := b[11]-'0', b[12]-'0', b[14]-'0', b[15]-'0', b[17]-'0', b[18]-'0'
+	if max(y0, y1, y2, y3, mo0, mo1, d0, d1, h0, h1, mi0, mi1, s0, s1) > 9 {
+		return 0, false
+	}
+	year := int(y0)*1000 + int(y1)*100 + int(y2)*10 + int(y3)
+	month, day := int(mo0)*10+int(mo1), int(d0)*10+int(d1)
+	hour, minute, second := int(h0)*10+int(h1), int(mi0)*10+int(mi1), int(s0)*10+int(s1)
+	if year < 1 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month) ||
+		hour > 23 || minute > 59 || second > 59 {
 		return 0, false
 	}
 	frac, i, ok := fraction(b, 19)
@@ -135,16 +140,17 @@ func fraction(b []byte, i int) (micros int64, next int, ok bool) {
 	}
 	i++
 	start := i
-	scale := int64(1_000_000)
-	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-		if scale > 1 {
-			scale /= 10
-			micros += int64(b[i]-'0') * scale
+	n := 0
+	for ; i < len(b) && b[i]-'0' <= 9; i++ {
+		if n < 6 {
+			micros = micros*10 + int64(b[i]-'0')
+			n++
 		}
-		i++
 	}
-	return micros, i, i > start
+	return micros * pow10[6-n], i, i > start
 }
+
+var pow10 = [7]int64{1, 10, 100, 1_000, 10_000, 100_000, 1_000_000}
 
 func digits(b []byte) (int, bool) {
 	v := 0
@@ -171,18 +177,18 @@ func daysIn(year, month int) int {
 }
 
 // daysFromCivil returns the number of days from 1970-01-01 to the given
-// proleptic Gregorian date (Howard Hinnant's algorithm).
+// proleptic Gregorian date in the years 1 to 9999 (Howard Hinnant's
+// algorithm, in unsigned arithmetic: the year before a March-based year 1
+// is 0, never negative).
 func daysFromCivil(y, m, d int) int64 {
+	mp := uint(m - 3) // months since March
 	if m <= 2 {
 		y--
+		mp = uint(m + 9)
 	}
-	era := y / 400
-	if y < 0 && y%400 != 0 {
-		era--
-	}
-	yoe := y - era*400
-	mp := (m + 9) % 12
-	doy := (153*mp+2)/5 + d - 1
+	era := uint(y) / 400
+	yoe := uint(y) - era*400
+	doy := (153*mp+2)/5 + uint(d) - 1
 	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return int64(era)*146097 + int64(doe) - 719468
+	return int64(era*146097+doe) - 719468
 }

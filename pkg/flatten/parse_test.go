@@ -120,3 +120,29 @@ func TestParseInt32(t *testing.T) {
 		}
 	}
 }
+
+// daysFromCivil agrees with the time package on every day of the years the
+// parser accepts, sampled: each day of the years around the epoch, leap
+// years and century ends, and the first and last days of every year.
+func TestDaysFromCivil(t *testing.T) {
+	check := func(y, m, d int) {
+		t.Helper()
+		want := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC).Unix() / 86400
+		if got := daysFromCivil(y, m, d); got != want {
+			t.Fatalf("daysFromCivil(%d, %d, %d) = %d; want %d", y, m, d, got, want)
+		}
+	}
+	for _, y := range []int{1, 2, 4, 100, 399, 400, 401, 1600, 1900, 1969, 1970, 1971, 2000, 2018, 2100, 2400, 9999} {
+		for m := 1; m <= 12; m++ {
+			for d := 1; d <= daysIn(y, m); d++ {
+				check(y, m, d)
+			}
+		}
+	}
+	for y := 1; y <= 9999; y++ {
+		check(y, 1, 1)
+		check(y, 2, daysIn(y, 2))
+		check(y, 3, 1)
+		check(y, 12, 31)
+	}
+}

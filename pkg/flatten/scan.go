@@ -3,6 +3,7 @@ package flatten
 import (
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -19,7 +20,8 @@ const MaxDepth = 64
 // Objects and arrays are walked with an explicit loop:
 //
 //	first := true
-//	for s.next(&first, '}') { key := s.key(); ... consume the value ... }
+//	for key, ok := s.member(&first); ok; key, ok = s.member(&first) { ... consume the value ... }
+//	for s.next(&first, ']') { ... consume the element ... }
 type scanner struct {
 	data    []byte
 	pos     int
@@ -44,6 +46,15 @@ func (s *scanner) fail(r Reason, format string, args ...any) {
 
 func (s *scanner) syntax(format string, args ...any) { s.fail(ReasonInvalidJSON, format, args...) }
 
+// badUTF8 fails on a string (content from start) that is not valid UTF-8.
+// Every byte outside strings must be ASCII to pass the grammar, so only
+// strings are checked; Decode then validates the whole message to report
+// the offset of the first bad byte.
+func (s *scanner) badUTF8(start int) {
+	s.pos = start
+	s.fail(ReasonInvalidUTF8, "invalid UTF-8 byte sequence")
+}
+
 func (s *scanner) ws() {
 	for s.pos < len(s.data) {
 		switch s.data[s.pos] {
@@ -55,8 +66,23 @@ func (s *scanner) ws() {
 	}
 }
 
+// highs has the high bit of each byte of a word set.
+const highs = 0x8080808080808080
+
 // peek returns the next non-space byte without consuming it, or 0 at the end.
+// Compact JSON has no white space between tokens, so the byte at the cursor
+// is checked first; peek stays small enough to be inlined.
 func (s *scanner) peek() byte {
+	if s.pos < len(s.data) {
+		if c := s.data[s.pos]; c > ' ' {
+			return c
+		}
+	}
+	return s.peekSpace()
+}
+
+// peekSpace is peek's slow path: white space (or the end) at the cursor.
+func (s *scanner) peekSpace() byte {
 	s.ws()
 	if s.pos >= len(s.data) {
 		return 0
@@ -88,14 +114,13 @@ func (s *scanner) next(first *bool, close byte) bool {
 	}
 	if !*first {
 		if c != ',' {
-			if c == 0 {
-				s.syntax("unexpected end of input")
-			} else {
-				s.syntax("expected ',' or '%c', found %q", close, c)
-			}
+			s.noComma(c, close)
 			return false
 		}
 		s.pos++
+		if s.pos < len(s.data) && s.data[s.pos] == ' ' {
+			s.pos++ // the one space pretty printers put after a comma
+		}
 		c = s.peek()
 	}
 	*first = false
@@ -106,13 +131,72 @@ func (s *scanner) next(first *bool, close byte) bool {
 	return true
 }
 
-// key reads an object member's key and the colon after it.
-func (s *scanner) key() []byte {
-	if s.peek() != '"' {
-		s.syntax("expected a string key")
-		return nil
+// noComma fails on c, found where a comma or the closing bracket belongs.
+func (s *scanner) noComma(c, close byte) {
+	if c == 0 {
+		s.syntax("unexpected end of input")
+	} else {
+		s.syntax("expected ',' or '%c', found %q", close, c)
 	}
-	k := s.str()
+}
+
+// member advances to the next member of an object whose opening brace was
+// consumed and reads its key and the colon after it. It reports false at
+// the closing brace (consumed) or on error, except for a malformed key: that
+// comes back as a nil key with ok set, so that the caller names the object
+// the key belongs to. It is next and the key read in one step.
+func (s *scanner) member(first *bool) (key []byte, ok bool) {
+	if s.err != nil {
+		return nil, false
+	}
+	c := s.peek()
+	if c == '}' {
+		s.pos++
+		s.depth--
+		return nil, false
+	}
+	if !*first {
+		if c != ',' {
+			s.noComma(c, '}')
+			return nil, false
+		}
+		s.pos++
+		if s.pos < len(s.data) && s.data[s.pos] == ' ' {
+			s.pos++ // the one space pretty printers put after a comma
+		}
+		c = s.peek()
+	}
+	*first = false
+	if c != '"' {
+		if c == 0 {
+			s.syntax("unexpected end of input")
+			return nil, false
+		}
+		s.syntax("expected a string key")
+		return nil, true
+	}
+	// Keys are short and plain: take the fast way when the first byte
+	// needing attention is the closing quote, and leave escapes, control
+	// and non-ASCII bytes to str.
+	d, start := s.data, s.pos+1
+	if i, high := plainRun(d, start); i < len(d) && d[i] == '"' && !high {
+		if i+2 < len(d) && d[i+1] == ':' {
+			// Step over the colon and the one space that pretty
+			// printers put after it: the value's peek finds no space.
+			s.pos = i + 2
+			if d[i+2] == ' ' {
+				s.pos = i + 3
+			}
+			return d[start:i], true
+		}
+		s.pos = i + 1
+		return s.colon(d[start:i]), true
+	}
+	return s.colon(s.str()), true
+}
+
+// colon consumes the colon after key k.
+func (s *scanner) colon(k []byte) []byte {
 	if s.peek() != ':' {
 		s.syntax("expected ':' after key")
 		return nil
@@ -124,51 +208,78 @@ func (s *scanner) key() []byte {
 // str reads a JSON string at the cursor (which is at the opening quote) and
 // returns its unescaped bytes.
 func (s *scanner) str() []byte {
-	s.pos++ // opening quote
-	start := s.pos
-	i := start
-	// Eight bytes at a time while none of them needs attention: most
-	// strings (ids, timestamps) are plain ASCII of 20 to 40 bytes.
-	for i+8 <= len(s.data) && !special(binary.LittleEndian.Uint64(s.data[i:])) {
-		i += 8
-	}
-	for ; i < len(s.data); i++ {
-		c := s.data[i]
-		if plain[c] {
-			continue
+	d, start := s.data, s.pos+1
+	// Ids are UUIDs of 36 bytes: check those as five words at once.
+	if end := start + 36; end < len(d) && d[end] == '"' {
+		w0, w1 := binary.LittleEndian.Uint64(d[start:]), binary.LittleEndian.Uint64(d[start+8:])
+		w2, w3 := binary.LittleEndian.Uint64(d[start+16:]), binary.LittleEndian.Uint64(d[start+24:])
+		w4 := binary.LittleEndian.Uint64(d[end-8:])
+		if specialMask(w0)|specialMask(w1)|specialMask(w2)|specialMask(w3)|specialMask(w4)|(w0|w1|w2|w3|w4)&highs == 0 {
+			s.pos = end + 1
+			return d[start:end]
 		}
-		switch {
+	}
+	i, high := plainRun(d, start)
+	if i < len(d) {
+		switch c := d[i]; {
 		case c == '"':
+			if high && !utf8.Valid(d[start:i]) {
+				s.badUTF8(start)
+				return nil
+			}
 			s.pos = i + 1
-			return s.data[start:i]
+			return d[start:i]
 		case c == '\\':
 			return s.strEscaped(start, i)
-		case c < 0x20:
+		default:
 			s.pos = i
 			s.syntax("control character in string")
 			return nil
 		}
 	}
-	s.pos = len(s.data)
+	s.pos = len(d)
 	s.syntax("unexpected end of input in string")
 	return nil
 }
 
-// special reports whether any of the eight bytes packed in w is a quote,
-// a backslash or a control character (below 0x20), the bytes the string
-// loop must look at one by one. Each test is exact for "any byte": a borrow
-// can only start at a byte that matches.
-func special(w uint64) bool {
-	const (
-		ones  = 0x0101010101010101
-		highs = 0x8080808080808080
-	)
-	quote := w ^ (ones * '"')
-	backslash := w ^ (ones * '\\')
-	return ((quote-ones)&^quote|(backslash-ones)&^backslash|(w-ones*0x20)&^w)&highs != 0
+// plainRun returns the index of the first quote, backslash or control byte
+// in d at or after i, or len(d) when there is none, and whether any byte
+// before it is not ASCII. It looks at eight bytes at a time: most strings
+// (ids, timestamps) are plain ASCII of 20 to 40 bytes, and keys are shorter
+// than eight.
+func plainRun(d []byte, i int) (end int, high bool) {
+	var seen uint64
+	for i+8 <= len(d) {
+		w := binary.LittleEndian.Uint64(d[i:])
+		if m := specialMask(w); m != 0 {
+			n := bits.TrailingZeros64(m) &^ 7 // bits of the bytes before the mark
+			seen |= w & (1<<n - 1)
+			return i + n>>3, seen&highs != 0
+		}
+		seen |= w
+		i += 8
+	}
+	for ; i < len(d); i++ {
+		c := d[i]
+		if !plain[c] {
+			break
+		}
+		seen |= uint64(c)
+	}
+	return i, seen&highs != 0
 }
 
-// strEscaped finishes a string that holds escapes, unescaping into scratch.
+// specialMask marks the bytes of w (little endian) that are a quote, a
+// backslash or a control character with their high bit. A mark may be
+// false only above a true one (a borrow can only start at a byte that
+// matches), so the lowest mark is exact: it finds the first such byte.
+func specialMask(w uint64) uint64 {
+	const ones = 0x0101010101010101
+	quote := w ^ (ones * '"')
+	backslash := w ^ (ones * '\\')
+	return ((quote-ones)&^quote | (backslash-ones)&^backslash | (w-ones*0x20)&^w) & highs
+}
+
 // plain marks the bytes that need no attention inside a string.
 var plain = func() (t [256]bool) {
 	for c := 0x20; c < 256; c++ {
@@ -177,6 +288,7 @@ var plain = func() (t [256]bool) {
 	return t
 }()
 
+// strEscaped finishes a string that holds escapes, unescaping into scratch.
 func (s *scanner) strEscaped(start, i int) []byte {
 	out := len(s.scratch)
 	s.scratch = append(s.scratch, s.data[start:i]...)
@@ -184,6 +296,10 @@ func (s *scanner) strEscaped(start, i int) []byte {
 		c := s.data[i]
 		switch {
 		case c == '"':
+			if !utf8.Valid(s.data[start:i]) {
+				s.badUTF8(start)
+				return nil
+			}
 			s.pos = i + 1
 			return s.scratch[out:len(s.scratch):len(s.scratch)]
 		case c < 0x20:
@@ -320,11 +436,20 @@ func (s *scanner) number() []byte {
 
 // literal consumes the literal word (true, false or null) at the cursor.
 func (s *scanner) literal(word string) bool {
-	if len(s.data)-s.pos >= len(word) && string(s.data[s.pos:s.pos+len(word)]) == word {
-		s.pos += len(word)
+	if s.at(word) {
 		return true
 	}
 	s.syntax("invalid literal")
+	return false
+}
+
+// at consumes word if the bytes at the cursor spell it. It is inlined, so
+// with a constant word the comparison is a load and a compare or two.
+func (s *scanner) at(word string) bool {
+	if p := s.pos; len(s.data)-p >= len(word) && string(s.data[p:p+len(word)]) == word {
+		s.pos = p + len(word)
+		return true
+	}
 	return false
 }
 
@@ -337,8 +462,7 @@ func (s *scanner) skip() {
 			return
 		}
 		first := true
-		for s.next(&first, '}') {
-			s.key()
+		for _, ok := s.member(&first); ok; _, ok = s.member(&first) {
 			s.skip()
 		}
 	case c == '[':
