@@ -53,8 +53,7 @@ type leafWriter struct {
 	idx                                      []int32
 	pages                                    []*file.DataPageV1
 	strIDs                                   map[string]int32
-	i32IDs                                   map[int32]int32
-	i64IDs                                   map[int64]int32 // also float64 bits
+	numIDs                                   map[int64]int32 // numbers; float64 by their bits
 	// Statistics of a dictionary-encoded string chunk: the distinct
 	// entries of the page (pageIDs; seen[id] == pageSeq when listed).
 	seen    []int32
@@ -169,8 +168,7 @@ func (lw *leafWriter) write(values arrow.Array, def, rep []int16, nullable bool,
 	defer func() {
 		lw.values, lw.pager, lw.pages = nil, nil, lw.pages[:0]
 		clear(lw.strIDs)
-		clear(lw.i32IDs)
-		clear(lw.i64IDs)
+		clear(lw.numIDs)
 	}()
 	lw.page, lw.chunk = nil, nil
 	if lw.props.StatisticsEnabledFor(path) && descr.SortOrder() != schema.SortUNKNOWN {
@@ -605,52 +603,41 @@ func (lw *leafWriter) putDict(b batchValues, present []int32) int64 {
 			lw.lastStr, lw.lastID = v, id
 		})
 		lw.nDict = len(lw.strIDs)
-	case *array.Int32, *array.Date32:
-		if lw.i32IDs == nil {
-			lw.i32IDs = make(map[int32]int32)
+	default: // numbers: by their 4 or 8 bytes (float64: its bits)
+		if lw.numIDs == nil {
+			lw.numIDs = make(map[int64]int32)
 		}
-		vals := int32Values(a)
-		each(func(i int) {
-			v := vals[i]
-			raw += 4
-			if lw.lastID >= 0 && v == int32(lw.lastInt) {
-				lw.idx = append(lw.idx, lw.lastID)
-				return
-			}
-			id, ok := lw.i32IDs[v]
-			if !ok {
-				id = int32(len(lw.i32IDs))
-				lw.i32IDs[v] = id
-				lw.dictBuf = binary.LittleEndian.AppendUint32(lw.dictBuf, uint32(v))
-				lw.dictOff = append(lw.dictOff, int32(len(lw.dictBuf)))
-			}
-			lw.idx = append(lw.idx, id)
-			lw.lastInt, lw.lastID = int64(v), id
-		})
-		lw.nDict = len(lw.i32IDs)
-	case *array.Int64, *array.Timestamp, *array.Float64:
-		if lw.i64IDs == nil {
-			lw.i64IDs = make(map[int64]int32)
+		width, v32, v64 := 8, int32Values(a), int64Values(a)
+		if v32 != nil {
+			width = 4
 		}
-		vals := int64Values(a)
 		each(func(i int) {
-			v := vals[i]
-			raw += 8
+			var v int64
+			if v32 != nil {
+				v = int64(v32[i])
+			} else {
+				v = v64[i]
+			}
+			raw += int64(width)
 			if lw.lastID >= 0 && v == lw.lastInt {
-				lw.idx = append(lw.idx, lw.lastID)
+				lw.idx = append(lw.idx, lw.lastID) // the same value as the one before
 				return
 			}
-			id, ok := lw.i64IDs[v]
+			id, ok := lw.numIDs[v]
 			if !ok {
-				id = int32(len(lw.i64IDs))
-				lw.i64IDs[v] = id
-				lw.dictBuf = binary.LittleEndian.AppendUint64(lw.dictBuf, uint64(v))
+				id = int32(len(lw.numIDs))
+				lw.numIDs[v] = id
+				if width == 4 {
+					lw.dictBuf = binary.LittleEndian.AppendUint32(lw.dictBuf, uint32(v))
+				} else {
+					lw.dictBuf = binary.LittleEndian.AppendUint64(lw.dictBuf, uint64(v))
+				}
 				lw.dictOff = append(lw.dictOff, int32(len(lw.dictBuf)))
 			}
 			lw.idx = append(lw.idx, id)
 			lw.lastInt, lw.lastID = v, id
 		})
-		lw.nDict = len(lw.i64IDs)
+		lw.nDict = len(lw.numIDs)
 	}
 	return raw
 }
