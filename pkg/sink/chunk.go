@@ -73,6 +73,12 @@ type leafWriter struct {
 	lvBase  []int16 // a list's definition levels short of its leaves
 	elemPos []int32 // the level of each element of a list
 	lev     rleEncoder
+	// The leaves of a list share its repetition levels (repGen counts the
+	// lists) and are mostly cut into pages at the same levels: repPage is
+	// the encoding of the last page's repetition levels (repKey).
+	repGen  uint64
+	repKey  levelsKey
+	repPage []byte
 	buf     []byte // the page being assembled
 	vals    []byte // PLAIN values of the page
 	// Booleans are bit-packed into boolBuf, 8,192 at a time, as
@@ -760,7 +766,14 @@ func levelWidth(max int16) int { return bits.Len16(uint16(max)) }
 func (lw *leafWriter) flushPage(lo, hi int, firstRow int64, encoding parquet.Encoding) error {
 	buf := lw.buf[:0]
 	if max := lw.descr.MaxRepetitionLevel(); max > 0 {
-		buf = lw.appendLevels(buf, lw.rep[lo:hi], max)
+		key := levelsKey{lw.repGen, lo, hi}
+		if lw.repKey == key {
+			buf = append(buf, lw.repPage...)
+		} else {
+			at := len(buf)
+			buf = lw.appendLevels(buf, lw.rep[lo:hi], max)
+			lw.repKey, lw.repPage = key, append(lw.repPage[:0], buf[at:]...)
+		}
 	}
 	if max := lw.descr.MaxDefinitionLevel(); max > 0 {
 		if lw.def == nil {
@@ -820,6 +833,16 @@ func (lw *leafWriter) flushPage(lo, hi int, firstRow int64, encoding parquet.Enc
 	_, err := lw.pager.WriteDataPage(page)
 	return err
 }
+
+// levelsKey names a page's repetition levels: levels lo..hi of list repGen.
+type levelsKey struct {
+	gen    uint64
+	lo, hi int
+}
+
+// newRepetitionLevels tells lw that the leaves to come belong to a new
+// list, with repetition levels of their own.
+func (lw *leafWriter) newRepetitionLevels() { lw.repGen++ }
 
 // appendLevels appends levels RLE-encoded after their 4-byte length, as
 // version 1 data pages hold them.

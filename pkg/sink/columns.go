@@ -270,6 +270,7 @@ func (cw *columnWriter) writeList(f arrow.Field, l *array.List) error {
 		}
 		rep[pos-(end-start)] = 0
 	}
+	cw.leaf.newRepetitionLevels()
 	for k, sf := range st.Fields() {
 		leaf := elems.Field(k)
 		def := grow(&cw.leaf.lvDef, n)

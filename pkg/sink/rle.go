@@ -123,8 +123,18 @@ func (e *rleEncoder) writeGroup() {
 		return
 	}
 	// Eight values of width bits are exactly width bytes, least
-	// significant bit first. Fewer than 8 bits are pending when a value
-	// is added, so a value of up to 56 bits fits the accumulator.
+	// significant bit first.
+	if e.width <= 8 {
+		var acc uint64
+		for k, v := range e.group {
+			acc |= v << (k * e.width)
+		}
+		e.out = binary.LittleEndian.AppendUint64(e.out, acc)[:len(e.out)+e.width]
+		e.n = 0
+		return
+	}
+	// Fewer than 8 bits are pending when a value is added, so a value of
+	// up to 56 bits fits the accumulator.
 	var acc uint64
 	bits := 0
 	for _, v := range e.group[:e.n] {
