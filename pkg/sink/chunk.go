@@ -135,22 +135,14 @@ func releaseLeafWriter(lw *leafWriter) {
 	leafWriters.mu.Unlock()
 }
 
-// leafPhysical is the Parquet type of a leaf of Arrow type t, and whether
-// leafWriter writes such leaves.
-func leafPhysical(t arrow.DataType) (parquet.Type, bool) {
+// leafSupported reports whether leafWriter writes leaves of Arrow type t.
+func leafSupported(t arrow.DataType) bool {
 	switch t.ID() {
-	case arrow.BOOL:
-		return parquet.Types.Boolean, true
-	case arrow.INT32, arrow.DATE32:
-		return parquet.Types.Int32, true
-	case arrow.INT64, arrow.TIMESTAMP:
-		return parquet.Types.Int64, true
-	case arrow.FLOAT64:
-		return parquet.Types.Double, true
-	case arrow.STRING, arrow.BINARY:
-		return parquet.Types.ByteArray, true
+	case arrow.BOOL, arrow.INT32, arrow.DATE32, arrow.INT64, arrow.TIMESTAMP, arrow.FLOAT64,
+		arrow.STRING, arrow.BINARY:
+		return true
 	}
-	return 0, false
+	return false
 }
 
 // dictionaryType reports whether leafWriter dictionary-encodes leaves of

@@ -57,7 +57,7 @@ func directWritable(schema *arrow.Schema, props *parquet.WriterProperties) bool 
 		return false
 	}
 	leafOK := func(path string, t arrow.DataType) bool {
-		if _, ok := leafPhysical(t); !ok {
+		if !leafSupported(t) {
 			return false
 		}
 		if props.EncodingFor(path) != parquet.Encodings.Plain || props.BloomFilterEnabledFor(path) {
