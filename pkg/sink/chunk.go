@@ -413,7 +413,7 @@ func (lw *leafWriter) updateStats(b batchValues) error {
 		}
 	case *array.String, *array.Binary:
 		s := lw.page.(*metadata.ByteArrayStatistics)
-		if lw.dict && (!lw.spaced || b.spaced-b.read == 0 || b.read > 0) {
+		if lw.dict && b.read > 0 {
 			lw.dictStats(s, b)
 			break
 		}
@@ -447,7 +447,9 @@ func (lw *leafWriter) updateStats(b batchValues) error {
 // dictStats adds batch b of a dictionary-encoded string chunk to the page
 // statistics as updateStats would, but finds the minimum and maximum
 // among the distinct values of the page (marked here, compared in
-// flushPage) instead of comparing every value.
+// flushPage) instead of comparing every value. b holds at least one
+// value; a batch without values goes through updateStats's own path,
+// which can record arrow-go's placeholder minimum and maximum.
 func (lw *leafWriter) dictStats(s *metadata.ByteArrayStatistics, b batchValues) {
 	nulls := int64(b.levels - b.read)
 	notnull := int64(b.read) // the values Update counts
@@ -456,7 +458,10 @@ func (lw *leafWriter) dictStats(s *metadata.ByteArrayStatistics, b batchValues) 
 	}
 	s.IncNulls(nulls)
 	s.IncNumValues(notnull)
-	if notnull <= 0 {
+	if notnull == 0 {
+		// UpdateSpaced takes no minimum and maximum only then; a count
+		// below zero (more null or empty lists than value slots) still
+		// takes them.
 		return
 	}
 	if len(lw.seen) < lw.nDict {
