@@ -92,7 +92,6 @@ type leafWriter struct {
 	i32     []int32
 	i64     []int64
 	f64     []float64
-	bools   []bool
 	ba      []parquet.ByteArray
 	comp    bytes.Buffer
 }
@@ -356,12 +355,37 @@ func (lw *leafWriter) presentSlots(b batchValues) []int32 {
 		lw.present = make([]int32, 0, lw.props.WriteBatchSize())
 	}
 	lw.present = lw.present[:0]
-	for i := range b.spaced {
-		if bitutil.BitIsSet(b.valid, int(b.validOff)+i) {
-			lw.present = append(lw.present, int32(b.vo+i))
+	lw.present = appendSetBits(lw.present, b.valid, b.validOff, b.spaced, int32(b.vo))
+	return lw.present
+}
+
+// appendSetBits appends base+i for every bit i of bitmap[off:off+n] that is
+// set, a byte at a time where the bits are byte-aligned.
+func appendSetBits(dst []int32, bitmap []byte, off int64, n int, base int32) []int32 {
+	i := 0
+	for ; i < n && (off+int64(i))%8 != 0; i++ {
+		if bitutil.BitIsSet(bitmap, int(off)+i) {
+			dst = append(dst, base+int32(i))
 		}
 	}
-	return lw.present
+	for ; i+8 <= n; i += 8 {
+		switch by := bitmap[(off+int64(i))/8]; by {
+		case 0:
+		case 0xff:
+			at := base + int32(i)
+			dst = append(dst, at, at+1, at+2, at+3, at+4, at+5, at+6, at+7)
+		default:
+			for ; by != 0; by &= by - 1 {
+				dst = append(dst, base+int32(i+bits.TrailingZeros8(by)))
+			}
+		}
+	}
+	for ; i < n; i++ {
+		if bitutil.BitIsSet(bitmap, int(off)+i) {
+			dst = append(dst, base+int32(i))
+		}
+	}
+	return dst
 }
 
 // updateStats adds batch b to the page statistics the way arrow-go's
@@ -398,17 +422,15 @@ func (lw *leafWriter) updateStats(b batchValues) error {
 		}
 	case *array.Boolean:
 		s := lw.page.(*metadata.BooleanStatistics)
+		var bitmap []byte
+		if buf := a.Data().Buffers()[1]; buf != nil {
+			bitmap = buf.Bytes()
+		}
 		if lw.spaced {
-			lw.bools = lw.bools[:0]
-			for i := lo; i < hi; i++ {
-				lw.bools = append(lw.bools, a.Value(i))
-			}
-			s.UpdateSpaced(lw.bools, b.valid, b.validOff, nulls)
+			// The same counts and min/max as UpdateSpaced over the
+			// slots' values, read from the bitmap in place.
+			s.UpdateFromBitmapSpaced(bitmap, int64(a.Data().Offset()+lo), int64(b.spaced), b.valid, b.validOff, nulls)
 		} else {
-			var bitmap []byte
-			if buf := a.Data().Buffers()[1]; buf != nil {
-				bitmap = buf.Bytes()
-			}
 			s.UpdateFromBitmap(bitmap, int64(a.Data().Offset()+lo), int64(b.read), nulls)
 		}
 	case *array.String, *array.Binary:

@@ -567,3 +567,25 @@ func TestColumnWriterSparseListStatistics(t *testing.T) {
 	g, d := writeBoth(t, schema, WriterOptions{Dictionary: []string{"l.list.element.id"}, Allocator: mem}, []arrow.RecordBatch{rec})
 	compareFiles(t, g, d, want)
 }
+
+func TestAppendSetBits(t *testing.T) {
+	bitmap := make([]byte, 40)
+	for i := range bitmap {
+		bitmap[i] = byte(i*37 + 11)
+	}
+	bitmap[5], bitmap[6], bitmap[7] = 0xff, 0, 0xff
+	for off := int64(0); off < 19; off++ {
+		for _, n := range []int{0, 1, 7, 8, 9, 63, 64, 65, 200} {
+			var want []int32
+			for i := range n {
+				if bitmap[(off+int64(i))/8]>>((off+int64(i))%8)&1 == 1 {
+					want = append(want, 100+int32(i))
+				}
+			}
+			got := appendSetBits([]int32{-1}, bitmap, off, n, 100)
+			if !slices.Equal(got, append([]int32{-1}, want...)) {
+				t.Fatalf("off %d, n %d: got %v, want %v", off, n, got[1:], want)
+			}
+		}
+	}
+}
