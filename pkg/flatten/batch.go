@@ -47,10 +47,11 @@ func (b *Batch) Len() (attempts, questions, quarantined int) {
 // AppendAttempt appends a decoded attempt: one attempts row and one
 // questions row per question.
 func (b *Batch) AppendAttempt(m *Meta, a *Attempt) {
-	b.att.append(b.mem, m, a)
+	var s answerSpan
 	for i := range a.Questions {
-		b.que.append(b.mem, m, a, i)
+		s.add(b.que.append(b.mem, m, a, i))
 	}
+	b.att.append(b.mem, m, a, a.derive(s))
 }
 
 // AppendQuarantine appends a message that could not be flattened.
@@ -147,7 +148,8 @@ type attemptCols struct {
 	lin                                                          lineage
 }
 
-func (w *attemptCols) append(mem memory.Allocator, m *Meta, a *Attempt) {
+// append appends attempt a, whose derived columns are d.
+func (w *attemptCols) append(mem memory.Allocator, m *Meta, a *Attempt, d AttemptDerived) {
 	appendStr(mem, &w.keenID, a.KeenID)
 	appendTime(mem, &w.keenTimestamp, a.KeenTimestamp)
 	appendTime(mem, &w.keenCreatedAt, a.KeenCreatedAt)
@@ -167,8 +169,6 @@ func (w *attemptCols) append(mem memory.Allocator, m *Meta, a *Attempt) {
 	appendInt32(mem, &w.unanswered, c.Unanswered)
 	appendInt32(mem, &w.total, c.Total)
 	appendBool(mem, &w.allCorrect, c.AllCorrect)
-
-	d := a.Derive()
 	if d.Score.Valid {
 		w.score.append(mem, d.Score.V)
 	} else {
@@ -258,7 +258,9 @@ type questionCols struct {
 	lin                                        lineage
 }
 
-func (w *questionCols) append(mem memory.Allocator, m *Meta, a *Attempt, i int) {
+// append appends question i of attempt a and returns its derived columns,
+// worked out while its options are appended.
+func (w *questionCols) append(mem memory.Allocator, m *Meta, a *Attempt, i int) QuestionDerived {
 	q := &a.Questions[i]
 	appendStr(mem, &w.keenID, a.KeenID)
 	appendStr(mem, &w.userExamID, a.UserExamID)
@@ -270,16 +272,12 @@ func (w *questionCols) append(mem memory.Allocator, m *Meta, a *Attempt, i int) 
 	appendBool(mem, &w.userSubmitted, q.UserSubmitted)
 	appendStr(mem, &w.userResult, q.UserResult)
 
-	d := q.Derive()
-	appendInt32(mem, &w.optionCount, d.OptionCount)
-	appendInt32(mem, &w.checked, d.OptionsChecked)
-	appendInt32(mem, &w.correct, d.OptionsCorrect)
-	appendTime(mem, &w.firstAnswerAt, d.FirstAnswerAt)
-	appendTime(mem, &w.lastAnswerAt, d.LastAnswerAt)
+	var d QuestionDerived
 	if !q.HasOptions {
 		w.options.appendNull(mem, w.opt.n)
 	} else {
 		w.options.append(mem, w.opt.n)
+		d = withOptions()
 		o := &w.opt
 		for j := range q.Options {
 			v := &q.Options[j]
@@ -288,11 +286,18 @@ func (w *questionCols) append(mem memory.Allocator, m *Meta, a *Attempt, i int) 
 			appendBool(mem, &o.correct, v.Correct)
 			appendInt32(mem, &o.submitted, v.Submitted)
 			appendTime(mem, &o.at, v.At)
+			d.addOption(v)
 		}
 		o.n += len(q.Options)
 	}
+	appendInt32(mem, &w.optionCount, d.OptionCount)
+	appendInt32(mem, &w.checked, d.OptionsChecked)
+	appendInt32(mem, &w.correct, d.OptionsCorrect)
+	appendTime(mem, &w.firstAnswerAt, d.FirstAnswerAt)
+	appendTime(mem, &w.lastAnswerAt, d.LastAnswerAt)
 	appendJSON(mem, &w.unknown, q.Unknown)
 	w.lin.append(mem, m)
+	return d
 }
 
 func (w *questionCols) finish(mem memory.Allocator) arrow.RecordBatch {

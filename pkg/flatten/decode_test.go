@@ -122,6 +122,11 @@ func TestDecodeLenientTypes(t *testing.T) {
 		{"options null", `{"keen_id":"k","sequences":{"questions":[{"id":"q","options":null}]}}`, func(a *Attempt) bool {
 			return len(a.Questions) == 1 && !a.Questions[0].HasOptions && a.Questions[0].Derive().OptionCount == Int32{}
 		}},
+		{"options empty", `{"keen_id":"k","sequences":{"questions":[{"id":"q","options":[]}]}}`, func(a *Attempt) bool {
+			zero := Int32{0, true}
+			return a.Questions[0].Derive() == QuestionDerived{OptionCount: zero, OptionsChecked: zero, OptionsCorrect: zero} &&
+				a.Derive().OptionCount == zero && a.Derive().QuestionCount == Int32{1, true}
+		}},
 		{"whitespace everywhere", " {\n\t\"keen_id\" : \"k\" ,\r\n \"max_attempts\" : 4 } \n", func(a *Attempt) bool { return a.MaxAttempts == Int32{4, true} }},
 		{"surrogate pair", `{"keen_id":"\ud83d\ude00"}`, func(a *Attempt) bool { return string(a.KeenID.B) == "😀" }},
 		{"lone surrogate", `{"keen_id":"a\ud800b"}`, func(a *Attempt) bool { return string(a.KeenID.B) == "a\uFFFDb" }},

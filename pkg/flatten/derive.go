@@ -18,6 +18,30 @@ type AttemptDerived struct {
 // score = correct/total; first_answer_at and completed_at = min and max of
 // every option's `at`; duration_seconds = completed_at - started_at.
 func (a *Attempt) Derive() AttemptDerived {
+	var s answerSpan
+	for i := range a.Questions {
+		s.add(a.Questions[i].Derive())
+	}
+	return a.derive(s)
+}
+
+// answerSpan gathers, question by question, what the attempt's derived
+// columns need of its options: how many there are and the span of their
+// answer times.
+type answerSpan struct {
+	options     int32
+	first, last Time
+}
+
+func (s *answerSpan) add(d QuestionDerived) {
+	s.options += d.OptionCount.V
+	s.first = earliest(s.first, d.FirstAnswerAt)
+	s.last = latest(s.last, d.LastAnswerAt)
+}
+
+// derive computes the attempt's derived columns from s, the span of all
+// its questions.
+func (a *Attempt) derive(s answerSpan) AttemptDerived {
 	var d AttemptDerived
 	c := &a.Counts
 	if c.Correct.Valid && c.Total.Valid && c.Total.V > 0 {
@@ -25,16 +49,8 @@ func (a *Attempt) Derive() AttemptDerived {
 	}
 	if a.HasQuestions {
 		d.QuestionCount = Int32{V: int32(len(a.Questions)), Valid: true}
-		var n int32
-		for i := range a.Questions {
-			n += int32(len(a.Questions[i].Options))
-			for j := range a.Questions[i].Options {
-				at := a.Questions[i].Options[j].At
-				d.FirstAnswerAt = earliest(d.FirstAnswerAt, at)
-				d.CompletedAt = latest(d.CompletedAt, at)
-			}
-		}
-		d.OptionCount = Int32{V: n, Valid: true}
+		d.OptionCount = Int32{V: s.options, Valid: true}
+		d.FirstAnswerAt, d.CompletedAt = s.first, s.last
 	}
 	if d.CompletedAt.Valid && a.StartedAt.Valid {
 		d.DurationSeconds = Float64{V: float64(d.CompletedAt.Micros-a.StartedAt.Micros) / 1e6, Valid: true}
@@ -50,26 +66,33 @@ type QuestionDerived struct {
 
 // Derive computes the question's derived columns.
 func (q *Question) Derive() QuestionDerived {
-	var d QuestionDerived
 	if !q.HasOptions {
-		return d
+		return QuestionDerived{}
 	}
-	var checked, correct int32
+	d := withOptions()
 	for j := range q.Options {
-		o := &q.Options[j]
-		if o.Checked.Valid && o.Checked.V {
-			checked++
-		}
-		if o.Correct.Valid && o.Correct.V {
-			correct++
-		}
-		d.FirstAnswerAt = earliest(d.FirstAnswerAt, o.At)
-		d.LastAnswerAt = latest(d.LastAnswerAt, o.At)
+		d.addOption(&q.Options[j])
 	}
-	d.OptionCount = Int32{V: int32(len(q.Options)), Valid: true}
-	d.OptionsChecked = Int32{V: checked, Valid: true}
-	d.OptionsCorrect = Int32{V: correct, Valid: true}
 	return d
+}
+
+// withOptions returns the derived columns of a question whose options
+// field is present, before any option is added: counts of zero.
+func withOptions() QuestionDerived {
+	return QuestionDerived{OptionCount: Int32{Valid: true}, OptionsChecked: Int32{Valid: true}, OptionsCorrect: Int32{Valid: true}}
+}
+
+// addOption adds one option to the derived columns of its question.
+func (d *QuestionDerived) addOption(o *Option) {
+	d.OptionCount.V++
+	if o.Checked.Valid && o.Checked.V {
+		d.OptionsChecked.V++
+	}
+	if o.Correct.Valid && o.Correct.V {
+		d.OptionsCorrect.V++
+	}
+	d.FirstAnswerAt = earliest(d.FirstAnswerAt, o.At)
+	d.LastAnswerAt = latest(d.LastAnswerAt, o.At)
 }
 
 func earliest(cur, t Time) Time {
