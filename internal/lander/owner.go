@@ -100,6 +100,8 @@ type owner struct {
 	opened  time.Time            // when the flush got its first record
 	largest int64                // bytes of the largest open file of the flush
 	bad     map[badKey]*[2]int64 // quarantined records and bytes of the flush, by tenant and reason
+
+	names map[hiveKey]string // Hive partition names met (see hiveOf)
 }
 
 // badKey is what quarantined records are counted by.
@@ -138,6 +140,7 @@ func newOwner(conf *ownerConfig, budget *memoryBudget, events *ownerEvents, log 
 		spare:   map[string]*flatten.Batch{},
 		first:   -1,
 		bad:     map[badKey]*[2]int64{},
+		names:   map[hiveKey]string{},
 	}
 	o.dec.MaxBytes = conf.maxMessageBytes
 	return o
@@ -186,7 +189,7 @@ func (o *owner) append(r record, now time.Time) (*hiveBuf, error) {
 		if !errors.As(err, &why) {
 			return nil, fmt.Errorf("flatten offset %d: %w", r.offset, err)
 		}
-		hb = o.hive(o.conf.tenants.tenantHive(tenant, ingestHive(now)))
+		hb = o.hive(o.hiveOf(tenant, partitionByIngest, now))
 		hb.batch.AppendQuarantine(&meta, why, r.value)
 		extend(&hb.ranges[tQuarantine], r.offset)
 		o.events.quarantined(o.topic, o.id, r.offset, why)
@@ -199,7 +202,8 @@ func (o *owner) append(r record, now time.Time) (*hiveBuf, error) {
 		n[0]++
 		n[1] += int64(len(r.value))
 	} else {
-		hb = o.hive(o.conf.tenants.tenantHive(tenant, o.conf.hiveOf(a, now)))
+		by, t := o.conf.partitionOf(a, now)
+		hb = o.hive(o.hiveOf(tenant, by, t))
 		hb.batch.AppendAttempt(&meta, a)
 		extend(&hb.ranges[tAttempts], r.offset)
 		if len(a.Questions) > 0 {
@@ -248,6 +252,38 @@ func (o *owner) deadline() time.Time { return o.conf.roll.deadline(o.state()) }
 func (o *owner) state() flushState {
 	return flushState{records: o.records, largestFile: o.largestFile(), hives: len(o.hives), opened: o.opened}
 }
+
+// hiveKey is what a Hive partition's name is made of: the tenant ("" without
+// tenancy), the partition column and the day (UTC, since the epoch).
+type hiveKey struct {
+	tenant string
+	by     config.PartitionBy
+	day    int64
+}
+
+// maxHiveNames bounds the owner's cache of Hive partition names.
+const maxHiveNames = 4096
+
+// hiveOf names the Hive partition of tenant's records whose partition column
+// by holds t's UTC date. Names are kept by tenant, column and day, so that a
+// record costs a map lookup rather than formatting a date.
+func (o *owner) hiveOf(tenant string, by config.PartitionBy, t time.Time) string {
+	k := hiveKey{tenant, by, t.Unix() / secondsPerDay}
+	if t.Unix() < 0 && t.Unix()%secondsPerDay != 0 {
+		k.day-- // the day before the epoch starts at -86400 s, not at -86399 s
+	}
+	if name, ok := o.names[k]; ok {
+		return name
+	}
+	if len(o.names) >= maxHiveNames {
+		clear(o.names)
+	}
+	name := o.conf.tenants.tenantHive(tenant, hiveName(by, t))
+	o.names[k] = name
+	return name
+}
+
+const secondsPerDay = 24 * 60 * 60
 
 func (o *owner) hive(name string) *hiveBuf {
 	hb, ok := o.hives[name]

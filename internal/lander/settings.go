@@ -71,24 +71,25 @@ func (c *ownerConfig) writer(t *flatten.Table, mem memory.Allocator) sink.Writer
 	return o
 }
 
-// hiveOf names the Hive partition of an attempt's rows: the UTC date it
-// landed (ingest_date) or, when configured, the UTC date of started_at
-// (event_date; the landing date when started_at is null).
-func (c *ownerConfig) hiveOf(a *flatten.Attempt, now time.Time) string {
+// partitionOf returns what names the Hive partition of an attempt's rows:
+// the partition column and the time whose UTC date is its value — when it
+// landed (ingest_date) or, when configured, its started_at (event_date;
+// the landing time when started_at is null).
+func (c *ownerConfig) partitionOf(a *flatten.Attempt, now time.Time) (config.PartitionBy, time.Time) {
 	if c.partitionBy == partitionByEvent {
-		t := now
 		if a.StartedAt.Valid {
-			t = a.StartedAt.Time()
+			return partitionByEvent, a.StartedAt.Time()
 		}
-		return string(partitionByEvent) + "=" + t.Format(time.DateOnly)
+		return partitionByEvent, now
 	}
-	return ingestHive(now)
+	return partitionByIngest, now
 }
 
-// ingestHive names the ingest_date partition; quarantined records always
-// use it, since they may have no event time.
-func ingestHive(now time.Time) string {
-	return string(partitionByIngest) + "=" + now.UTC().Format(time.DateOnly)
+// hiveName names the Hive partition of column by holding t's UTC date, as
+// in "ingest_date=2026-11-24". Quarantined records always use
+// ingest_date, since they may have no event time.
+func hiveName(by config.PartitionBy, t time.Time) string {
+	return string(by) + "=" + t.UTC().Format(time.DateOnly)
 }
 
 // zstdLevel is the zstd level landerd writes at: level 1, the fastest.

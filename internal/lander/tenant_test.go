@@ -475,3 +475,47 @@ func BenchmarkResolveHeader(b *testing.B) {
 		}
 	}
 }
+
+// TestHiveOfNamesEveryDay: the cached Hive names are those formatted from
+// the date, on both sides of every day boundary (also before the epoch),
+// per tenant and partition column, and stay right when the cache is full.
+func TestHiveOfNamesEveryDay(t *testing.T) {
+	for _, tenancy := range []config.Tenancy{{}, {Source: config.TenantSourceHeader, Header: "tenant", Tenants: threeTenants}} {
+		r := newTenantResolver(tenancy)
+		o := &owner{conf: &ownerConfig{tenants: r}, names: map[hiveKey]string{}}
+		for _, base := range []time.Time{
+			time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC),
+			time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC),
+			time.Date(1969, 12, 31, 0, 0, 0, 0, time.UTC),
+			time.Date(1, 1, 2, 0, 0, 0, 0, time.UTC),
+		} {
+			for _, d := range []time.Duration{-time.Second, -time.Microsecond, 0, time.Microsecond, time.Second, 12 * time.Hour, 24*time.Hour - time.Microsecond} {
+				at := base.Add(d)
+				for _, by := range []config.PartitionBy{partitionByIngest, partitionByEvent} {
+					for _, tenant := range []string{"a", "b"} {
+						want := string(by) + "=" + at.UTC().Format(time.DateOnly)
+						if r.enabled() {
+							want = "tenant=" + tenant + "/" + want
+						}
+						for range 2 { // formatted, then from the cache
+							if got := o.hiveOf(tenant, by, at.In(time.FixedZone("east", 5*3600))); got != want {
+								t.Fatalf("hiveOf(%q, %s, %s) = %q, want %q", tenant, by, at, got, want)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	o := &owner{conf: &ownerConfig{}, names: map[hiveKey]string{}}
+	day := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range maxHiveNames + 10 {
+		at := day.AddDate(0, 0, i)
+		if got, want := o.hiveOf("", partitionByEvent, at), "event_date="+at.Format(time.DateOnly); got != want {
+			t.Fatalf("day %d: hiveOf = %q, want %q", i, got, want)
+		}
+	}
+	if len(o.names) > maxHiveNames {
+		t.Fatalf("%d names cached, want at most %d", len(o.names), maxHiveNames)
+	}
+}
