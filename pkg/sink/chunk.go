@@ -52,7 +52,7 @@ type leafWriter struct {
 	nDict                                    int
 	idx                                      []int32
 	pages                                    []*file.DataPageV1
-	strIDs                                   map[string]int32
+	strIDs                                   strTable
 	numIDs                                   map[int64]int32 // numbers; float64 by their bits
 	// Statistics of a dictionary-encoded string chunk: the distinct
 	// entries of the page (pageIDs; seen[id] == pageSeq when listed).
@@ -164,7 +164,7 @@ func (lw *leafWriter) write(values arrow.Array, def, rep []int16, nullable bool,
 	lw.values, lw.def, lw.rep, lw.descr, lw.pager = values, def, rep, descr, pager
 	defer func() {
 		lw.values, lw.pager, lw.pages = nil, nil, lw.pages[:0]
-		clear(lw.strIDs)
+		lw.strIDs.reset()
 		clear(lw.numIDs)
 	}()
 	lw.page, lw.chunk = nil, nil
@@ -603,11 +603,6 @@ func (lw *leafWriter) putDict(b batchValues, present []int32) int64 {
 	}
 	switch a := lw.values.(type) {
 	case *array.String, *array.Binary:
-		if lw.strIDs == nil {
-			lw.strIDs = make(map[string]int32)
-		}
-		// The keys point into the array's buffers; write clears the
-		// map before returning.
 		each(func(i int) {
 			v := binaryValue(a, i)
 			raw += int64(len(v)) + 4
@@ -615,19 +610,18 @@ func (lw *leafWriter) putDict(b batchValues, present []int32) int64 {
 				lw.idx = append(lw.idx, lw.lastID) // the same value as the one before
 				return
 			}
-			k := unsafe.String(unsafe.SliceData(v), len(v))
-			id, ok := lw.strIDs[k]
-			if !ok {
-				id = int32(len(lw.strIDs))
-				lw.strIDs[k] = id
+			id, slot, tag := lw.strIDs.find(v, lw.dictBuf, lw.dictOff)
+			if id < 0 {
+				id = int32(lw.strIDs.n)
 				lw.dictBuf = binary.LittleEndian.AppendUint32(lw.dictBuf, uint32(len(v)))
 				lw.dictBuf = append(lw.dictBuf, v...)
 				lw.dictOff = append(lw.dictOff, int32(len(lw.dictBuf)))
+				lw.strIDs.add(slot, tag, id, lw.dictBuf, lw.dictOff)
 			}
 			lw.idx = append(lw.idx, id)
 			lw.lastStr, lw.lastID = v, id
 		})
-		lw.nDict = len(lw.strIDs)
+		lw.nDict = lw.strIDs.n
 	default: // numbers: by their 4 or 8 bytes (float64: its bits)
 		if lw.numIDs == nil {
 			lw.numIDs = make(map[int64]int32)
