@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/bits"
 	"sync"
-	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -443,8 +442,9 @@ func (lw *leafWriter) updateStats(b batchValues) error {
 			// pqarrow hands a dictionary-encoded column's values over as
 			// parquet.ByteArray values.
 			lw.ba = lw.ba[:0]
+			buf, offsets := binaryBuffers(a)
 			for i := lo; i < hi; i++ {
-				lw.ba = append(lw.ba, binaryValue(a, i))
+				lw.ba = append(lw.ba, buf[offsets[i]:offsets[i+1]])
 			}
 			if lw.spaced {
 				s.UpdateSpaced(lw.ba, b.valid, b.validOff, nulls)
@@ -568,8 +568,9 @@ func (lw *leafWriter) putPlain(b batchValues, present []int32) {
 			}
 		}
 	default: // *array.String, *array.Binary
+		buf, offsets := binaryBuffers(a)
 		add := func(i int) {
-			v := binaryValue(a, i)
+			v := buf[offsets[i]:offsets[i+1]]
 			lw.vals = binary.LittleEndian.AppendUint32(lw.vals, uint32(len(v)))
 			lw.vals = append(lw.vals, v...)
 		}
@@ -603,8 +604,9 @@ func (lw *leafWriter) putDict(b batchValues, present []int32) int64 {
 	}
 	switch a := lw.values.(type) {
 	case *array.String, *array.Binary:
+		buf, offsets := binaryBuffers(a)
 		each(func(i int) {
-			v := binaryValue(a, i)
+			v := buf[offsets[i]:offsets[i+1]]
 			raw += int64(len(v)) + 4
 			if lw.lastID >= 0 && bytes.Equal(v, lw.lastStr) {
 				lw.idx = append(lw.idx, lw.lastID) // the same value as the one before
@@ -757,18 +759,6 @@ func gather[T any](buf *[]T, vals []T, present []int32, lo, hi int) []T {
 		*buf = append(*buf, vals[i])
 	}
 	return *buf
-}
-
-// binaryValue is the i-th value of a string or binary array, without a copy.
-func binaryValue(a arrow.Array, i int) []byte {
-	switch a := a.(type) {
-	case *array.String:
-		s := a.Value(i)
-		return unsafe.Slice(unsafe.StringData(s), len(s))
-	case *array.Binary:
-		return a.Value(i)
-	}
-	return nil
 }
 
 // levelWidth is the bit width of levels up to max.
