@@ -591,38 +591,38 @@ func (lw *leafWriter) putPlain(b batchValues, present []int32) {
 // arrow-go cuts the pages of a dictionary-encoded chunk.
 func (lw *leafWriter) putDict(b batchValues, present []int32) int64 {
 	var raw int64
-	each := func(f func(int)) {
+	n := b.spaced
+	if present != nil {
+		n = len(present)
+	}
+	slot := func(k int) int { // the k-th value's slot
 		if present == nil {
-			for i := b.vo; i < b.vo+b.spaced; i++ {
-				f(i)
-			}
-			return
+			return b.vo + k
 		}
-		for _, i := range present {
-			f(int(i))
-		}
+		return int(present[k])
 	}
 	switch a := lw.values.(type) {
 	case *array.String, *array.Binary:
 		buf, offsets := binaryBuffers(a)
-		each(func(i int) {
+		for k := range n {
+			i := slot(k)
 			v := buf[offsets[i]:offsets[i+1]]
 			raw += int64(len(v)) + 4
 			if lw.lastID >= 0 && bytes.Equal(v, lw.lastStr) {
 				lw.idx = append(lw.idx, lw.lastID) // the same value as the one before
-				return
+				continue
 			}
-			id, slot, tag := lw.strIDs.find(v, lw.dictBuf, lw.dictOff)
+			id, at, tag := lw.strIDs.find(v, lw.dictBuf, lw.dictOff)
 			if id < 0 {
 				id = int32(lw.strIDs.n)
 				lw.dictBuf = binary.LittleEndian.AppendUint32(lw.dictBuf, uint32(len(v)))
 				lw.dictBuf = append(lw.dictBuf, v...)
 				lw.dictOff = append(lw.dictOff, int32(len(lw.dictBuf)))
-				lw.strIDs.add(slot, tag, id, lw.dictBuf, lw.dictOff)
+				lw.strIDs.add(at, tag, id, lw.dictBuf, lw.dictOff)
 			}
 			lw.idx = append(lw.idx, id)
 			lw.lastStr, lw.lastID = v, id
-		})
+		}
 		lw.nDict = lw.strIDs.n
 	default: // numbers: by their 4 or 8 bytes (float64: its bits)
 		if lw.numIDs == nil {
@@ -632,7 +632,8 @@ func (lw *leafWriter) putDict(b batchValues, present []int32) int64 {
 		if v32 != nil {
 			width = 4
 		}
-		each(func(i int) {
+		for k := range n {
+			i := slot(k)
 			var v int64
 			if v32 != nil {
 				v = int64(v32[i])
@@ -642,7 +643,7 @@ func (lw *leafWriter) putDict(b batchValues, present []int32) int64 {
 			raw += int64(width)
 			if lw.lastID >= 0 && v == lw.lastInt {
 				lw.idx = append(lw.idx, lw.lastID) // the same value as the one before
-				return
+				continue
 			}
 			id, ok := lw.numIDs[v]
 			if !ok {
@@ -657,7 +658,7 @@ func (lw *leafWriter) putDict(b batchValues, present []int32) int64 {
 			}
 			lw.idx = append(lw.idx, id)
 			lw.lastInt, lw.lastID = v, id
-		})
+		}
 		lw.nDict = len(lw.numIDs)
 	}
 	return raw
