@@ -51,7 +51,7 @@ type leafWriter struct {
 	nDict                                    int
 	idx                                      []int32
 	pages                                    []*file.DataPageV1
-	strIDs                                   strTable
+	strIDs                                   strTable        // strings
 	numIDs                                   map[int64]int32 // numbers; float64 by their bits
 	// Statistics of a dictionary-encoded string chunk: the distinct
 	// entries of the page (pageIDs; seen[id] == pageSeq when listed).
