@@ -333,10 +333,37 @@ type statementResponse struct {
 	} `json:"error"`
 }
 
+// noNodesWait bounds how long Query retries a statement that failed with
+// NO_NODES_AVAILABLE. Trino's scheduler refreshes the list of nodes it
+// places a catalog's work on from time to time, so the first statements
+// that need a worker can find none for a moment after the server has
+// announced itself as active, which is what Start waits for (seen: about
+// 1.5 s, the first hive query after start). Such a statement has not run,
+// and running it again is safe.
+const noNodesWait = 20 * time.Second
+
 // Query runs one statement as user "landerd" with catalog and schema (an
 // empty schema is not sent) and returns its columns and rows, following the
-// protocol's nextUri until the statement is finished.
+// protocol's nextUri until the statement is finished. A statement that
+// finds no node to run on is retried for up to noNodesWait.
 func (s *Server) Query(ctx context.Context, catalog, schema, sql string) (Result, error) {
+	deadline := time.Now().Add(noNodesWait)
+	for {
+		res, err := s.query(ctx, catalog, schema, sql)
+		var qe *QueryError
+		if !errors.As(err, &qe) || qe.Name != "NO_NODES_AVAILABLE" || time.Now().After(deadline) {
+			return res, err
+		}
+		select {
+		case <-ctx.Done():
+			return Result{}, ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// query runs one statement once (see Query).
+func (s *Server) query(ctx context.Context, catalog, schema, sql string) (Result, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.base+"/v1/statement", strings.NewReader(sql))
 	if err != nil {
 		return Result{}, err
