@@ -58,8 +58,11 @@ unit:
 test-all:
 	$(GO) test -race -timeout 40m ./...
 
+# fuzz: the decoder under the fuzzer. Each input that reaches new code is
+# shrunk for at most 2 s (the default, 60 s, stops all fuzzing while it
+# shrinks, and took most of a 30 s run: 59k inputs in 20 s, 172k with 2 s).
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./pkg/flatten
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./pkg/flatten
 
 # pytest: Spark (pyspark, in a venv under $${LANDERD_CACHE:-~/.cache/landerd})
 # reads the lake, runs sql/spark and the notebook; ruff checks the Python.
