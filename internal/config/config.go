@@ -62,12 +62,25 @@ type Kafka struct {
 	// by the coordinator for RebalanceTimeout included. Zero means
 	// RebalanceTimeout plus JoinGroupGrace; see NetReadTimeout.
 	ReadTimeout time.Duration `yaml:"read_timeout"`
-	// InstanceID turns on static membership (KIP-345) under this id: a
-	// replica restarted with the same id takes its partitions back at once
-	// instead of waiting for the coordinator to evict its old self. It must
-	// be unique in the group and stable across restarts (a pod or host
-	// name). Empty means dynamic membership. Needs Version 2.3.0 or later.
+	// InstanceID is the static group membership id (KIP-345): a replica
+	// restarted with the same id takes its partitions back at once instead
+	// of waiting for the coordinator to evict its old self, and on a
+	// planned stop it leaves the group naming it. It must be unique in the
+	// group and stable across restarts (a pod or host name). Empty, the
+	// default, derives one from the host name and a slot this host's
+	// processes of the group take in turn (see InstanceIDNone); "none"
+	// means dynamic membership. Needs Version 2.3.0 or later.
 	InstanceID string `yaml:"instance_id"`
+	// OnRetentionGap is what happens when the lake's next offset of a
+	// partition is below the partition's log start offset, Kafka having
+	// deleted records before they were landed: "continue" records the gap
+	// in the lake and resumes at the log start; "stop" records it and
+	// stops the partition until an operator decides.
+	OnRetentionGap string `yaml:"on_retention_gap"`
+	// MetadataRefresh is how often the client refreshes the topics'
+	// metadata; partitions added to a consumed topic are picked up within
+	// about this long.
+	MetadataRefresh time.Duration `yaml:"metadata_refresh"`
 	// MaxMessageBytes is the largest record value landed; larger values
 	// go to quarantine with reason too_large.
 	MaxMessageBytes ByteSize `yaml:"max_message_bytes"`
@@ -97,6 +110,15 @@ type TLS struct {
 	// InsecureSkipVerify disables verification of the brokers' certificates.
 	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
 }
+
+// InstanceIDNone, as kafka.instance_id, turns static membership off.
+const InstanceIDNone = "none"
+
+// The values of kafka.on_retention_gap.
+const (
+	GapContinue = "continue"
+	GapStop     = "stop"
+)
 
 // SASL mechanisms.
 const (
@@ -253,6 +275,8 @@ func Default() Config {
 			MaxMessageBytes:   1 * MiB,
 			FetchMaxBytes:     1 * MiB,
 			ChannelBufferSize: 256,
+			OnRetentionGap:    GapContinue,
+			MetadataRefresh:   time.Minute,
 			SASL:              SASL{Mechanism: SASLNone},
 		},
 		Tenancy: Tenancy{

@@ -232,7 +232,8 @@ func TestAllProblemsReported(t *testing.T) {
 	want := []string{
 		"kafka.brokers", "kafka.topic", "kafka.group", "kafka.version", "kafka.initial_offset",
 		"kafka.heartbeat_interval", "kafka.rebalance_timeout", "kafka.max_message_bytes",
-		"kafka.channel_buffer_size", "kafka.sasl.username", "kafka.sasl.password",
+		"kafka.channel_buffer_size", "kafka.on_retention_gap", "kafka.metadata_refresh",
+		"kafka.sasl.username", "kafka.sasl.password",
 		"lake.url", "lake.partition_by", "lake.compression", "lake.roll.max_file_bytes",
 		"lake.roll.max_file_records", "lake.roll.max_file_age", "memory.budget_bytes",
 		"shutdown.deadline", "metrics.addr", "log.level", "log.format",

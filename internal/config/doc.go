@@ -18,6 +18,7 @@
 //	LANDERD_KAFKA_TOPIC              kafka.topic
 //	LANDERD_KAFKA_GROUP              kafka.group
 //	LANDERD_KAFKA_INSTANCE_ID        kafka.instance_id
+//	LANDERD_KAFKA_ON_RETENTION_GAP   kafka.on_retention_gap
 //	LANDERD_KAFKA_CLIENT_ID          kafka.client_id
 //	LANDERD_KAFKA_SASL_MECHANISM     kafka.sasl.mechanism
 //	LANDERD_KAFKA_SASL_USERNAME      kafka.sasl.username

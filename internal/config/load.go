@@ -40,6 +40,7 @@ func EnvVars() []EnvVar {
 		str("LANDERD_KAFKA_TOPIC", "kafka.topic", func(c *Config) *string { return &c.Kafka.Topic }),
 		str("LANDERD_KAFKA_GROUP", "kafka.group", func(c *Config) *string { return &c.Kafka.Group }),
 		str("LANDERD_KAFKA_INSTANCE_ID", "kafka.instance_id", func(c *Config) *string { return &c.Kafka.InstanceID }),
+		str("LANDERD_KAFKA_ON_RETENTION_GAP", "kafka.on_retention_gap", func(c *Config) *string { return &c.Kafka.OnRetentionGap }),
 		str("LANDERD_KAFKA_CLIENT_ID", "kafka.client_id", func(c *Config) *string { return &c.Kafka.ClientID }),
 		str("LANDERD_KAFKA_SASL_MECHANISM", "kafka.sasl.mechanism", func(c *Config) *string { return &c.Kafka.SASL.Mechanism }),
 		str("LANDERD_KAFKA_SASL_USERNAME", "kafka.sasl.username", func(c *Config) *string { return &c.Kafka.SASL.Username }),

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"time"
+
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -142,6 +144,10 @@ func (c Config) validateKafka(p *problems) {
 	if k.ChannelBufferSize <= 0 {
 		p.add("kafka.channel_buffer_size", "must be positive, got %d", k.ChannelBufferSize)
 	}
+	oneOf(p, "kafka.on_retention_gap", k.OnRetentionGap, GapContinue, GapStop)
+	if k.MetadataRefresh < time.Second {
+		p.add("kafka.metadata_refresh", "must be at least 1s, got %s", k.MetadataRefresh)
+	}
 	validateTLS(p, k.TLS)
 	validateSASL(p, k.SASL)
 }
@@ -169,7 +175,7 @@ func validateGroupTimeouts(p *problems, k Kafka) {
 	} else if d := k.RevokeFlushDeadline(); d >= k.RebalanceTimeout {
 		p.add("kafka.revoke_deadline", "must be less than kafka.rebalance_timeout (%s), which bounds the revoked partition's flush and commit together, got %s", k.RebalanceTimeout, d)
 	}
-	if k.InstanceID == "" {
+	if k.InstanceID == "" || k.InstanceID == InstanceIDNone {
 		return
 	}
 	if !validInstanceID.MatchString(k.InstanceID) || k.InstanceID == "." || k.InstanceID == ".." || len(k.InstanceID) > maxTopicLength {

@@ -1,10 +1,15 @@
 package lander
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -32,9 +37,11 @@ type Lander struct {
 	probeEvery time.Duration
 
 	mu         sync.Mutex
-	ready      bool  // a member of the group with its partitions claimed
-	stopping   bool  // Run's context has ended
-	storageErr error // the last lake probe's failure
+	ready      bool                     // a member of the group with its partitions claimed
+	stopping   bool                     // Run's context has ended
+	storageErr error                    // the last lake probe's failure
+	stopped    map[topicPartition]error // partitions held but not landed, and why
+	memberID   string                   // this member's id in the group's current generation
 }
 
 // Option configures a Lander.
@@ -90,8 +97,38 @@ func (l *Lander) CheckReady() error {
 		return fmt.Errorf("lake unreachable: %w", l.storageErr)
 	case !l.ready:
 		return errors.New("not a member of the consumer group")
+	case len(l.stopped) > 0:
+		keys := slices.SortedFunc(maps.Keys(l.stopped), func(a, b topicPartition) int {
+			return cmp.Or(cmp.Compare(a.topic, b.topic), cmp.Compare(a.id, b.id))
+		})
+		why := make([]string, len(keys))
+		for i, k := range keys {
+			why[i] = fmt.Sprintf("partition %d of %s stopped: %v", k.id, k.topic, l.stopped[k])
+		}
+		return errors.New(strings.Join(why, "; "))
 	}
 	return nil
+}
+
+// setStopped records the partitions of this session that are held but not
+// landed (nil: none).
+func (l *Lander) setStopped(stopped map[topicPartition]error) {
+	l.mu.Lock()
+	l.stopped = stopped
+	l.mu.Unlock()
+}
+
+// setMember records this member's id in the group's current generation.
+func (l *Lander) setMember(id string) {
+	l.mu.Lock()
+	l.memberID = id
+	l.mu.Unlock()
+}
+
+func (l *Lander) member() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.memberID
 }
 
 // isStopping reports whether Run's context has ended.
@@ -136,10 +173,18 @@ func (l *Lander) Run(ctx context.Context) error {
 		stopProbe()
 		probe.Wait()
 	}()
-	var group sarama.ConsumerGroup
+	ms := newMembership(l.cfg.Kafka)
+	defer ms.release()
+	if ms.id != "" {
+		scfg.Consumer.Group.InstanceId = ms.id
+		l.log.Info("static group membership", zap.String("instance_id", ms.id), zap.Bool("derived", ms.derived))
+	} else {
+		l.log.Info("dynamic group membership", zap.String("why", ms.why))
+	}
+	var client sarama.Client
 	back := backoff{min: 500 * time.Millisecond, max: 30 * time.Second}
 	for {
-		group, err = sarama.NewConsumerGroup(l.cfg.Kafka.Brokers, l.cfg.Kafka.Group, scfg)
+		client, err = sarama.NewClient(l.cfg.Kafka.Brokers, scfg)
 		if err == nil {
 			break
 		}
@@ -151,12 +196,25 @@ func (l *Lander) Run(ctx context.Context) error {
 			return nil
 		}
 	}
+	defer func() {
+		if err := client.Close(); err != nil && !errors.Is(err, sarama.ErrClosedClient) {
+			l.log.Warn("close kafka client", zap.Error(err))
+		}
+	}()
+	group, err := sarama.NewConsumerGroupFromClient(l.cfg.Kafka.Group, client)
+	if err != nil {
+		return fmt.Errorf("consumer group: %w", err)
+	}
+	var fenced atomic.Bool
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		errLog := l.log.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
 			return zapcore.NewSamplerWithOptions(c, time.Second, 3, 0)
 		}))
 		for err := range group.Errors() {
+			if errors.Is(err, sarama.ErrFencedInstancedId) {
+				fenced.Store(true)
+			}
 			if isCommitError(err) {
 				l.events.metrics.CommitFailed(commitTopic(err))
 			}
@@ -168,16 +226,24 @@ func (l *Lander) Run(ctx context.Context) error {
 			l.log.Warn("close consumer group", zap.Error(err))
 		}
 		wg.Wait()
+		if ms.id != "" && !fenced.Load() {
+			l.leave(client, ms.id)
+		}
 	}()
 
 	l.log.Info("joining consumer group", zap.String("group", l.cfg.Kafka.Group),
 		zap.Strings("topics", l.topics), zap.String("tenancy", string(l.cfg.Tenancy.Source)), zap.Strings("brokers", l.cfg.Kafka.Brokers), zap.String("lake", l.fs.String()))
+	view := saramaView{client: client, group: l.cfg.Kafka.Group}
 	back.reset()
 	for ctx.Err() == nil {
-		h := &handler{l: l, owners: map[topicPartition]*owner{}}
+		h := &handler{l: l, owners: map[topicPartition]*owner{}, view: view, pause: group.Pause}
 		started := time.Now()
 		err := group.Consume(ctx, l.topics, h)
 		l.readiness(false)
+		if h.wasFenced() || errors.Is(err, sarama.ErrFencedInstancedId) || fenced.Load() {
+			fenced.Store(true)
+			return &fencedError{id: ms.id, err: sarama.ErrFencedInstancedId}
+		}
 		if time.Since(started) > healthySession {
 			back.reset() // a long session was healthy: the next failure starts over
 		}
@@ -201,6 +267,37 @@ func (l *Lander) Run(ctx context.Context) error {
 	}
 	l.log.Info("stopped")
 	return nil
+}
+
+// leaveTimeout bounds the LeaveGroup of a static member on shutdown.
+const leaveTimeout = 5 * time.Second
+
+// leave removes this static member from the group after its last flush
+// and commit, so that its partitions are reassigned in one rebalance, not
+// after the session timeout. A LeaveGroup that gets no answer within
+// leaveTimeout is given up: closing the client ends it.
+func (l *Lander) leave(client sarama.Client, id string) {
+	member := l.member()
+	if member == "" {
+		return // never joined
+	}
+	done := make(chan error, 1)
+	go func() { done <- leaveGroup(client, l.cfg.Kafka.Group, member, id) }()
+	t := time.NewTimer(leaveTimeout)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			l.log.Warn("leave consumer group; its partitions move when the session times out", zap.String("instance_id", id), zap.Error(err))
+			return
+		}
+		l.log.Info("left consumer group", zap.String("instance_id", id), zap.String("member_id", member))
+	case <-t.C:
+		l.log.Warn("leave consumer group: no answer; its partitions move when the session times out",
+			zap.String("instance_id", id), zap.Duration("waited", leaveTimeout))
+		_ = client.Close() // unblocks the request
+		<-done
+	}
 }
 
 // probeStorage checks that the lake's root is reachable now and every

@@ -34,7 +34,14 @@ func saramaConfig(k config.Kafka) (*sarama.Config, error) {
 	c.Consumer.Group.Session.Timeout = k.SessionTimeout
 	c.Consumer.Group.Heartbeat.Interval = k.HeartbeatInterval
 	c.Consumer.Group.Rebalance.Timeout = k.RebalanceTimeout
-	c.Consumer.Group.InstanceId = k.InstanceID // static membership when set
+	if k.InstanceID != "" && k.InstanceID != config.InstanceIDNone {
+		c.Consumer.Group.InstanceId = k.InstanceID // a derived id is set by Run
+	}
+	// A partition whose next offset Kafka no longer has is never reset
+	// silently: Setup decides, and records the gap.
+	c.Consumer.Group.ResetInvalidOffsets = false
+	c.Metadata.RefreshFrequency = k.MetadataRefresh // also how soon added partitions trigger a rebalance
+	c.Metadata.Full = false                         // only the consumed topics
 	switch k.BalanceStrategy {
 	case "range":
 		c.Consumer.Group.Rebalance.GroupStrategies = []sarama.BalanceStrategy{sarama.NewBalanceStrategyRange()}

@@ -60,6 +60,11 @@ type Lander struct {
 	commitFailures *prometheus.CounterVec
 	rebalances     *prometheus.CounterVec
 	assigned       *prometheus.GaugeVec
+	partitions     *prometheus.GaugeVec
+	stopped        *prometheus.GaugeVec
+
+	gaps        *prometheus.CounterVec
+	lostOffsets *prometheus.CounterVec
 
 	storageErrors *prometheus.CounterVec
 }
@@ -107,6 +112,14 @@ func NewLander(reg prometheus.Registerer) *Lander {
 		commitFailures: counter("consumer", "commit_failures_total", "Offset commits the broker or the client reported as failed.", []string{"topic"}),
 		rebalances:     counter("group", "rebalances_total", "Consumer group sessions started (each follows a rebalance).", []string{"topic"}),
 		assigned:       gauge("group", "assigned_partitions", "Partitions this member owns in the current session.", []string{"topic"}),
+		partitions: gauge("group", "topic_partitions",
+			"Partitions the topic has, as this member saw it at its last rebalance; minus the sum of assigned_partitions over the replicas, the partitions nobody owns.", []string{"topic"}),
+		stopped: gauge("group", "stopped_partitions",
+			"Partitions this member owns but does not land, by reason: retention_gap (kafka.on_retention_gap: stop) or topic_recreated.", []string{"topic", "reason"}),
+
+		gaps: counter("lake", "gaps_total", "Gaps recorded in the lake: ranges of offsets Kafka deleted before they were landed.", []string{"topic"}),
+		lostOffsets: counter("lake", "lost_offsets_total",
+			"Offsets Kafka deleted before they were landed (retention ran ahead), as recorded in the lake's gaps.", []string{"topic"}),
 
 		storageErrors: counter("storage", "errors_total", "Lake storage operations that failed, by operation.", []string{"op"}),
 	}
@@ -114,7 +127,8 @@ func NewLander(reg prometheus.Registerer) *Lander {
 		m.consumedRecords, m.consumedBytes, m.lagRecords, m.lagSeconds, m.bufferedBytes, m.openFiles,
 		m.landedRows, m.publishedFiles, m.publishedBytes, m.fileSize, m.flushDuration,
 		m.quarantinedRecords, m.quarantinedBytes,
-		m.commits, m.commitFailures, m.rebalances, m.assigned,
+		m.commits, m.commitFailures, m.rebalances, m.assigned, m.partitions, m.stopped,
+		m.gaps, m.lostOffsets,
 		m.storageErrors,
 	)
 	for _, op := range StorageOps() {
@@ -130,6 +144,42 @@ func (m *Lander) Topic(topic string) {
 	m.commitFailures.WithLabelValues(topic)
 	m.rebalances.WithLabelValues(topic)
 	m.assigned.WithLabelValues(topic)
+	m.gaps.WithLabelValues(topic)
+	m.lostOffsets.WithLabelValues(topic)
+	for _, r := range StopReasons() {
+		m.stopped.WithLabelValues(topic, r)
+	}
+}
+
+// The reasons of landerd_group_stopped_partitions.
+const (
+	StopRetentionGap   = "retention_gap"
+	StopTopicRecreated = "topic_recreated"
+)
+
+// StopReasons lists every value of the reason label of
+// landerd_group_stopped_partitions.
+func StopReasons() []string { return []string{StopRetentionGap, StopTopicRecreated} }
+
+// TopicPartitions records how many partitions topic has.
+func (m *Lander) TopicPartitions(topic string, n int) {
+	m.partitions.WithLabelValues(topic).Set(float64(n))
+}
+
+// Stopped records how many partitions of topic this member holds without
+// landing them, for reason.
+func (m *Lander) Stopped(topic, reason string, n int) {
+	m.stopped.WithLabelValues(topic, reason).Set(float64(n))
+}
+
+// GapRecorded counts a gap recorded in the lake and the offsets it newly
+// records as lost (0 when a known gap was seen again).
+func (m *Lander) GapRecorded(topic string, lost int64) {
+	if lost <= 0 {
+		return
+	}
+	m.gaps.WithLabelValues(topic).Inc()
+	m.lostOffsets.WithLabelValues(topic).Add(float64(lost))
 }
 
 // Rebalanced counts a new group session that owns n partitions of topic.

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -46,7 +47,51 @@ type State struct {
 	Last        int64       `json:"last"`  // last Kafka offset of the flush
 	PublishedAt time.Time   `json:"published_at"`
 	Files       []StateFile `json:"files"`
+	// TopicID is the Kafka topic's id (KIP-516) when the flush was
+	// published, in hex; empty when the brokers did not say. A topic
+	// deleted and created again under the same name gets a new id.
+	TopicID string `json:"topic_id,omitempty"`
+	// Gaps lists every range of offsets that Kafka deleted before they
+	// were landed, oldest first; it is carried into every later state.
+	Gaps []Gap `json:"gaps,omitempty"`
 }
+
+// GapRetention is the Reason of a Gap whose offsets the topic's retention
+// deleted before they were landed.
+const GapRetention = "retention"
+
+// Gap is a range of a partition's offsets that the lake will never hold
+// because Kafka no longer has them: the log start offset moved past the
+// lake's next offset before they were landed.
+type Gap struct {
+	First      int64     `json:"first"`  // first offset lost
+	Last       int64     `json:"last"`   // last offset lost
+	Reason     string    `json:"reason"` // GapRetention
+	DetectedAt time.Time `json:"detected_at"`
+	// Skipped is true once landing resumed after the gap; false while the
+	// partition is stopped on it (kafka.on_retention_gap: stop).
+	Skipped bool `json:"skipped"`
+}
+
+// Offsets is how many offsets the gap spans.
+func (g Gap) Offsets() int64 { return g.Last - g.First + 1 }
+
+// Next is the first offset of the partition that the lake neither holds
+// nor has recorded as lost and skipped: where landing resumes. It is 0
+// for a state that records neither.
+func (st *State) Next() int64 {
+	next := st.Last + 1
+	for _, g := range st.Gaps {
+		if g.Skipped {
+			next = max(next, g.Last+1)
+		}
+	}
+	return max(next, 0)
+}
+
+// hasFlush reports whether the state records a published flush; a state
+// written only to record a gap has none.
+func (st *State) hasFlush() bool { return len(st.Files) > 0 }
 
 // StateFile is one data file of a published flush.
 type StateFile struct {
@@ -81,8 +126,10 @@ type Partition struct {
 	partition int32
 	dir       string // _landerd/<topic>/<partition:05d>
 	epoch     int64
-	last      int64 // last published offset; -1 when nothing is published
+	last      int64  // last published offset; -1 when nothing is published
+	state     *State // the committed state; nil when there is none
 	recovered Recovery
+	topicID   string // recorded in the states this Partition commits
 	seq       int
 	open      []*ParquetFile // created and not yet published or abandoned
 	done      error          // set once the Partition may no longer be used
@@ -224,7 +271,7 @@ func (p *Partition) claim(ctx context.Context) error {
 				p.recovered.RolledForward++
 			}
 		}
-		p.last = st.Last
+		p.last, p.state, p.topicID = st.Last, st, st.TopicID
 	}
 
 	// 5. Whatever is left in tmp/ belongs to no committed flush.
@@ -300,7 +347,7 @@ func Landed(fsys FS, topic string, partition int32) (int64, error) {
 			return 0, fmt.Errorf("landed: %w", err)
 		}
 	}
-	return st.Last + 1, nil
+	return st.Next(), nil
 }
 
 // ReadState reads the last published flush of a Kafka partition; it
@@ -325,11 +372,23 @@ func ReadState(fsys FS, topic string, partition int32) (*State, error) {
 	if err := json.Unmarshal(body, &st); err != nil {
 		return nil, fmt.Errorf("read state %s: %w: %v", name, ErrCorrupt, err)
 	}
-	if st.Topic != topic || st.Partition != partition || st.First < 0 || st.First > st.Last || len(st.Files) == 0 {
+	flushOK := st.hasFlush() && st.First >= 0 && st.First <= st.Last
+	gapOnly := !st.hasFlush() && st.First == -1 && st.Last == -1 && len(st.Gaps) > 0
+	if st.Topic != topic || st.Partition != partition || !(flushOK || gapOnly) || !validGaps(st.Gaps) {
 		return nil, fmt.Errorf("read state %s: %w: inconsistent content (topic %q partition %d offsets %d..%d, %d files)",
 			name, ErrCorrupt, st.Topic, st.Partition, st.First, st.Last, len(st.Files))
 	}
 	return &st, nil
+}
+
+// validGaps reports whether gaps are well-formed ranges, ascending.
+func validGaps(gaps []Gap) bool {
+	for i, g := range gaps {
+		if g.First < 0 || g.First > g.Last || (i > 0 && g.First <= gaps[i-1].Last) {
+			return false
+		}
+	}
+	return true
 }
 
 // moveToFinal renames a data file from its temporary to its final name,
@@ -366,13 +425,74 @@ func (p *Partition) Partition() int32 { return p.partition }
 func (p *Partition) Epoch() int64 { return p.epoch }
 
 // NextOffset is the Kafka offset to resume from: the last published offset
-// + 1, or -1 when the lake holds nothing for this partition (then resume
-// from the consumer group's committed offset).
+// + 1, or past the last gap recorded as skipped, or -1 when the lake holds
+// nothing for this partition and records no gap.
 func (p *Partition) NextOffset() int64 {
-	if p.last < 0 {
+	if p.state == nil {
 		return -1
 	}
-	return p.last + 1
+	return p.state.Next()
+}
+
+// TopicID is the topic id the last committed state recorded, "" when
+// there is none.
+func (p *Partition) TopicID() string {
+	if p.state == nil {
+		return ""
+	}
+	return p.state.TopicID
+}
+
+// SetTopicID sets the topic id that the states this Partition commits
+// record (by default the one the last state recorded).
+func (p *Partition) SetTopicID(id string) { p.topicID = id }
+
+// Gaps returns the gaps the committed state records, oldest first.
+func (p *Partition) Gaps() []Gap {
+	if p.state == nil {
+		return nil
+	}
+	return slices.Clone(p.state.Gaps)
+}
+
+// RecordGap commits a gap of lost offsets first..last to the partition's
+// state, the same commit point as a flush, so that the record is durable
+// before anything after it is published. skipped says whether landing
+// resumes after it (NextOffset moves to last+1) or the partition stops on
+// it. A gap starting where an unskipped one starts replaces it (it was
+// seen again, perhaps longer); it returns the offsets newly recorded as
+// lost. Like Publish, after an error the Partition is done.
+func (p *Partition) RecordGap(first, last int64, skipped bool) (added int64, err error) {
+	if p.done != nil {
+		return 0, fmt.Errorf("record gap: %w", p.done)
+	}
+	if first < 0 || first > last {
+		return 0, fmt.Errorf("record gap: invalid offset range %d..%d", first, last)
+	}
+	if next := p.NextOffset(); next >= 0 && first != next {
+		return 0, fmt.Errorf("record gap %d..%d: the lake's next offset is %d", first, last, next)
+	}
+	st := State{Topic: p.topic, Partition: p.partition, First: -1, Last: -1}
+	if p.state != nil {
+		st = *p.state
+		st.Gaps = slices.Clone(p.state.Gaps)
+	}
+	st.Epoch, st.PublishedAt, st.TopicID = p.epoch, p.now().UTC(), p.topicID
+	g := Gap{First: first, Last: last, Reason: GapRetention, DetectedAt: st.PublishedAt, Skipped: skipped}
+	added = g.Offsets()
+	if n := len(st.Gaps); n > 0 && st.Gaps[n-1].First == first && !st.Gaps[n-1].Skipped {
+		added = max(0, last-st.Gaps[n-1].Last)
+		g.DetectedAt = st.Gaps[n-1].DetectedAt
+		st.Gaps = st.Gaps[:n-1]
+	}
+	st.Gaps = append(st.Gaps, g)
+	if err := p.commit(&st); err != nil {
+		err = fmt.Errorf("record gap %s/%d offsets %d..%d: %w", p.topic, p.partition, first, last, err)
+		p.done = err
+		return 0, err
+	}
+	p.state = &st
+	return added, nil
 }
 
 // Recovered reports what Claim repaired.
@@ -450,7 +570,10 @@ func (p *Partition) publish(ctx context.Context, files []*ParquetFile, first, la
 	// 2. Name every file after its own offset range.
 	st := State{
 		Topic: p.topic, Partition: p.partition, Epoch: p.epoch,
-		First: first, Last: last, PublishedAt: p.now().UTC(),
+		First: first, Last: last, PublishedAt: p.now().UTC(), TopicID: p.topicID,
+	}
+	if p.state != nil {
+		st.Gaps = p.state.Gaps
 	}
 	finals := make(map[string]bool, len(files))
 	for _, pf := range files {
@@ -474,7 +597,7 @@ func (p *Partition) publish(ctx context.Context, files []*ParquetFile, first, la
 	if err := p.commit(&st); err != nil {
 		return err
 	}
-	p.last = last
+	p.last, p.state = last, &st
 	p.open = removeFiles(p.open, files) // committed: no longer ours to abandon
 	if err := p.at("committed"); err != nil {
 		return err
@@ -501,8 +624,8 @@ func (p *Partition) checkFlush(files []*ParquetFile, first, last int64) error {
 		return errors.New("no files")
 	case first < 0 || first > last:
 		return fmt.Errorf("invalid offset range %d..%d", first, last)
-	case first <= p.last:
-		return fmt.Errorf("offset %d already published (last published %d)", first, p.last)
+	case first < p.NextOffset():
+		return fmt.Errorf("offset %d already published or recorded as lost (next offset %d)", first, p.NextOffset())
 	}
 	for _, pf := range files {
 		switch {
@@ -598,4 +721,31 @@ func removeFiles(list, drop []*ParquetFile) []*ParquetFile {
 		}
 	}
 	return out
+}
+
+// HasState reports whether the lake holds a committed state (a published
+// flush or a recorded gap) of any partition of topic other than except.
+func HasState(fsys FS, topic string, except int32) (bool, error) {
+	dir := path.Join(ControlDir, topic)
+	infos, err := fsys.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("list partitions of %s: %w", topic, err)
+	}
+	for _, fi := range infos {
+		n, err := strconv.ParseInt(fi.Name(), 10, 32)
+		if err != nil || !fi.IsDir() || int32(n) == except {
+			continue
+		}
+		_, err = fsys.Stat(path.Join(dir, fi.Name(), stateFile))
+		if err == nil {
+			return true, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return false, fmt.Errorf("state of %s/%s: %w", topic, fi.Name(), err)
+		}
+	}
+	return false, nil
 }
