@@ -118,6 +118,9 @@ type harness struct {
 	logDir  string
 	cfgPath string
 	setup   setup
+	// allowGaps lets the lake record offsets as lost to retention; the
+	// lake check then requires exactly those to be absent.
+	allowGaps bool
 
 	mu      sync.Mutex // serialises producing, so offsets follow wants
 	gen     *attemptgen.Generator
@@ -259,6 +262,18 @@ func (h *harness) produce(ctx context.Context, n int) error {
 		return fmt.Errorf("produce %d records: %w", n, err)
 	}
 	return nil
+}
+
+// grow records that the topic now has partitions partitions: produce
+// spreads records over them all, and the checks expect them.
+func (h *harness) grow(partitions int32) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for int32(len(h.wants)) < partitions {
+		h.wants = append(h.wants, nil)
+		h.tenants = append(h.tenants, nil)
+	}
+	h.setup.partitions = partitions
 }
 
 // producer produces total records in chunks, one chunk every interval,

@@ -20,12 +20,17 @@ import (
 type lakeSummary struct {
 	attempts, quarantined, questions int
 	files                            int
+	gaps, lost                       int            // gaps recorded in the lake, and the offsets they cover
+	gapsOf                           map[int32][]sink.Gap
 	byTenant                         map[string]int // records in attempts and _quarantine, by tenant directory
 }
 
 func (s lakeSummary) String() string {
 	out := fmt.Sprintf("%d attempts, %d quarantined, %d questions in %d files",
 		s.attempts, s.quarantined, s.questions, s.files)
+	if s.gaps > 0 {
+		out += fmt.Sprintf("; %d offsets recorded as lost in %d gaps", s.lost, s.gaps)
+	}
 	if _, single := s.byTenant[""]; !single && len(s.byTenant) > 0 {
 		out += fmt.Sprintf("; records by tenant %v", s.byTenant)
 	}
@@ -174,9 +179,44 @@ func (h *harness) verifyLake(ctx context.Context, lake sink.FS) (sum lakeSummary
 			}
 		}
 	}
+	// Offsets the lake records as lost to retention (tests that delete
+	// records before they land allow them): each must be absent, and
+	// only they may be.
+	lost := make([]map[int64]bool, len(seen))
+	for p := range seen {
+		st, err := sink.ReadState(lake, h.topic, int32(p))
+		if err != nil {
+			return sum, nil, err
+		}
+		if st == nil || len(st.Gaps) == 0 {
+			continue
+		}
+		if !h.allowGaps {
+			report("partition %d: the lake records %d gaps of lost offsets (%+v), and this test deletes no records", p, len(st.Gaps), st.Gaps)
+			continue
+		}
+		lost[p] = map[int64]bool{}
+		if sum.gapsOf == nil {
+			sum.gapsOf = map[int32][]sink.Gap{}
+		}
+		sum.gapsOf[int32(p)] = st.Gaps
+		for _, g := range st.Gaps {
+			sum.gaps++
+			for off := g.First; off <= g.Last; off++ {
+				lost[p][off] = true
+				sum.lost++
+			}
+		}
+	}
 	var missing, dup int
 	for p := range seen {
 		for off, n := range seen[p] {
+			if lost[p][int64(off)] {
+				if n > 0 {
+					report("partition %d offset %d is in the lake %d times, and recorded as lost", p, off, n)
+				}
+				continue
+			}
 			switch {
 			case n == 0:
 				if missing < maxReported {
@@ -265,7 +305,7 @@ func (h *harness) verifyLake(ctx context.Context, lake sink.FS) (sum lakeSummary
 	for p := range wants {
 		total += len(wants[p])
 	}
-	if sum.attempts+sum.quarantined != total || sum.quarantined == 0 || sum.questions == 0 {
+	if sum.attempts+sum.quarantined+sum.lost != total || sum.quarantined == 0 || sum.questions == 0 {
 		report("lake holds %s; want %d records in attempts and _quarantine, some of them quarantined", sum, total)
 	}
 	if h.mix != nil && total >= 1000 {

@@ -22,6 +22,8 @@ type kafkaSetup struct {
 	cluster *kafkacluster.Config
 	// timing is the daemons' group timing; zero means the short one.
 	timing groupTiming
+	// topicConfigs are the topic's configs, e.g. retention.bytes.
+	topicConfigs map[string]string
 }
 
 // productionTiming is the group timing of internal/config's defaults, the
@@ -52,7 +54,7 @@ func startRealKafka(t *testing.T, ks kafkaSetup, topic string, partitions int32)
 	c := kafkacluster.Start(t, *ks.cluster)
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	if err := c.CreateTopic(ctx, kafkacluster.TopicConfig{Name: topic, Partitions: partitions}); err != nil {
+	if err := c.CreateTopic(ctx, kafkacluster.TopicConfig{Name: topic, Partitions: partitions, Configs: ks.topicConfigs}); err != nil {
 		t.Fatalf("Apache Kafka %s: %v", c.Version(), err)
 	}
 	return realKafka{c: c, topic: topic}

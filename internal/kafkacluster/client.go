@@ -55,6 +55,8 @@ type TopicConfig struct {
 	// MinInsyncReplicas is the topic's min.insync.replicas; 0 keeps the
 	// broker's (one less than the cluster's replication, at least 1).
 	MinInsyncReplicas int
+	// Configs are further topic configs, e.g. retention.bytes.
+	Configs map[string]string
 }
 
 // CreateTopic creates a topic and waits until every partition has a
@@ -78,6 +80,12 @@ func (c *Cluster) CreateTopic(ctx context.Context, tc TopicConfig) error {
 		cfg.Name = "min.insync.replicas"
 		v := strconv.Itoa(tc.MinInsyncReplicas)
 		cfg.Value = &v
+		rt.Configs = append(rt.Configs, cfg)
+	}
+	for name, value := range tc.Configs {
+		cfg := kmsg.NewCreateTopicsRequestTopicConfig()
+		cfg.Name = name
+		cfg.Value = &value
 		rt.Configs = append(rt.Configs, cfg)
 	}
 	req.Topics = append(req.Topics, rt)
@@ -188,6 +196,78 @@ func (c *Cluster) Produce(ctx context.Context, topic string, records ...*kgo.Rec
 // EndOffsets returns the high watermark of every partition of topic: the
 // offset the next record produced to it will get.
 func (c *Cluster) EndOffsets(ctx context.Context, topic string) (map[int32]int64, error) {
+	return c.listOffsets(ctx, topic, -1)
+}
+
+// StartOffsets returns the log start offset of every partition of topic:
+// the first offset retention has not deleted.
+func (c *Cluster) StartOffsets(ctx context.Context, topic string) (map[int32]int64, error) {
+	return c.listOffsets(ctx, topic, -2)
+}
+
+// DeleteTopic deletes topic and waits until the brokers no longer list it.
+func (c *Cluster) DeleteTopic(ctx context.Context, topic string) error {
+	cl, err := c.Client()
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	req := kmsg.NewPtrDeleteTopicsRequest()
+	req.TopicNames = []string{topic}
+	rt := kmsg.NewDeleteTopicsRequestTopic()
+	rt.Topic = &topic
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		return fmt.Errorf("delete topic %s: %w", topic, err)
+	}
+	for _, t := range resp.Topics {
+		if err := kerr.ErrorForCode(t.ErrorCode); err != nil {
+			return fmt.Errorf("delete topic %s: %w", topic, err)
+		}
+	}
+	for {
+		_, err := topicMetadata(ctx, cl, topic)
+		if errors.Is(err, kerr.UnknownTopicOrPartition) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("delete topic %s: still listed: %w", topic, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// AddPartitions grows topic to count partitions and waits until every one
+// has a leader and its replicas in sync.
+func (c *Cluster) AddPartitions(ctx context.Context, topic string, count int32) error {
+	cl, err := c.Client()
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	req := kmsg.NewPtrCreatePartitionsRequest()
+	rt := kmsg.NewCreatePartitionsRequestTopic()
+	rt.Topic = topic
+	rt.Count = count
+	req.Topics = append(req.Topics, rt)
+	req.TimeoutMillis = 30000
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		return fmt.Errorf("add partitions to %s: %w", topic, err)
+	}
+	for _, t := range resp.Topics {
+		if err := kerr.ErrorForCode(t.ErrorCode); err != nil {
+			return fmt.Errorf("add partitions to %s: %w", topic, err)
+		}
+	}
+	return c.WaitInSync(ctx, topic)
+}
+
+// listOffsets asks for every partition's offset at timestamp -1 (the end)
+// or -2 (the log start).
+func (c *Cluster) listOffsets(ctx context.Context, topic string, timestamp int64) (map[int32]int64, error) {
 	cl, err := c.Client()
 	if err != nil {
 		return nil, err
@@ -195,7 +275,7 @@ func (c *Cluster) EndOffsets(ctx context.Context, topic string) (map[int32]int64
 	defer cl.Close()
 	meta, err := topicMetadata(ctx, cl, topic)
 	if err != nil {
-		return nil, fmt.Errorf("end offsets: %w", err)
+		return nil, fmt.Errorf("list offsets: %w", err)
 	}
 	req := kmsg.NewPtrListOffsetsRequest()
 	req.ReplicaID = -1
@@ -204,25 +284,25 @@ func (c *Cluster) EndOffsets(ctx context.Context, topic string) (map[int32]int64
 	for _, p := range meta.Partitions {
 		rp := kmsg.NewListOffsetsRequestTopicPartition()
 		rp.Partition = p.Partition
-		rp.Timestamp = -1 // latest
+		rp.Timestamp = timestamp
 		rt.Partitions = append(rt.Partitions, rp)
 	}
 	req.Topics = append(req.Topics, rt)
 	resp, err := req.RequestWith(ctx, cl)
 	if err != nil {
-		return nil, fmt.Errorf("end offsets of %s: %w", topic, err)
+		return nil, fmt.Errorf("list offsets of %s: %w", topic, err)
 	}
 	out := make(map[int32]int64, len(meta.Partitions))
 	for _, t := range resp.Topics {
 		for _, p := range t.Partitions {
 			if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
-				return nil, fmt.Errorf("end offsets of %s: partition %d: %w", topic, p.Partition, err)
+				return nil, fmt.Errorf("list offsets of %s: partition %d: %w", topic, p.Partition, err)
 			}
 			out[p.Partition] = p.Offset
 		}
 	}
 	if len(out) != len(meta.Partitions) {
-		return nil, fmt.Errorf("end offsets of %s: got %d partitions, want %d", topic, len(out), len(meta.Partitions))
+		return nil, fmt.Errorf("list offsets of %s: got %d partitions, want %d", topic, len(out), len(meta.Partitions))
 	}
 	return out, nil
 }

@@ -144,7 +144,10 @@ func (h *handler) setupTopic(sess sarama.ConsumerGroupSession, topic string, cla
 		if id != "" && r.stop == nil {
 			part.SetTopicID(id)
 		}
+		// Consume from exactly r.offset: ResetOffset only lowers the
+		// group's offset, MarkOffset only raises it.
 		sess.ResetOffset(topic, p, r.offset, "")
+		sess.MarkOffset(topic, p, r.offset, "")
 		if r.commit {
 			sess.Commit()
 		}
@@ -254,7 +257,13 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 				if sess.Context().Err() == nil {
 					// The client stopped the partition (its error went to
 					// the group's error log, e.g. an offset out of range):
-					// the session ends, and the next one resumes it.
+					// the session ends, and the next one, after Run's
+					// backoff, decides again where it resumes.
+					h.mu.Lock()
+					if h.failed == nil {
+						h.failed = errClientStopped
+					}
+					h.mu.Unlock()
 					o.log.Warn("partition consumer stopped by the kafka client; rejoining")
 				}
 				return h.finish(sess, o)
@@ -287,6 +296,10 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 		}
 	}
 }
+
+// errClientStopped is the failure of a partition that the Kafka client
+// stopped consuming.
+var errClientStopped = errors.New("the kafka client stopped consuming the partition")
 
 // finish publishes what is buffered when the partition is revoked or the
 // lander stops, within the deadline of the one that is happening. A member

@@ -82,6 +82,24 @@ func (r *Report) WriteText(w io.Writer) error {
 			ew.printf("  %-*s  %8s  %8s  %10s  %8s\n", width, c.name, rankText(c.raw), attemptsText(c.raw), rankText(c.dedup), attemptsText(c.dedup))
 		}
 	}
+	if r.GapsUnreadable {
+		ew.printf("\ngaps lost to Kafka retention: unknown, %s is not readable with these permissions\n", sink.ControlDir)
+	}
+	if len(r.Gaps) > 0 {
+		var lost int64
+		for _, g := range r.Gaps {
+			lost += g.Offsets
+		}
+		ew.printf("\nlost to Kafka retention before landing: %s offsets in %d gaps (docs/operations.md)\n", num(lost), len(r.Gaps))
+		for _, g := range r.Gaps {
+			state := "skipped, landing resumed after it"
+			if !g.Skipped {
+				state = "partition stopped on it"
+			}
+			ew.printf("  %s partition %d offsets %d..%d (%s), detected %s, %s\n", g.Topic, g.Partition, g.First, g.Last,
+				num(g.Offsets), g.DetectedAt.UTC().Format(time.RFC3339), state)
+		}
+	}
 	if ew.err != nil {
 		return fmt.Errorf("write report: %w", ew.err)
 	}

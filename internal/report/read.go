@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -58,7 +60,56 @@ func Read(ctx context.Context, fsys sink.FS, opts Options, mem memory.Allocator)
 	}
 	rep := acc.Report(fsys.String())
 	rep.MultiTenant, rep.Tenants, rep.UnassignedRows = sc.multi, sc.tenants, unassigned
+	if opts.Tenant == "" {
+		rep.Gaps, err = readGaps(fsys)
+		switch {
+		case errors.Is(err, fs.ErrPermission):
+			rep.Gaps, rep.GapsUnreadable = nil, true // the bookkeeping is landerd's; readers may not see it
+		case err != nil:
+			return nil, fmt.Errorf("report: %w", err)
+		}
+	}
 	return rep, nil
+}
+
+// readGaps lists the gaps every partition's state records, by topic and
+// partition.
+func readGaps(fsys sink.FS) ([]Gap, error) {
+	topics, err := fsys.ReadDir(sink.ControlDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("gaps: %w", err)
+	}
+	out := []Gap{}
+	for _, t := range topics {
+		if !t.IsDir() {
+			continue
+		}
+		parts, err := fsys.ReadDir(path.Join(sink.ControlDir, t.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("gaps: %w", err)
+		}
+		for _, p := range parts {
+			n, err := strconv.ParseInt(p.Name(), 10, 32)
+			if err != nil || !p.IsDir() {
+				continue
+			}
+			st, err := sink.ReadState(fsys, t.Name(), int32(n))
+			if err != nil {
+				return nil, fmt.Errorf("gaps: %w", err)
+			}
+			if st == nil {
+				continue
+			}
+			for _, g := range st.Gaps {
+				out = append(out, Gap{Topic: t.Name(), Partition: int32(n), First: g.First, Last: g.Last,
+					Offsets: g.Offsets(), DetectedAt: g.DetectedAt, Skipped: g.Skipped})
+			}
+		}
+	}
+	return out, nil
 }
 
 // scope is what a report reads.

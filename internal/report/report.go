@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -68,6 +69,27 @@ type Report struct {
 	// Raw counts every row; Dedup counts each keen_id once.
 	Raw   Figures `json:"raw"`
 	Dedup Figures `json:"dedup"`
+	// Gaps are the ranges of offsets Kafka deleted before they were
+	// landed, as the lake's bookkeeping records them, by topic and
+	// partition; read only for the whole lake.
+	Gaps []Gap `json:"gaps"`
+	// GapsUnreadable reports that the lake's bookkeeping (_landerd) could
+	// not be read with this reader's permissions, so Gaps is unknown.
+	GapsUnreadable bool `json:"gaps_unreadable"`
+}
+
+// Gap is a range of a Kafka partition's offsets that the lake will never
+// hold: retention deleted them before they were landed.
+type Gap struct {
+	Topic      string    `json:"topic"`
+	Partition  int32     `json:"partition"`
+	First      int64     `json:"first_offset"`
+	Last       int64     `json:"last_offset"`
+	Offsets    int64     `json:"offsets"`
+	DetectedAt time.Time `json:"detected_at"`
+	// Skipped is true once landing resumed after it; false while the
+	// partition is stopped on it.
+	Skipped bool `json:"skipped"`
 }
 
 // Figures are the answers to the business questions over one basis.
