@@ -20,7 +20,7 @@ import (
 type lakeSummary struct {
 	attempts, quarantined, questions int
 	files                            int
-	gaps, lost                       int            // gaps recorded in the lake, and the offsets they cover
+	gaps, lost                       int // gaps recorded in the lake, and the offsets they cover
 	gapsOf                           map[int32][]sink.Gap
 	byTenant                         map[string]int // records in attempts and _quarantine, by tenant directory
 }
