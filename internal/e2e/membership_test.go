@@ -219,9 +219,8 @@ func TestScaleDownRealKafka(t *testing.T) {
 const twoReplicasHold = 2 * time.Minute
 
 // TestTwoReplicasOneHostRealKafka starts two replicas on this host with
-// the default kafka.instance_id, as two processes (or two containers
-// sharing the host's name) would be: they must get different ids (slots 0
-// and 1), not fence each other. Once each owns partitions of the 6, both
+// the default kafka.instance_id, as two processes on one machine would
+// be: they must get different ids (slots 0 and 1), not fence each other. Once each owns partitions of the 6, both
 // are watched for 2 minutes while a producer writes about 120 attempts a
 // second: neither may exit; neither may log "partition released" or
 // another "partition assigned" (the count of assignments of each stays
