@@ -26,10 +26,14 @@ const crashLoopFresh = 1000
 // (KIP-345), as a pod name does in the Kubernetes manifests.
 const instanceIDEnv = "LANDERD_KAFKA_INSTANCE_ID"
 
-// crashLoopDynamicEnv, when set to 1, runs the crash loop without
-// kafka.instance_id even where the daemon knows it, to see how a group of
-// dynamic members recovers.
+// crashLoopDynamicEnv, when set to 1, runs TestCrashLoopRecoversRealKafka
+// with dynamic membership (kafka.instance_id: none) instead of a stable
+// id, to see how a group of dynamic members recovers.
 const crashLoopDynamicEnv = "LANDERD_E2E_CRASHLOOP_DYNAMIC"
+
+// dynamicMembership is the kafka.instance_id that turns static membership
+// off; without any, landerd derives a stable id from the host.
+const dynamicMembership = "none"
 
 // TestCrashLoopRecoversRealKafka is a replica in a crash loop, as a pod
 // killed by the kubelet over and over: with the production group timing
@@ -42,8 +46,24 @@ const crashLoopDynamicEnv = "LANDERD_E2E_CRASHLOOP_DYNAMIC"
 // Only the roll settings differ from production (1,000 records or 1 s per
 // file instead of 128 MiB or 5 minutes), so that landing shows as a
 // published flush within seconds; they do not touch the group.
+// TestCrashLoopAtDefaultsRealKafka (membership_test.go) is the same crash
+// loop with no kafka.instance_id at all.
 func TestCrashLoopRecoversRealKafka(t *testing.T) {
-	static := os.Getenv(crashLoopDynamicEnv) != "1"
+	// Every instance is the same replica: one stable id, as a pod name.
+	env := []string{instanceIDEnv + "=landerd-0"}
+	if os.Getenv(crashLoopDynamicEnv) == "1" {
+		env = []string{instanceIDEnv + "=" + dynamicMembership}
+	}
+	timing := productionTiming()
+	limit := timing.session + crashLoopGrace
+	crashLoopRealKafka(t, env, limit, fmt.Sprintf("session timeout %s + %s", timing.session, crashLoopGrace))
+}
+
+// crashLoopRealKafka runs the crash loop of TestCrashLoopRecoversRealKafka
+// with the daemons' environment env, and requires the sixth instance to
+// publish a flush of every partition within limit of its start; why says
+// where the limit comes from.
+func crashLoopRealKafka(t *testing.T, env []string, limit time.Duration, why string) {
 	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(uint64(seed), 7))
 	const total, kills, window = 50000, 5, 10 * time.Second
@@ -61,13 +81,8 @@ func TestCrashLoopRecoversRealKafka(t *testing.T) {
 	if err := h.produce(ctx, total); err != nil {
 		t.Fatal(err)
 	}
-	var env []string
-	if static {
-		// Every instance is the same replica: one stable id, as a pod name.
-		env = append(env, instanceIDEnv+"=landerd-0")
-	}
-	t.Logf("static membership: %v; group timing: session %s, heartbeat %s, rebalance %s",
-		static, timing.session, timing.heartbeat, timing.rebalance)
+	t.Logf("daemon environment %q; group timing: session %s, heartbeat %s, rebalance %s",
+		env, timing.session, timing.heartbeat, timing.rebalance)
 
 	first := startDaemon(t, h, "landerd-0", env...)
 	first.waitAssigned(t, time.Minute)
@@ -99,14 +114,13 @@ func TestCrashLoopRecoversRealKafka(t *testing.T) {
 	if err := h.produce(ctx, crashLoopFresh*int(s.partitions)); err != nil {
 		t.Fatal(err)
 	}
-	limit := timing.session + crashLoopGrace
 	landing := map[int32]time.Duration{}
 	from := 0
 	for len(landing) < int(s.partitions) {
 		next, ok := last.waitLog(from, time.Until(last.started.Add(limit)), isMsg(msgFlushPublished))
 		if !ok {
-			t.Fatalf("%s did not land every partition within %s (session timeout %s + %s) of its start: it published %v (partition: time after its start); exited: %v\n%s",
-				last.name, limit, timing.session, crashLoopGrace, landing, last.exited(), last.tail(30))
+			t.Fatalf("%s did not land every partition within %s (%s) of its start: it published %v (partition: time after its start); exited: %v\n%s",
+				last.name, limit, why, landing, last.exited(), last.tail(30))
 		}
 		from = next
 		l := last.logs(func(logLine) bool { return true })[next-1]

@@ -17,15 +17,17 @@ import (
 // logLine is one line of the daemon's JSON log (zap's production encoder),
 // with the fields the tests look at.
 type logLine struct {
-	Level          string `json:"level"`
-	Msg            string `json:"msg"`
-	Error          string `json:"error"`
-	Partition      *int32 `json:"partition"`
-	Offset         int64  `json:"offset"`
-	FirstOffset    int64  `json:"first_offset"`
-	LastOffset     int64  `json:"last_offset"`
-	RolledForward  int    `json:"rolled_forward"`
-	OrphansRemoved int    `json:"orphans_removed"`
+	TS             time.Time `json:"ts"` // RFC 3339 with nanoseconds; zero on a line that is not JSON
+	Level          string    `json:"level"`
+	Msg            string    `json:"msg"`
+	Error          string    `json:"error"`
+	Topic          string    `json:"topic"`
+	Partition      *int32    `json:"partition"`
+	Offset         int64     `json:"offset"`
+	FirstOffset    int64     `json:"first_offset"`
+	LastOffset     int64     `json:"last_offset"`
+	RolledForward  int       `json:"rolled_forward"`
+	OrphansRemoved int       `json:"orphans_removed"`
 
 	raw string
 }
@@ -50,6 +52,7 @@ type daemon struct {
 	lines   []logLine
 	changed chan struct{} // closed and replaced whenever a line arrives
 	exitErr error         // the result of cmd.Wait; set before done closes
+	ended   time.Time     // when cmd.Wait returned; set before done closes
 }
 
 // startDaemon starts `landerd run` for the harness's topic, group and lake.
@@ -109,6 +112,7 @@ func startDaemon(t *testing.T, h *harness, name string, extraEnv ...string) *dae
 		err := cmd.Wait()
 		d.mu.Lock()
 		d.exitErr = err
+		d.ended = time.Now()
 		if serr := sc.Err(); serr != nil {
 			d.lines = append(d.lines, logLine{Msg: "e2e: reading stderr: " + serr.Error()})
 		}
@@ -187,6 +191,13 @@ func (d *daemon) stop(t *testing.T, limit time.Duration) (code int, took time.Du
 	code = d.cmd.ProcessState.ExitCode()
 	t.Logf("%s: exited with code %d %s after SIGTERM", d.name, code, took.Round(time.Millisecond))
 	return code, took
+}
+
+// endTime returns when the process ended, or the zero time while it runs.
+func (d *daemon) endTime() time.Time {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.ended
 }
 
 func (d *daemon) exitError() error {

@@ -61,8 +61,24 @@
 //   - TestCrashLoopRecoversRealKafka: five SIGKILLs within 10 s with the
 //     production group timing and a stable kafka.instance_id; the sixth
 //     instance must land every partition within the session timeout + 15 s.
+//   - TestCrashLoopAtDefaultsRealKafka: the same crash loop with no
+//     kafka.instance_id, so the id landerd derives from the host name and
+//     a per-host slot; the sixth instance must land every partition within
+//     15 s of its start (membership_test.go, as the three below).
+//   - TestRollingRestartRealKafka: three replicas on three brokers replaced
+//     one at a time under new explicit instance ids while records arrive
+//     (start the new one, wait for its assignment, SIGTERM an old one); no
+//     partition is without an owner for more than 5 s, measured from the
+//     daemons' "partition assigned" and "partition released" log lines.
+//   - TestScaleDownRealKafka: three replicas with the default instance id,
+//     two stopped with SIGTERM at once under load; the same 5 s bound.
+//   - TestTwoReplicasOneHostRealKafka: two replicas on one host with the
+//     default instance id keep their partitions for 2 minutes under load:
+//     no exit, no fencing, no rebalance after the first assignment.
 //   - TestLakeCheckCatchesViolations: the lake check itself fails on
 //     duplicated, lost and leftover files.
+//   - TestOwnerGaps: the measurement of time without owner itself, on
+//     made-up ownerships (ownership_test.go).
 //
 // With -short every test lands fewer records, kills fewer times and
 // injects fewer faults, and the NameNode outage lasts 5 seconds. The random moments are drawn from a seed that is
