@@ -75,7 +75,7 @@ type Kafka struct {
 	// partition is below the partition's log start offset, Kafka having
 	// deleted records before they were landed: "continue" records the gap
 	// in the lake and resumes at the log start; "stop" records it and
-	// stops the partition until an operator decides.
+	// refuses the partition (lands nothing of it) until an operator decides.
 	OnRetentionGap string `yaml:"on_retention_gap"`
 	// MetadataRefresh is how often the client refreshes the topics'
 	// metadata; partitions added to a consumed topic are picked up within

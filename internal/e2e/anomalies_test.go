@@ -22,7 +22,7 @@ import (
 // The log lines of the Kafka-side anomalies.
 const (
 	msgRetentionGap     = "retention gap: kafka deleted records before they were landed; recorded in the lake"
-	msgPartitionStopped = "partition stopped: not landed until an operator acts (docs/operations.md)"
+	msgPartitionRefused = "partition refused: not landed until an operator acts (docs/operations.md)"
 )
 
 // retentionTopic is a topic whose retention deletes old records within
@@ -93,7 +93,7 @@ func TestRetentionGapRealKafka(t *testing.T) {
 	metricsAddr := freeAddr(t)
 	stopped := startDaemon(t, h, "landerd-stop", "LANDERD_KAFKA_ON_RETENTION_GAP=stop", "LANDERD_METRICS_ADDR="+metricsAddr)
 	for p := range s.partitions {
-		waitLogLine(t, stopped, time.Minute, func(l logLine) bool { return l.Msg == msgPartitionStopped && l.Partition != nil && *l.Partition == p })
+		waitLogLine(t, stopped, time.Minute, func(l logLine) bool { return l.Msg == msgPartitionRefused && l.Partition != nil && *l.Partition == p })
 	}
 	code, body := httpGet(t, "http://"+metricsAddr+"/readyz")
 	if code != http.StatusServiceUnavailable || !strings.Contains(body, "retention deleted records before they were landed") {
@@ -101,7 +101,7 @@ func TestRetentionGapRealKafka(t *testing.T) {
 	}
 	_, metricsText := httpGet(t, "http://"+metricsAddr+"/metrics")
 	for _, want := range []string{
-		fmt.Sprintf(`landerd_group_stopped_partitions{reason="retention_gap",topic=%q} %d`, h.topic, s.partitions),
+		fmt.Sprintf(`landerd_group_refused_partitions{reason="retention_gap",topic=%q} %d`, h.topic, s.partitions),
 		fmt.Sprintf(`landerd_lake_gaps_total{topic=%q} %d`, h.topic, s.partitions),
 	} {
 		if !strings.Contains(metricsText, want) {
@@ -216,7 +216,7 @@ func TestTopicRecreatedRealKafka(t *testing.T) {
 	}
 	d := startDaemon(t, h, "landerd-1")
 	for p := range s.partitions {
-		l := waitLogLine(t, d, time.Minute, func(l logLine) bool { return l.Msg == msgPartitionStopped && l.Partition != nil && *l.Partition == p })
+		l := waitLogLine(t, d, time.Minute, func(l logLine) bool { return l.Msg == msgPartitionRefused && l.Partition != nil && *l.Partition == p })
 		if l.Level != "error" || !strings.Contains(l.raw, "topic_recreated") || !strings.Contains(l.raw, h.topic) || !strings.Contains(l.raw, `"lake_topic_id"`) {
 			t.Errorf("partition %d refused with %s", p, l.raw)
 		}

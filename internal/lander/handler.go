@@ -24,7 +24,7 @@ type handler struct {
 
 	mu      sync.Mutex
 	owners  map[topicPartition]*owner
-	stopped map[topicPartition]error // partitions held but not landed, and why
+	refused map[topicPartition]error // partitions held but not landed, and why
 	failed  error                    // the first error that stopped a partition
 	fenced  bool                     // the session ended with FENCED_INSTANCE_ID
 }
@@ -62,7 +62,7 @@ func (h *handler) failure() error {
 // behind, and seeks the group to the first offset the lake does not hold.
 func (h *handler) Setup(sess sarama.ConsumerGroupSession) error {
 	h.l.setMember(sess.MemberID())
-	h.stopped = map[topicPartition]error{}
+	h.refused = map[topicPartition]error{}
 	var assigned int
 	for _, topic := range h.l.topics {
 		claims := sess.Claims()[topic]
@@ -73,7 +73,7 @@ func (h *handler) Setup(sess sarama.ConsumerGroupSession) error {
 		h.l.events.metrics.Rebalanced(topic, len(claims))
 	}
 	h.l.budget.assigned.Store(int64(assigned))
-	h.l.setStopped(h.stopped)
+	h.l.setRefused(h.refused)
 	h.l.readiness(true)
 	return nil
 }
@@ -153,13 +153,13 @@ func (h *handler) setupTopic(sess sarama.ConsumerGroupSession, topic string, cla
 		}
 		tp := topicPartition{topic, p}
 		if r.stop != nil {
-			reason := metrics.StopTopicRecreated
+			reason := metrics.RefuseTopicRecreated
 			if errors.Is(r.stop, ErrRetentionGap) {
-				reason = metrics.StopRetentionGap
+				reason = metrics.RefuseRetentionGap
 			}
 			stops[reason]++
-			h.stopped[tp] = r.stop
-			log.Error("partition stopped: not landed until an operator acts (docs/operations.md)", zap.String("reason", reason),
+			h.refused[tp] = r.stop
+			log.Error("partition refused: not landed until an operator acts (docs/operations.md)", zap.String("reason", reason),
 				zap.Int64("lake_next_offset", f.lakeNext), zap.Int64("log_start_offset", start), zap.Int64("end_offset", end),
 				zap.String("topic_id", id), zap.String("lake_topic_id", f.lakeID), zap.Error(r.stop))
 			_ = part.Abandon()
@@ -179,8 +179,8 @@ func (h *handler) setupTopic(sess sarama.ConsumerGroupSession, topic string, cla
 		h.owners[tp] = o
 		h.mu.Unlock()
 	}
-	for _, reason := range metrics.StopReasons() {
-		h.l.events.metrics.Stopped(topic, reason, stops[reason])
+	for _, reason := range metrics.RefuseReasons() {
+		h.l.events.metrics.Refused(topic, reason, stops[reason])
 	}
 	return nil
 }
@@ -197,11 +197,11 @@ func (h *handler) Cleanup(sess sarama.ConsumerGroupSession) error {
 	h.l.budget.assigned.Store(0)
 	for _, topic := range h.l.topics {
 		h.l.events.metrics.Unassigned(topic)
-		for _, reason := range metrics.StopReasons() {
-			h.l.events.metrics.Stopped(topic, reason, 0)
+		for _, reason := range metrics.RefuseReasons() {
+			h.l.events.metrics.Refused(topic, reason, 0)
 		}
 	}
-	h.l.setStopped(nil)
+	h.l.setRefused(nil)
 	if isFenced(sess) {
 		h.fenced = true
 	}
@@ -217,9 +217,9 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 	h.mu.Lock()
 	o := h.owners[tp]
 	delete(h.owners, tp)
-	_, stopped := h.stopped[tp]
+	_, refused := h.refused[tp]
 	h.mu.Unlock()
-	if stopped {
+	if refused {
 		// Held, not landed: nothing is read until the session ends.
 		h.pause(map[string][]int32{tp.topic: {tp.id}})
 		<-sess.Context().Done()

@@ -40,7 +40,7 @@ type Lander struct {
 	ready      bool                     // a member of the group with its partitions claimed
 	stopping   bool                     // Run's context has ended
 	storageErr error                    // the last lake probe's failure
-	stopped    map[topicPartition]error // partitions held but not landed, and why
+	refused    map[topicPartition]error // partitions held but not landed, and why
 	memberID   string                   // this member's id in the group's current generation
 }
 
@@ -97,24 +97,24 @@ func (l *Lander) CheckReady() error {
 		return fmt.Errorf("lake unreachable: %w", l.storageErr)
 	case !l.ready:
 		return errors.New("not a member of the consumer group")
-	case len(l.stopped) > 0:
-		keys := slices.SortedFunc(maps.Keys(l.stopped), func(a, b topicPartition) int {
+	case len(l.refused) > 0:
+		keys := slices.SortedFunc(maps.Keys(l.refused), func(a, b topicPartition) int {
 			return cmp.Or(cmp.Compare(a.topic, b.topic), cmp.Compare(a.id, b.id))
 		})
 		why := make([]string, len(keys))
 		for i, k := range keys {
-			why[i] = fmt.Sprintf("partition %d of %s stopped: %v", k.id, k.topic, l.stopped[k])
+			why[i] = fmt.Sprintf("partition %d of %s refused: %v", k.id, k.topic, l.refused[k])
 		}
 		return errors.New(strings.Join(why, "; "))
 	}
 	return nil
 }
 
-// setStopped records the partitions of this session that are held but not
+// setRefused records the partitions of this session that are held but not
 // landed (nil: none).
-func (l *Lander) setStopped(stopped map[topicPartition]error) {
+func (l *Lander) setRefused(refused map[topicPartition]error) {
 	l.mu.Lock()
-	l.stopped = stopped
+	l.refused = refused
 	l.mu.Unlock()
 }
 

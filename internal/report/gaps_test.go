@@ -39,7 +39,7 @@ func TestReadGaps(t *testing.T) {
 	}
 	if len(rep.Gaps) != 2 || rep.Gaps[0].Partition != 2 || rep.Gaps[0].Offsets != 1500 || !rep.Gaps[0].Skipped ||
 		rep.Gaps[1].Partition != 5 || rep.Gaps[1].First != 10 || rep.Gaps[1].Last != 19 || rep.Gaps[1].Skipped {
-		t.Fatalf("gaps = %+v; want partition 2 offsets 0..1499 skipped and partition 5 offsets 10..19 stopped", rep.Gaps)
+		t.Fatalf("gaps = %+v; want partition 2 offsets 0..1499 skipped and partition 5 offsets 10..19 refused", rep.Gaps)
 	}
 	var b bytes.Buffer
 	if err := rep.WriteText(&b); err != nil {
@@ -48,7 +48,7 @@ func TestReadGaps(t *testing.T) {
 	for _, want := range []string{
 		"lost to Kafka retention before landing: 1,510 offsets in 2 gaps",
 		"t partition 2 offsets 0..1499 (1,500)", "skipped, landing resumed after it",
-		"t partition 5 offsets 10..19 (10)", "partition stopped on it",
+		"t partition 5 offsets 10..19 (10)", "partition refused on it",
 	} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("report text lacks %q:\n%s", want, b.String())

@@ -94,7 +94,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		for _, g := range r.Gaps {
 			state := "skipped, landing resumed after it"
 			if !g.Skipped {
-				state = "partition stopped on it"
+				state = "partition refused on it"
 			}
 			ew.printf("  %s partition %d offsets %d..%d (%s), detected %s, %s\n", g.Topic, g.Partition, g.First, g.Last,
 				num(g.Offsets), g.DetectedAt.UTC().Format(time.RFC3339), state)

@@ -88,7 +88,7 @@ type Gap struct {
 	Offsets    int64     `json:"offsets"`
 	DetectedAt time.Time `json:"detected_at"`
 	// Skipped is true once landing resumed after it; false while the
-	// partition is stopped on it.
+	// partition is refused on it.
 	Skipped bool `json:"skipped"`
 }
 

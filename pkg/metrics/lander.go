@@ -61,7 +61,7 @@ type Lander struct {
 	rebalances     *prometheus.CounterVec
 	assigned       *prometheus.GaugeVec
 	partitions     *prometheus.GaugeVec
-	stopped        *prometheus.GaugeVec
+	refused        *prometheus.GaugeVec
 
 	gaps        *prometheus.CounterVec
 	lostOffsets *prometheus.CounterVec
@@ -114,8 +114,8 @@ func NewLander(reg prometheus.Registerer) *Lander {
 		assigned:       gauge("group", "assigned_partitions", "Partitions this member owns in the current session.", []string{"topic"}),
 		partitions: gauge("group", "topic_partitions",
 			"Partitions the topic has, as this member saw it at its last rebalance; minus the sum of assigned_partitions over the replicas, the partitions nobody owns.", []string{"topic"}),
-		stopped: gauge("group", "stopped_partitions",
-			"Partitions this member owns but does not land, by reason: retention_gap (kafka.on_retention_gap: stop) or topic_recreated.", []string{"topic", "reason"}),
+		refused: gauge("group", "refused_partitions",
+			"Partitions this member owns but refuses to land, by reason: retention_gap (kafka.on_retention_gap: stop) or topic_recreated.", []string{"topic", "reason"}),
 
 		gaps: counter("lake", "gaps_total", "Gaps recorded in the lake: ranges of offsets Kafka deleted before they were landed.", []string{"topic"}),
 		lostOffsets: counter("lake", "lost_offsets_total",
@@ -127,7 +127,7 @@ func NewLander(reg prometheus.Registerer) *Lander {
 		m.consumedRecords, m.consumedBytes, m.lagRecords, m.lagSeconds, m.bufferedBytes, m.openFiles,
 		m.landedRows, m.publishedFiles, m.publishedBytes, m.fileSize, m.flushDuration,
 		m.quarantinedRecords, m.quarantinedBytes,
-		m.commits, m.commitFailures, m.rebalances, m.assigned, m.partitions, m.stopped,
+		m.commits, m.commitFailures, m.rebalances, m.assigned, m.partitions, m.refused,
 		m.gaps, m.lostOffsets,
 		m.storageErrors,
 	)
@@ -146,30 +146,30 @@ func (m *Lander) Topic(topic string) {
 	m.assigned.WithLabelValues(topic)
 	m.gaps.WithLabelValues(topic)
 	m.lostOffsets.WithLabelValues(topic)
-	for _, r := range StopReasons() {
-		m.stopped.WithLabelValues(topic, r)
+	for _, r := range RefuseReasons() {
+		m.refused.WithLabelValues(topic, r)
 	}
 }
 
-// The reasons of landerd_group_stopped_partitions.
+// The reasons of landerd_group_refused_partitions.
 const (
-	StopRetentionGap   = "retention_gap"
-	StopTopicRecreated = "topic_recreated"
+	RefuseRetentionGap   = "retention_gap"
+	RefuseTopicRecreated = "topic_recreated"
 )
 
-// StopReasons lists every value of the reason label of
-// landerd_group_stopped_partitions.
-func StopReasons() []string { return []string{StopRetentionGap, StopTopicRecreated} }
+// RefuseReasons lists every value of the reason label of
+// landerd_group_refused_partitions.
+func RefuseReasons() []string { return []string{RefuseRetentionGap, RefuseTopicRecreated} }
 
 // TopicPartitions records how many partitions topic has.
 func (m *Lander) TopicPartitions(topic string, n int) {
 	m.partitions.WithLabelValues(topic).Set(float64(n))
 }
 
-// Stopped records how many partitions of topic this member holds without
+// Refused records how many partitions of topic this member holds without
 // landing them, for reason.
-func (m *Lander) Stopped(topic, reason string, n int) {
-	m.stopped.WithLabelValues(topic, reason).Set(float64(n))
+func (m *Lander) Refused(topic, reason string, n int) {
+	m.refused.WithLabelValues(topic, reason).Set(float64(n))
 }
 
 // GapRecorded counts a gap recorded in the lake and the offsets it newly

@@ -69,7 +69,7 @@ type Gap struct {
 	Reason     string    `json:"reason"` // GapRetention
 	DetectedAt time.Time `json:"detected_at"`
 	// Skipped is true once landing resumed after the gap; false while the
-	// partition is stopped on it (kafka.on_retention_gap: stop).
+	// partition is refused on it (kafka.on_retention_gap: stop).
 	Skipped bool `json:"skipped"`
 }
 
