@@ -75,6 +75,17 @@
 //   - TestTwoReplicasOneHostRealKafka: two replicas on one host with the
 //     default instance id keep their partitions for 2 minutes under load:
 //     no exit, no fencing, no rebalance after the first assignment.
+//   - TestFencedInstanceExitsRealKafka: a second process joins under a
+//     running one's instance id; the first exits 1 naming the id and
+//     publishes nothing after it is fenced (fencing_test.go).
+//   - TestRetentionGapRealKafka, TestTopicRecreatedRealKafka,
+//     TestPartitionsAddedRealKafka: retention deleting records before they
+//     landed (the gap recorded in the lake, under kafka.on_retention_gap
+//     stop and continue), the topic deleted and created again (refused,
+//     the lake untouched), partitions added while landing (landed from
+//     their first offset without a restart) (anomalies_test.go). The lake
+//     check accepts missing offsets only where the lake records a gap, and
+//     only in tests that allow gaps.
 //   - TestLakeCheckCatchesViolations: the lake check itself fails on
 //     duplicated, lost and leftover files.
 //   - TestOwnerGaps: the measurement of time without owner itself, on
