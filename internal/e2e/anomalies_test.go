@@ -60,14 +60,7 @@ func TestRetentionGapRealKafka(t *testing.T) {
 	ctx := t.Context()
 	k := h.broker.(realKafka)
 
-	if err := h.produce(ctx, 2000); err != nil {
-		t.Fatal(err)
-	}
-	first := startDaemon(t, h, "landerd-0")
-	h.waitLanded(h.endOffsets(ctx), 2*time.Minute, first)
-	if code, _ := first.stop(t, s.shutdown+2*time.Second); code != 0 {
-		t.Fatalf("%s: exit code %d after SIGTERM, want 0", first.name, code)
-	}
+	landAndStop(t, h, 2000)
 	before, err := h.landed()
 	if err != nil {
 		t.Fatal(err)
@@ -149,6 +142,20 @@ func TestRetentionGapRealKafka(t *testing.T) {
 	}
 }
 
+// landAndStop produces n records, lands them with one daemon and stops it.
+func landAndStop(t *testing.T, h *harness, n int) {
+	t.Helper()
+	ctx := t.Context()
+	if err := h.produce(ctx, n); err != nil {
+		t.Fatal(err)
+	}
+	d := startDaemon(t, h, "landerd-0")
+	h.waitLanded(h.endOffsets(ctx), 2*time.Minute, d)
+	if code, _ := d.stop(t, h.setup.shutdown+2*time.Second); code != 0 {
+		t.Fatalf("%s: exit code %d after SIGTERM, want 0", d.name, code)
+	}
+}
+
 // checkGaps requires the lake's state of every partition to record one gap,
 // from the lake's next offset before the gap to the log start after it,
 // skipped or not.
@@ -185,14 +192,7 @@ func TestTopicRecreatedRealKafka(t *testing.T) {
 	h := newHarness(t, s, testSeed(t))
 	ctx := t.Context()
 	k := h.broker.(realKafka)
-	if err := h.produce(ctx, 2000); err != nil {
-		t.Fatal(err)
-	}
-	first := startDaemon(t, h, "landerd-0")
-	h.waitLanded(h.endOffsets(ctx), 2*time.Minute, first)
-	if code, _ := first.stop(t, s.shutdown+2*time.Second); code != 0 {
-		t.Fatalf("%s: exit code %d after SIGTERM, want 0", first.name, code)
-	}
+	landAndStop(t, h, 2000)
 	h.checkExactlyOnce(ctx)
 	files := lakeFiles(t, h.lake())
 

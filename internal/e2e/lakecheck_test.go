@@ -72,29 +72,12 @@ func TestLakeCheckCatchesViolations(t *testing.T) {
 			return os.WriteFile(name, []byte("partial"), 0o644)
 		}
 	}
-	// A gap of lost offsets recorded over offsets the lake holds.
-	gap := func(dir string) error {
-		name := filepath.Join(dir, filepath.FromSlash(sink.PartitionDir(h.topic, 1)), "state.json")
-		body, err := os.ReadFile(name)
-		if err != nil {
-			return err
-		}
-		var st sink.State
-		if err := json.Unmarshal(body, &st); err != nil {
-			return err
-		}
-		st.Gaps = append(st.Gaps, sink.Gap{First: 0, Last: 9, Reason: sink.GapRetention, Skipped: true})
-		if body, err = json.Marshal(st); err != nil {
-			return err
-		}
-		return os.WriteFile(name, body, 0o644)
-	}
 	tests := []struct {
 		name   string
 		damage func(dir string) error
 		want   string
 	}{
-		{"a gap where the test deletes nothing", gap, "the lake records 1 gaps"},
+		{"a gap where the test deletes nothing", h.addGap, "the lake records 1 gaps"},
 		{"attempts file published twice", duplicate(flatten.TableAttempts), "is in the lake 2 times"},
 		{"quarantine file published twice", duplicate(flatten.TableQuarantine), "is in the lake 2 times"},
 		{"attempts file lost", remove(flatten.TableAttempts), "in neither attempts nor _quarantine"},
@@ -110,7 +93,7 @@ func TestLakeCheckCatchesViolations(t *testing.T) {
 	t.Run("a gap over landed offsets", func(t *testing.T) {
 		h.allowGaps = true
 		defer func() { h.allowGaps = false }()
-		h.checkCatches(t, gap, "is in the lake 1 times, and recorded as lost")
+		h.checkCatches(t, h.addGap, "is in the lake 1 times, and recorded as lost")
 	})
 }
 
@@ -162,29 +145,12 @@ func TestLakeCheckCatchesTenantViolations(t *testing.T) {
 	under := func(tenant string) func(string) string {
 		return func(date string) string { return "tenant=" + tenant + "/" + date }
 	}
-	// A gap of lost offsets recorded over offsets the lake holds.
-	gap := func(dir string) error {
-		name := filepath.Join(dir, filepath.FromSlash(sink.PartitionDir(h.topic, 1)), "state.json")
-		body, err := os.ReadFile(name)
-		if err != nil {
-			return err
-		}
-		var st sink.State
-		if err := json.Unmarshal(body, &st); err != nil {
-			return err
-		}
-		st.Gaps = append(st.Gaps, sink.Gap{First: 0, Last: 9, Reason: sink.GapRetention, Skipped: true})
-		if body, err = json.Marshal(st); err != nil {
-			return err
-		}
-		return os.WriteFile(name, body, 0o644)
-	}
 	tests := []struct {
 		name   string
 		damage func(dir string) error
 		want   string
 	}{
-		{"a gap where the test deletes nothing", gap, "the lake records 1 gaps"},
+		{"a gap where the test deletes nothing", h.addGap, "the lake records 1 gaps"},
 		{"attempts under another tenant", move(flatten.TableAttempts, "acme", under("pearson")), `is under tenant "pearson"`},
 		{"unassigned records under a tenant", move(flatten.TableQuarantine, unassigned, under("globex")), `want tenant "_unassigned"`},
 		{"questions under another tenant", move(flatten.TableQuestions, "globex", under("acme")), "its attempt under"},
@@ -199,6 +165,25 @@ func TestLakeCheckCatchesTenantViolations(t *testing.T) {
 
 // checkCatches damages a copy of the harness's lake and fails t unless
 // the lake check reports a problem mentioning want.
+// addGap records, in the copy of the lake at dir, a gap of lost offsets
+// 0..9 of partition 1, which the lake holds.
+func (h *harness) addGap(dir string) error {
+	name := filepath.Join(dir, filepath.FromSlash(sink.PartitionDir(h.topic, 1)), "state.json")
+	body, err := os.ReadFile(name)
+	if err != nil {
+		return err
+	}
+	var st sink.State
+	if err := json.Unmarshal(body, &st); err != nil {
+		return err
+	}
+	st.Gaps = append(st.Gaps, sink.Gap{First: 0, Last: 9, Reason: sink.GapRetention, Skipped: true})
+	if body, err = json.Marshal(st); err != nil {
+		return err
+	}
+	return os.WriteFile(name, body, 0o644)
+}
+
 func (h *harness) checkCatches(t *testing.T, damage func(dir string) error, want string) {
 	t.Helper()
 	dir := t.TempDir()
