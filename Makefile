@@ -112,9 +112,11 @@ bench-kafka:
 # DataNodes) while DataNodes and brokers are stopped and restarted; fails
 # when the lake is not exactly once or the daemon's goroutines, RSS or open
 # files grow (bench/soak/doc.go, docs/testing.md#soak). Not part of test.
+# SOAK_FLAGS passes more flags, e.g. SOAK_FLAGS=-keep.
 SOAK_DURATION ?= 20m
+SOAK_FLAGS ?=
 soak:
-	$(GO) run ./bench/soak -duration $(SOAK_DURATION)
+	$(GO) run ./bench/soak -duration $(SOAK_DURATION) $(SOAK_FLAGS)
 
 demo:
 	$(GO) run ./cmd/landerd demo
