@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"syscall"
@@ -80,13 +81,13 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.datanodeDown, "datanode-down", 45*time.Second, "how long a stopped DataNode stays down")
 	fs.DurationVar(&o.brokerDown, "broker-down", 20*time.Second, "how long a stopped broker stays down (two restarts per run)")
 	fs.DurationVar(&o.sampleEvery, "sample-every", time.Minute, "sample the daemon's goroutines, RSS and open files this often")
-	fs.DurationVar(&o.warmup, "warmup", 3*time.Minute, "samples before this are left out of the slopes")
+	fs.DurationVar(&o.warmup, "warmup", 0, "samples before this are left out of the slopes; 0 means half of -duration")
 	fs.DurationVar(&o.drainTimeout, "drain-timeout", 5*time.Minute, "how long the lake may take to hold everything once the producer stops")
 	fs.Int64Var(&o.seed, "seed", 1, "attempt generator seed")
 	fs.StringVar(&o.landerd, "landerd", "", "landerd binary to soak; empty builds ./cmd/landerd of the current module")
 	fs.BoolVar(&o.keep, "keep", false, "keep the run's directory (logs, configuration, the clusters' data) even when every check passes")
 	fs.Float64Var(&o.tolerance.goroutines, "max-goroutines-slope", 30, "largest growth of go_goroutines accepted, per hour")
-	fs.Float64Var(&o.tolerance.rssMiB, "max-rss-slope", 60, "largest growth of the resident set accepted, MiB per hour")
+	fs.Float64Var(&o.tolerance.rssMiB, "max-rss-slope", 100, "largest growth of the resident set accepted, MiB per hour")
 	fs.Float64Var(&o.tolerance.fds, "max-fds-slope", 30, "largest growth of open file descriptors accepted, per hour")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -105,6 +106,9 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 			errs = append(errs, fmt.Errorf("-%s must be positive", d.name))
 		}
 	}
+	if o.warmup == 0 {
+		o.warmup = o.duration / 2
+	}
 	if o.warmup < 0 || o.warmup >= o.duration {
 		errs = append(errs, errors.New("-warmup must be at least 0 and shorter than -duration"))
 	}
@@ -118,4 +122,10 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		errs = append(errs, errors.New("-partitions must be between 1 and 64"))
 	}
 	return o, errors.Join(errs...)
+}
+
+// window is how many consecutive samples span one period of the fault
+// schedule; the slopes are fitted to their means (see trend).
+func (o options) window() int {
+	return max(1, int(math.Round(float64(o.datanodeEvery)/float64(o.sampleEvery))))
 }

@@ -166,33 +166,60 @@ func mibOrDash(v int64) string {
 	return fmt.Sprintf("%.1f", float64(v)/(1<<20))
 }
 
-// slopePerHour returns the least-squares slope of ys against xs (offsets
-// from the start), per hour, over the points with x at or after from
-// whose y is known (not negative), and how many points that was. With
-// fewer than three points it returns NaN.
-func slopePerHour(xs []time.Duration, ys []float64, from time.Duration) (float64, int) {
-	var n, sx, sy float64
-	for i, x := range xs {
-		if x >= from && ys[i] >= 0 {
-			n++
-			sx += x.Hours()
-			sy += ys[i]
+// trend returns the least-squares slope per hour of the figures ys
+// sampled at xs (offsets from the start), over the samples at or after
+// from, and how many points it was fitted to. The fault schedule makes
+// the figures swing with its period (a sample taken while a DataNode is
+// down sees the daemon backing off, with half its goroutines), and one
+// sample a minute against a fault every two minutes would tilt the fit by
+// where the swings fall: so the slope is fitted to the means of window
+// consecutive samples, window spanning one period. A window with a figure
+// that could not be read (negative) is left out. With fewer than three
+// points it returns NaN.
+func trend(xs []time.Duration, ys []float64, from time.Duration, window int) (float64, int) {
+	window = max(window, 1)
+	var mx, my []float64
+	for i := range xs {
+		if xs[i] < from || i+window > len(xs) {
+			continue
+		}
+		var sx, sy float64
+		known := true
+		for j := i; j < i+window; j++ {
+			known = known && ys[j] >= 0
+			sx += xs[j].Hours()
+			sy += ys[j]
+		}
+		if known {
+			mx = append(mx, sx/float64(window))
+			my = append(my, sy/float64(window))
 		}
 	}
+	return leastSquares(mx, my), len(mx)
+}
+
+// leastSquares returns the slope of the least-squares line through the
+// points (xs[i], ys[i]), or NaN for fewer than three points or xs all
+// equal.
+func leastSquares(xs, ys []float64) float64 {
+	n := float64(len(xs))
 	if n < 3 {
-		return math.NaN(), int(n)
+		return math.NaN()
+	}
+	var sx, sy float64
+	for i := range xs {
+		sx += xs[i]
+		sy += ys[i]
 	}
 	mx, my := sx/n, sy/n
 	var num, den float64
-	for i, x := range xs {
-		if x >= from && ys[i] >= 0 {
-			dx := x.Hours() - mx
-			num += dx * (ys[i] - my)
-			den += dx * dx
-		}
+	for i := range xs {
+		dx := xs[i] - mx
+		num += dx * (ys[i] - my)
+		den += dx * dx
 	}
 	if den == 0 {
-		return math.NaN(), int(n)
+		return math.NaN()
 	}
-	return num / den, int(n)
+	return num / den
 }

@@ -400,11 +400,11 @@ func (r report) write(w io.Writer) bool {
 				ys[i] *= fg.scale
 			}
 		}
-		slope, n := slopePerHour(xs, ys, r.opt.warmup)
+		slope, n := trend(xs, ys, r.opt.warmup, r.opt.window())
 		verdict := "ok"
 		switch {
 		case math.IsNaN(slope):
-			verdict = fmt.Sprintf("not judged: %d samples after the warm-up, 3 needed", n)
+			verdict = fmt.Sprintf("not judged: %d points after the warm-up, 3 needed", n)
 		case slope > fg.tolerance:
 			verdict = "GROWS"
 			ok = false

@@ -59,28 +59,49 @@ func TestSchedule(t *testing.T) {
 	}
 }
 
-func TestSlopePerHour(t *testing.T) {
-	var xs []time.Duration
-	var ys []float64
-	for i := range 21 {
-		xs = append(xs, time.Duration(i)*time.Minute)
-		// Warm-up from 500 to 100, then 60 an hour plus noise.
-		y := 100 + float64(i) + []float64{1, -1}[i%2]
-		if i < 3 {
-			y = 500
+func TestTrend(t *testing.T) {
+	minutes := func(n int) []time.Duration {
+		xs := make([]time.Duration, n)
+		for i := range xs {
+			xs[i] = time.Duration(i) * time.Minute
 		}
-		ys = append(ys, y)
+		return xs
 	}
-	got, n := slopePerHour(xs, ys, 3*time.Minute)
-	if n != 18 || math.Abs(got-60) > 2 {
-		t.Errorf("slope = %.2f over %d points, want 60 over 18", got, n)
+	xs := minutes(21)
+	// 60 an hour after a warm-up, swinging by ±15 every other sample, as
+	// the goroutines do when every other sample falls in a DataNode's
+	// outage.
+	ys := make([]float64, len(xs))
+	for i := range ys {
+		ys[i] = 100 + float64(i) + []float64{15, -15}[i%2]
+		if i < 3 {
+			ys[i] = 500
+		}
 	}
-	ys[10] = -1 // unread: left out
-	if got, n := slopePerHour(xs, ys, 3*time.Minute); n != 17 || math.Abs(got-60) > 2 {
-		t.Errorf("with a sample missing: slope = %.2f over %d points, want 60 over 17", got, n)
+	if got, n := trend(xs, ys, 3*time.Minute, 2); n != 17 || math.Abs(got-60) > 1e-9 {
+		t.Errorf("slope = %.2f over %d points, want 60 over 17", got, n)
 	}
-	if got, n := slopePerHour(xs[:5], ys[:5], 3*time.Minute); !math.IsNaN(got) || n != 2 {
-		t.Errorf("two points: slope = %v over %d, want NaN over 2", got, n)
+	// Without the means the swings tilt the fit.
+	if got, _ := trend(xs, ys, 3*time.Minute, 1); math.Abs(got-60) < 10 {
+		t.Errorf("one-sample slope = %.2f: the swings should tilt it", got)
+	}
+	ys[10] = -1 // unread: the two windows holding it are left out
+	if got, n := trend(xs, ys, 3*time.Minute, 2); n != 15 || math.Abs(got-60) > 1e-9 {
+		t.Errorf("with a sample missing: slope = %.2f over %d points, want 60 over 15", got, n)
+	}
+	if got, n := trend(xs[:5], ys[:5], 3*time.Minute, 2); !math.IsNaN(got) || n != 1 {
+		t.Errorf("two samples: slope = %v over %d, want NaN over 1", got, n)
+	}
+
+	// The goroutines and RSS (MiB) of the first 20-minute run: flat
+	// goroutines; RSS rising to a plateau by about 10 minutes.
+	gor := []float64{53, 53, 53, 21, 53, 53, 53, 21, 50, 21, 51, 21, 50, 20, 50, 20, 50, 20, 52, 20, 52}
+	rss := []float64{41.6, 59.0, 59.9, 60.1, 104.1, 90.9, 96.8, 97.5, 109.8, 111.9, 119.2, 119.2, 119.5, 119.5, 122.1, 122.4, 122.6, 122.6, 125.4, 125.4, 119.3}
+	if got, _ := trend(xs, gor, 10*time.Minute, 2); math.Abs(got) > 10 {
+		t.Errorf("goroutines of the first run: slope %.1f an hour, want about 0", got)
+	}
+	if got, _ := trend(xs, rss, 10*time.Minute, 2); got < 20 || got > 50 {
+		t.Errorf("RSS of the first run: slope %.1f MiB an hour, want about 36", got)
 	}
 }
 
