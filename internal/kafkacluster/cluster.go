@@ -160,6 +160,17 @@ func Start(tb testing.TB, cfg Config) *Cluster {
 	return c
 }
 
+// New is Start for a program rather than a test (the soak bench,
+// bench/soak): it starts the cluster in cfg.Dir, which must be set, and
+// returns the first problem. The caller closes the cluster; the brokers
+// also die with the calling process.
+func New(cfg Config) (*Cluster, error) {
+	if cfg.Dir == "" {
+		return nil, errors.New("start Apache Kafka: Config.Dir must be set")
+	}
+	return start(cfg)
+}
+
 // start is Start without the test: it returns the first problem.
 func start(cfg Config) (*Cluster, error) {
 	if cfg.Version == "" {

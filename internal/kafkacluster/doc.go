@@ -19,7 +19,8 @@
 // rules). The PLAINTEXT listener stays, as the brokers' own and the tests'
 // super-user door; SecureAddrs and SecureClient reach the secured one.
 //
-// Only tests import this package: Start reports every problem (no Java, no
-// Maven, Maven Central refusing the download, a broker that does not come
-// up) as a test failure naming Apache Kafka and the cause, never as a skip.
+// Only tests and the soak bench (bench/soak, through New) import this
+// package: Start reports every problem (no Java, no Maven, Maven Central
+// refusing the download, a broker that does not come up) as a test failure
+// naming Apache Kafka and the cause, never as a skip.
 package kafkacluster

@@ -5,8 +5,9 @@
 // stop and restart DataNodes, restart the NameNode, create directories as
 // the superuser and put users in groups.
 //
-// Only tests import this package. The launcher installs Hadoop on first
-// use (scripts/hdfs/install.sh: Maven into
+// Only tests and the soak bench (bench/soak, through New) import this
+// package. The launcher installs Hadoop on first use
+// (scripts/hdfs/install.sh: Maven into
 // ${LANDERD_CACHE:-$HOME/.cache/landerd}), so the first start can take a
 // minute or two; later ones take about 15 seconds. When Java, Maven or the
 // download fails, Start fails the test with the cause and the launcher's

@@ -69,11 +69,7 @@ func TestMain(m *testing.M) {
 		}
 	}
 	if code == 0 {
-		// colinmarc/hdfs/v2 (v2.4.0) leaves one goroutine per block write
-		// that failed on an acknowledgement: ackPackets drains a channel
-		// that only a successful finish closes. It holds no connection
-		// (closing the writer closes it) and nothing here can end it.
-		if err := goleak.Find(goleak.IgnoreTopFunction("github.com/colinmarc/hdfs/v2/internal/transfer.(*blockWriteStream).ackPackets")); err != nil {
+		if err := goleak.Find(); err != nil {
 			fmt.Fprintf(os.Stderr, "minidfs: goroutines leaked: %v\n", err)
 			code = 1
 		}

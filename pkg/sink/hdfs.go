@@ -80,7 +80,9 @@ func (o HDFSOptions) umask() os.FileMode {
 // fails or times out may leave the client unusable (it does not
 // resynchronise a NameNode connection after a timeout), so after such an
 // error the next call dials a fresh client; files already open keep the
-// client they were opened with.
+// client they were opened with. A write to a DataNode that fails is
+// reported when its block is finished, at the block's end or by the
+// file's Close, rather than by the Write that met it (see dataNodeConn).
 type HDFS struct {
 	addr    string
 	root    string // absolute, cleaned
@@ -241,12 +243,11 @@ func isRemote(err error) bool {
 
 // dial connects a new client.
 func (h *HDFS) dial() (*hdfs.Client, error) {
-	dial := deadlineDialer(h.timeout)
 	cl, err := hdfs.NewClient(hdfs.ClientOptions{
 		Addresses:                    []string{h.addr},
 		User:                         h.opts.User,
-		NamenodeDialFunc:             dial,
-		DatanodeDialFunc:             dial,
+		NamenodeDialFunc:             deadlineDialer(h.timeout),
+		DatanodeDialFunc:             dataNodeDialer(h.timeout),
 		KerberosClient:               h.opts.KerberosClient,
 		KerberosServicePrincipleName: h.opts.KerberosServicePrincipalName,
 	})
@@ -497,7 +498,8 @@ func (f *hdfsFile) Close() error {
 	} else {
 		// The file is lost; closing the writer still releases its block
 		// pipeline: the connection to the DataNode and the client's
-		// goroutines reading acknowledgements and sending heartbeats. It
+		// goroutines reading acknowledgements and sending heartbeats
+		// (which end only because dataNodeConn lets the block finish). It
 		// fails before completing the file, with the error already held.
 		_ = f.w.Close()
 	}
@@ -588,4 +590,85 @@ func (c *deadlineConn) closeOnTimeout(err error) {
 	if errors.As(err, &ne) && ne.Timeout() {
 		_ = c.Conn.Close()
 	}
+}
+
+// dataNodeDialer returns the dial function of DataNode connections: a
+// deadlineDialer's connections, wrapped in dataNodeConn.
+func dataNodeDialer(timeout time.Duration) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	dial := deadlineDialer(timeout)
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &dataNodeConn{Conn: conn}, nil
+	}
+}
+
+// dataNodeConn is a connection to a DataNode that reports a failed write
+// on its reads: the first write that fails closes the connection, it and
+// every later write claim success, and every later read returns the
+// write's error.
+//
+// This keeps the HDFS client (colinmarc/hdfs/v2 v2.4.0) from leaking a
+// goroutine per failed block write. Its block write stream acknowledges
+// packets in a goroutine that, once a read of an acknowledgement fails
+// (the DataNode died, or dropped the connection), drains the stream's
+// channel of packet numbers until it is closed, and only finishing the
+// block closes it, after writing the block's last packet. A write that
+// fails makes the stream return before that point, from the Write that
+// met it and again from the finish that Close runs (or finish fails
+// first, at a block boundary or in Close, and marks the stream closed),
+// so nothing closes the channel and the goroutine waits forever, holding
+// the stream and its buffers. Closing the connection does not end it.
+// With writes that cannot fail, finish always writes the last packet and
+// closes the channel; the goroutine then ends, and finish returns the
+// acknowledgement error the closed connection causes: the write's error.
+// A block whose write failed can never complete, since the DataNode
+// never sees its last packet, so nothing that failed is reported as
+// written; the error is reported when the block is finished (at the
+// block's end, or when the file is closed) instead of by the Write that
+// met it.
+type dataNodeConn struct {
+	net.Conn
+	mu  sync.Mutex
+	err error // the first write error
+}
+
+// Write implements net.Conn.
+func (c *dataNodeConn) Write(p []byte) (int, error) {
+	if c.failed() != nil {
+		return len(p), nil
+	}
+	if _, err := c.Conn.Write(p); err != nil {
+		c.mu.Lock()
+		if c.err == nil {
+			c.err = fmt.Errorf("write to datanode: %w", err)
+		}
+		c.mu.Unlock()
+		_ = c.Conn.Close() // the write's error is what reads report
+	}
+	return len(p), nil
+}
+
+// Read implements net.Conn. A read that fails because a write failed,
+// and closed the connection beneath it, reports the write's error.
+func (c *dataNodeConn) Read(p []byte) (int, error) {
+	if err := c.failed(); err != nil {
+		return 0, err
+	}
+	n, err := c.Conn.Read(p)
+	if err != nil {
+		if werr := c.failed(); werr != nil {
+			return n, werr
+		}
+	}
+	return n, err
+}
+
+// failed returns the first write error, or nil.
+func (c *dataNodeConn) failed() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
 }

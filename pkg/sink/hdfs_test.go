@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -286,3 +287,79 @@ func TestHDFSUmaskAndGroup(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// blockWriteGoroutines are the HDFS client's goroutines of a block write:
+// one reads the DataNode's acknowledgements, one sends heartbeats.
+var blockWriteGoroutines = []string{
+	"github.com/colinmarc/hdfs/v2/internal/transfer.(*blockWriteStream).ackPackets",
+	"github.com/colinmarc/hdfs/v2/internal/transfer.(*blockWriteStream).writeHeartbeats",
+}
+
+// countBlockWriteGoroutines counts the goroutines whose stack holds one of
+// blockWriteGoroutines.
+func countBlockWriteGoroutines() int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	var count int
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		for _, fn := range blockWriteGoroutines {
+			if strings.Contains(g, fn+"(") {
+				count++
+				break
+			}
+		}
+	}
+	return count
+}
+
+// TestHDFSFailedBlockWriteEndsItsGoroutines: a block write that the
+// DataNode drops part way (it closes the connection, as a DataNode that
+// dies does) leaves none of the client's goroutines behind once the file
+// is closed, however many files fail so.
+func TestHDFSFailedBlockWriteEndsItsGoroutines(t *testing.T) {
+	const blockSize = 1 << 20 // 16 packets of the client
+	c := hdfstest.Start(t, hdfstest.Config{BlockSize: blockSize})
+	h := newHDFS(t, c.Addr(), sink.HDFSOptions{User: "u", CallTimeout: 5 * time.Second})
+	data := bytes.Repeat([]byte("0123456789abcdef"), 2*blockSize/16+100)
+	before := countBlockWriteGoroutines()
+	// The DataNode drops the first block after so many bytes, early enough
+	// that the client writes several packets more and one of its writes
+	// fails.
+	failAfter := []int64{10, 1000, 70_000, 200_000, 400_000}
+	files := len(failAfter)
+	for i, n := range failAfter {
+		c.FailDataNodeAfter(n)
+		injected := c.Injected()
+		if err := sinktest.WriteFile(h, fmt.Sprintf("f%d", i), data); err == nil {
+			t.Fatalf("file %d: write succeeded despite the dropped block write", i)
+		}
+		if c.Injected() == injected {
+			t.Fatalf("file %d: the fault did not take effect", i)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n := countBlockWriteGoroutines()
+		if n <= before {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d block-write goroutines of the HDFS client are left after %d failed files (%d before)", n, files, before)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// The lake still writes.
+	if err := sinktest.WriteFile(h, "g", data); err != nil {
+		t.Fatalf("write after the faults: %v", err)
+	}
+	if got := sinktest.ReadFile(t, h, "g"); !bytes.Equal(got, data) {
+		t.Fatalf("g: read %d bytes back, not the %d written", len(got), len(data))
+	}
+}
