@@ -2,8 +2,6 @@ package lander
 
 import (
 	"errors"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -25,37 +23,6 @@ func TestInstanceID(t *testing.T) {
 	}
 }
 
-func TestLockSlot(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("no flock")
-	}
-	dir := t.TempDir()
-	prefix := filepath.Join(dir, "member-x")
-	a, releaseA, err := lockSlot(dir, prefix, 3)
-	if err != nil || a != 0 {
-		t.Fatalf("first slot = %d, %v; want 0", a, err)
-	}
-	b, releaseB, err := lockSlot(dir, prefix, 3)
-	if err != nil || b != 1 {
-		t.Fatalf("second slot while the first is held = %d, %v; want 1", b, err)
-	}
-	releaseA()
-	c, releaseC, err := lockSlot(dir, prefix, 3)
-	if err != nil || c != 0 {
-		t.Fatalf("slot after the first was released = %d, %v; want 0 again", c, err)
-	}
-	d, releaseD, err := lockSlot(dir, prefix, 3)
-	if err != nil || d != 2 {
-		t.Fatalf("third slot = %d, %v; want 2", d, err)
-	}
-	if _, _, err := lockSlot(dir, prefix, 3); err == nil {
-		t.Fatal("a fourth slot of three was given")
-	}
-	releaseB()
-	releaseC()
-	releaseD()
-}
-
 func TestNewMembership(t *testing.T) {
 	k := config.Default().Kafka
 	k.InstanceID = "pod-1"
@@ -70,24 +37,6 @@ func TestNewMembership(t *testing.T) {
 	k.Version = "2.3.0"
 	if m := newMembership(k); m.id != "" || !strings.Contains(m.why, "2.4.0") {
 		t.Fatalf("derived with an old version: %+v", m)
-	}
-	if runtime.GOOS == "windows" {
-		return
-	}
-	t.Setenv("TMPDIR", t.TempDir())
-	k.Version = "2.8.0"
-	m1 := newMembership(k)
-	m2 := newMembership(k)
-	defer m1.release()
-	defer m2.release()
-	if !m1.derived || !m2.derived || m1.id == m2.id || !strings.HasSuffix(m1.id, "-0") || !strings.HasSuffix(m2.id, "-1") {
-		t.Fatalf("two processes' derived ids: %q and %q; want host-0 and host-1", m1.id, m2.id)
-	}
-	k.Group = "other-group"
-	m3 := newMembership(k)
-	defer m3.release()
-	if m3.id != m1.id {
-		t.Fatalf("another group's derived id = %q; want %q: slots are per group", m3.id, m1.id)
 	}
 }
 
