@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"cmp"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,32 +11,11 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
 	"time"
 )
-
-// buildLanderd builds ./cmd/landerd of the module the harness runs in
-// into dir.
-func buildLanderd(ctx context.Context, dir string) (string, error) {
-	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("find the module root: %w", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", errors.New("find the module root: not inside a Go module; run from landerd's module")
-	}
-	bin := filepath.Join(dir, "landerd")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/landerd")
-	cmd.Dir = filepath.Dir(gomod)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build landerd: %w\n%s", err, out)
-	}
-	return bin, nil
-}
 
 // daemonConfig is the daemon's configuration file: the production defaults
 // except lake.roll.max_file_age; what names this run's brokers, topic,

@@ -13,6 +13,7 @@ import (
 
 	"github.com/landerd/landerd/internal/kafkacluster"
 	"github.com/landerd/landerd/internal/minidfs"
+	"github.com/landerd/landerd/internal/repo"
 	"github.com/landerd/landerd/pkg/sink"
 )
 
@@ -67,7 +68,7 @@ func soak(parent context.Context, o options, stdout, stderr io.Writer) (ok bool,
 	bin := o.landerd
 	if bin == "" {
 		logf("building ./cmd/landerd")
-		if bin, err = buildLanderd(ctx, dir); err != nil {
+		if bin, err = repo.BuildLanderd(dir); err != nil {
 			return false, err
 		}
 	}
