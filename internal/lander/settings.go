@@ -94,7 +94,7 @@ func hiveName(by config.PartitionBy, t time.Time) string {
 
 // zstdLevel is the zstd level landerd writes at: level 1, the fastest.
 // Against the library's default (3) it took about a sixth less CPU per
-// attempt end to end for files about 13% larger (README, Performance).
+// attempt end to end for files about 13% larger (docs/performance.md).
 const zstdLevel = 1
 
 // writerOptions are the Parquet settings of a table's files: the
