@@ -25,7 +25,7 @@ test: deps vet fmt-check test-all fuzz pytest
 # deps installs what the tests need beyond Go: DuckDB (through npm) as the
 # independent reader of the lake, a Compose CLI to validate
 # docker-compose.yml (optional: that check is skipped without one), the
-# Apache Kafka releases internal/kafkacluster starts and Apache HDFS (a
+# Apache Kafka releases test/system/kafkacluster starts and Apache HDFS (a
 # MiniDFSCluster), both through Maven and cached in
 # ${LANDERD_CACHE:-$HOME/.cache/landerd}, Debian's Prometheus for the
 # dashboard check, Trino (through Maven) for the shipped Trino SQL, and the
@@ -47,13 +47,15 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-# unit: the fast loop: every package under the race detector except the
-# end-to-end suite and the packages that start real systems (Kafka, HDFS,
-# Prometheus, Trino, the Kerberos KDC), with -short: the tests that land or
-# generate many records take fewer (test-all runs them at full size).
-SLOW_PKGS := $(addprefix github.com/landerd/landerd/internal/,e2e isolation kafkacluster kdctest minidfs promcheck trinocheck)
+# unit: the fast loop, selected by the layout: the product (cmd, pkg,
+# internal), the benchmarks' packages and the fast test kit (test/kit),
+# under the race detector and -short (the tests that land or generate many
+# records take fewer; test-all runs them at full size). Left out: test/system
+# (harnesses that start Apache Kafka, Apache HDFS, a KDC, Prometheus, Trino,
+# DuckDB) and the suites beside it (test/e2e, test/isolation).
+UNIT_PKGS := ./cmd/... ./pkg/... ./internal/... ./bench/... ./test/kit/...
 unit:
-	$(GO) test -race -short -timeout 10m $$($(GO) list ./... | grep -vxF $(foreach p,$(SLOW_PKGS),-e $(p)))
+	$(GO) test -race -short -timeout 10m $(UNIT_PKGS)
 
 test-all:
 	$(GO) test -race -timeout 40m ./...

@@ -1,6 +1,6 @@
 // Command bench is landerd's end-to-end benchmark harness.
 //
-// It starts the in-process Kafka-compatible broker (internal/broker) with a
+// It starts the in-process Kafka-compatible broker (internal/fakekafka) with a
 // topic of generated attempts (internal/attemptgen), then measures, in the
 // same run and against the same topic:
 //

@@ -11,7 +11,7 @@
 # It installs Kafka ${KAFKA_VERSION:-4.1.0} with scripts/kafka/install.sh
 # (cached in ${LANDERD_CACHE:-$HOME/.cache/landerd}) when missing. The
 # broker gets a 1 GiB heap and the same small thread counts as the test
-# clusters (internal/kafkacluster).
+# clusters (test/system/kafkacluster).
 set -eu
 
 port=${1:-19092}

@@ -12,7 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/landerd/landerd/internal/attemptgen"
-	"github.com/landerd/landerd/internal/broker"
+	"github.com/landerd/landerd/internal/fakekafka"
 )
 
 // produceChunk is how many records one Produce call sends, so that the
@@ -20,11 +20,11 @@ import (
 const produceChunk = 10_000
 
 // kafka is the broker the benchmark topic lives on: the in-process one
-// (*broker.Broker) or a real Apache Kafka broker (*remote).
+// (*fakekafka.Broker) or a real Apache Kafka broker (*remote).
 type kafka interface {
 	Addr() string
 	Partitions() int32
-	Produce(ctx context.Context, records []broker.Record) error
+	Produce(ctx context.Context, records []fakekafka.Record) error
 	EndOffsets(ctx context.Context) (map[int32]int64, error)
 	Close()
 }
@@ -41,7 +41,7 @@ type topic struct {
 
 // startTopic starts the in-process broker with the topic on it.
 func startTopic(name string, partitions int32, addr string, seed int64) (*topic, error) {
-	b, err := broker.Start(broker.Config{Topic: name, Partitions: partitions, Addr: addr})
+	b, err := fakekafka.Start(fakekafka.Config{Topic: name, Partitions: partitions, Addr: addr})
 	if err != nil {
 		return nil, err
 	}
@@ -65,12 +65,12 @@ func (t *topic) close() { t.b.Close() }
 // Records keep their attempt's key, so the producer spreads them over the
 // partitions as a keyed production topic would be.
 func (t *topic) fillTo(ctx context.Context, n int64) error {
-	recs := make([]broker.Record, 0, produceChunk)
+	recs := make([]fakekafka.Record, 0, produceChunk)
 	for t.n < n {
 		recs = recs[:0]
 		for range min(produceChunk, n-t.n) {
 			r := t.gen.Next()
-			recs = append(recs, broker.Record{Key: r.Key, Value: r.Value})
+			recs = append(recs, fakekafka.Record{Key: r.Key, Value: r.Value})
 			t.bytes += int64(len(r.Value))
 		}
 		if err := t.b.Produce(ctx, recs); err != nil {
@@ -180,7 +180,7 @@ func (r *remote) create(ctx context.Context) error {
 		if _, err := r.EndOffsets(ctx); err == nil {
 			return nil
 		} else if !errors.Is(err, kerr.UnknownTopicOrPartition) && !errors.Is(err, kerr.LeaderNotAvailable) &&
-			!errors.Is(err, kerr.NotLeaderForPartition) && !errors.Is(err, broker.ErrPartitionsMissing) {
+			!errors.Is(err, kerr.NotLeaderForPartition) && !errors.Is(err, fakekafka.ErrPartitionsMissing) {
 			return fmt.Errorf("create topic %s: %w", r.topic, err)
 		}
 		select {
@@ -209,7 +209,7 @@ func (r *remote) Close() {
 	r.cl.Close()
 }
 
-func (r *remote) Produce(ctx context.Context, records []broker.Record) error {
+func (r *remote) Produce(ctx context.Context, records []fakekafka.Record) error {
 	krs := make([]*kgo.Record, len(records))
 	for i, rec := range records {
 		krs[i] = &kgo.Record{Key: rec.Key, Value: rec.Value}
@@ -222,7 +222,7 @@ func (r *remote) Produce(ctx context.Context, records []broker.Record) error {
 
 // EndOffsets returns the high watermark of every partition of the topic.
 func (r *remote) EndOffsets(ctx context.Context) (map[int32]int64, error) {
-	return broker.ListEndOffsets(ctx, r.cl, r.topic, r.partitions)
+	return fakekafka.ListEndOffsets(ctx, r.cl, r.topic, r.partitions)
 }
 
 // fnv32a is sarama's default key hash, as the in-process broker uses it.

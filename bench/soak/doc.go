@@ -6,10 +6,10 @@
 // It starts, every listener on 127.0.0.1, each stopped at the end and each
 // killed with the harness should it die:
 //
-//   - Apache Kafka, three brokers (internal/kafkacluster), and a topic of
+//   - Apache Kafka, three brokers (test/system/kafkacluster), and a topic of
 //     -partitions (4) partitions replicated three times, with
 //     min.insync.replicas 2;
-//   - Apache HDFS, a MiniDFSCluster of three DataNodes (internal/minidfs)
+//   - Apache HDFS, a MiniDFSCluster of three DataNodes (test/system/minidfs)
 //     with the end-to-end tests' settings: 256 KiB blocks, two replicas of
 //     each, and DataNodes whose heartbeats are late avoided for new blocks;
 //     the lake is /lake, owned by the HDFS user lander;

@@ -12,8 +12,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/landerd/landerd/internal/kafkacluster"
-	"github.com/landerd/landerd/internal/minidfs"
+	"github.com/landerd/landerd/test/system/kafkacluster"
+	"github.com/landerd/landerd/test/system/minidfs"
 )
 
 // faultKind is what a scheduled fault does.

@@ -11,8 +11,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/landerd/landerd/internal/attemptgen"
-	"github.com/landerd/landerd/internal/kafkacluster"
 	"github.com/landerd/landerd/pkg/flatten"
+	"github.com/landerd/landerd/test/system/kafkacluster"
 )
 
 // offsetKey identifies a Kafka record.

@@ -11,10 +11,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/landerd/landerd/internal/kafkacluster"
-	"github.com/landerd/landerd/internal/minidfs"
-	"github.com/landerd/landerd/internal/repo"
 	"github.com/landerd/landerd/pkg/sink"
+	"github.com/landerd/landerd/test/kit/repo"
+	"github.com/landerd/landerd/test/system/kafkacluster"
+	"github.com/landerd/landerd/test/system/minidfs"
 )
 
 // What the run creates.

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/landerd/landerd/internal/attemptgen"
-	"github.com/landerd/landerd/internal/broker"
 	"github.com/landerd/landerd/internal/config"
-	"github.com/landerd/landerd/internal/hdfstest"
+	"github.com/landerd/landerd/internal/fakehdfs"
+	"github.com/landerd/landerd/internal/fakekafka"
 	"github.com/landerd/landerd/internal/produce"
 	"github.com/landerd/landerd/internal/report"
 	"github.com/landerd/landerd/pkg/flatten"
@@ -44,7 +44,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usagef("demo: --partitions must be at least 1 and --count not negative")
 	}
 
-	b, err := broker.Start(broker.Config{Topic: demoTopic, Partitions: int32(*partitions)})
+	b, err := fakekafka.Start(fakekafka.Config{Topic: demoTopic, Partitions: int32(*partitions)})
 	if err != nil {
 		return fmt.Errorf("start broker: %w", err)
 	}
@@ -88,7 +88,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var root string
 	local := false
 	if *useHDFS {
-		cluster, err := hdfstest.New(hdfstest.Config{})
+		cluster, err := fakehdfs.New(fakehdfs.Config{})
 		if err != nil {
 			return fmt.Errorf("start hdfs: %w", err)
 		}
@@ -156,10 +156,10 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 // produceLines sends each line as one record, keyed by nothing: the broker
 // spreads them over the partitions. Malformed lines are sent too.
-func produceLines(ctx context.Context, b *broker.Broker, data []byte) error {
-	var recs []broker.Record
+func produceLines(ctx context.Context, b *fakekafka.Broker, data []byte) error {
+	var recs []fakekafka.Record
 	for _, line := range bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n")) {
-		recs = append(recs, broker.Record{Value: line})
+		recs = append(recs, fakekafka.Record{Value: line})
 	}
 	return b.Produce(ctx, recs)
 }

@@ -5,8 +5,8 @@ package main
 import (
 	"os"
 
-	"github.com/landerd/landerd/internal/faultfs"
 	"github.com/landerd/landerd/pkg/sink"
+	"github.com/landerd/landerd/test/kit/faultfs"
 )
 
 // faultsEnv names the environment variable that injects storage faults

@@ -16,16 +16,16 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/landerd/landerd/internal/attemptgen"
-	"github.com/landerd/landerd/internal/broker"
 	"github.com/landerd/landerd/internal/config"
-	"github.com/landerd/landerd/internal/hdfstest"
+	"github.com/landerd/landerd/internal/fakehdfs"
+	"github.com/landerd/landerd/internal/fakekafka"
 	"github.com/landerd/landerd/pkg/flatten"
 	"github.com/landerd/landerd/pkg/sink"
 )
 
 // hdfsConfig returns a configuration whose lake is root on the test
 // cluster c.
-func hdfsConfig(c *hdfstest.Cluster, root string) config.Config {
+func hdfsConfig(c *fakehdfs.Cluster, root string) config.Config {
 	cfg := config.Default()
 	cfg.Lake.URL = "hdfs://" + c.Addr() + root
 	cfg.HDFS.User = "lander"
@@ -34,7 +34,7 @@ func hdfsConfig(c *hdfstest.Cluster, root string) config.Config {
 }
 
 func TestOpenLakeHDFS(t *testing.T) {
-	c := hdfstest.Start(t, hdfstest.Config{})
+	c := fakehdfs.Start(t, fakehdfs.Config{})
 	lake, err := openLake(hdfsConfig(c, "/data/lake"))
 	if err != nil {
 		t.Fatalf("open lake: %v", err)
@@ -73,7 +73,7 @@ func TestOpenLakeHDFS(t *testing.T) {
 }
 
 func TestOpenLakeHDFSErrors(t *testing.T) {
-	c := hdfstest.Start(t, hdfstest.Config{})
+	c := fakehdfs.Start(t, fakehdfs.Config{})
 	tests := []struct {
 		name string
 		edit func(cfg *config.Config)
@@ -129,18 +129,18 @@ func TestRunLandsOnHDFS(t *testing.T) {
 		name string
 		// inject runs when the lander starts; it may fail calls or take a
 		// node down, and returns when the fault is over.
-		inject func(c *hdfstest.Cluster)
+		inject func(c *fakehdfs.Cluster)
 		// faults: the fault takes effect.
 		faults bool
 	}{
-		{"NoFault", func(*hdfstest.Cluster) {}, false},
-		{"DataNodeFailsMidFile", func(c *hdfstest.Cluster) { c.FailDataNodeAfter(2000) }, true},
-		{"RenameAndCompleteFail", func(c *hdfstest.Cluster) {
+		{"NoFault", func(*fakehdfs.Cluster) {}, false},
+		{"DataNodeFailsMidFile", func(c *fakehdfs.Cluster) { c.FailDataNodeAfter(2000) }, true},
+		{"RenameAndCompleteFail", func(c *fakehdfs.Cluster) {
 			c.FailCalls("rename2", 1)
 			c.FailCalls("complete", 1)
 			c.DelayCompletes(2)
 		}, true},
-		{"NameNodeDown", func(c *hdfstest.Cluster) {
+		{"NameNodeDown", func(c *fakehdfs.Cluster) {
 			c.SetNameNodeDown(true)
 			time.Sleep(outage)
 			c.SetNameNodeDown(false)
@@ -161,10 +161,10 @@ func TestRunLandsOnHDFS(t *testing.T) {
 // offset is published (for at most a minute after the outage) and checks
 // the lake holds each record once. It returns how many injected faults
 // took effect.
-func landOnHDFS(t *testing.T, inject func(c *hdfstest.Cluster), outage time.Duration) int {
+func landOnHDFS(t *testing.T, inject func(c *fakehdfs.Cluster), outage time.Duration) int {
 	count := size(600, 300) // each fault still fires on the smaller topic
 	ctx := context.Background()
-	b, err := broker.Start(broker.Config{Topic: demoTopic, Partitions: 2, MinSessionTimeout: time.Second})
+	b, err := fakekafka.Start(fakekafka.Config{Topic: demoTopic, Partitions: 2, MinSessionTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +182,7 @@ func landOnHDFS(t *testing.T, inject func(c *hdfstest.Cluster), outage time.Dura
 		t.Fatal(err)
 	}
 
-	c := hdfstest.Start(t, hdfstest.Config{BlockSize: 64 << 10})
+	c := fakehdfs.Start(t, fakehdfs.Config{BlockSize: 64 << 10})
 	cfg := hdfsConfig(c, "/lake")
 	cfg.HDFS.CallTimeout = time.Second
 	cfg.Kafka.Brokers = []string{b.Addr()}

@@ -11,10 +11,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/landerd/landerd/internal/hdfstest"
-	"github.com/landerd/landerd/internal/realdata"
+	"github.com/landerd/landerd/internal/fakehdfs"
 	"github.com/landerd/landerd/pkg/flatten"
 	"github.com/landerd/landerd/pkg/sink"
+	"github.com/landerd/landerd/test/kit/realdata"
 )
 
 func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -184,7 +184,7 @@ func TestDemoHDFS(t *testing.T) {
 // TestDemoLakeURL runs the demo into a lake given by an hdfs:// URL, on a
 // cluster that outlives the demo, and reads the lake back.
 func TestDemoLakeURL(t *testing.T) {
-	cluster, err := hdfstest.New(hdfstest.Config{})
+	cluster, err := fakehdfs.New(fakehdfs.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

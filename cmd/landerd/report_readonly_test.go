@@ -8,16 +8,16 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/landerd/landerd/internal/hdfstest"
+	"github.com/landerd/landerd/internal/fakehdfs"
 	"github.com/landerd/landerd/pkg/sink"
-	"github.com/landerd/landerd/pkg/sink/sinktest"
+	"github.com/landerd/landerd/test/kit/sinktest"
 )
 
 // TestReportChangesNothing: landerd report opens an HDFS lake without
 // creating its missing root or giving the root hdfs.group, reads through
 // the lake's root, and refuses every change.
 func TestReportChangesNothing(t *testing.T) {
-	c := hdfstest.Start(t, hdfstest.Config{})
+	c := fakehdfs.Start(t, fakehdfs.Config{})
 	admin, err := sink.NewHDFS("hdfs://"+c.Addr()+"/", sink.HDFSOptions{User: "lander"})
 	if err != nil {
 		t.Fatal(err)

@@ -17,11 +17,11 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/landerd/landerd/internal/attemptgen"
-	"github.com/landerd/landerd/internal/duckdbtest"
 	"github.com/landerd/landerd/internal/report"
 	"github.com/landerd/landerd/pkg/flatten"
 	"github.com/landerd/landerd/pkg/sink"
-	"github.com/landerd/landerd/pkg/sink/sinktest"
+	"github.com/landerd/landerd/test/kit/sinktest"
+	"github.com/landerd/landerd/test/system/duckdb"
 )
 
 // genTenants are the tenants of the generated multi-tenant lakes, of
@@ -292,7 +292,7 @@ func TestReportTenants(t *testing.T) {
 // report --tenant T does, and over sql/duckdb/00_views_all_tenants.sql as
 // the report of the whole lake does, with the tenant as a column.
 func TestTenantSQLAgreesWithReport(t *testing.T) {
-	duckdbtest.Query(t, "SELECT 1") // skip early when DuckDB is not installed
+	duckdb.Query(t, "SELECT 1") // skip early when DuckDB is not installed
 	gl := writeTenantLake(t)
 	for _, tenant := range tenantNames() {
 		rep := reportJSON(t, gl.dir, "--tenant", tenant)
@@ -305,7 +305,7 @@ func TestTenantSQLAgreesWithReport(t *testing.T) {
 	figs := shippedFigures(t, setup)
 	compareFigures(t, "report vs sql/duckdb/00_views_all_tenants.sql", all.Raw, *figs[report.BasisRaw])
 	compareFigures(t, "report vs sql/duckdb/00_views_all_tenants.sql", all.Dedup, *figs[report.BasisDedup])
-	res := duckdbtest.Query(t, setup+"\nSELECT tenant, count(*) AS n FROM attempts GROUP BY tenant ORDER BY tenant")
+	res := duckdb.Query(t, setup+"\nSELECT tenant, count(*) AS n FROM attempts GROUP BY tenant ORDER BY tenant")
 	var got, want []string
 	for _, r := range res.Rows {
 		got = append(got, fmt.Sprintf("%s=%d", r["tenant"], int64Of(t, r["n"])))
@@ -320,13 +320,13 @@ func TestTenantSQLAgreesWithReport(t *testing.T) {
 
 // tenantViews is the DuckDB setup of the shipped queries for one tenant.
 func tenantViews(t *testing.T, dir, tenant string) string {
-	return "SET VARIABLE lake = " + duckdbtest.Literal(dir) + ";\nSET VARIABLE tenant = " + duckdbtest.Literal(tenant) + ";\n" +
+	return "SET VARIABLE lake = " + duckdb.Literal(dir) + ";\nSET VARIABLE tenant = " + duckdb.Literal(tenant) + ";\n" +
 		readRepoFile(t, "sql/duckdb/00_views_tenant.sql")
 }
 
 // allTenantsViews is the DuckDB setup of the shipped queries across tenants.
 func allTenantsViews(t *testing.T, dir string) string {
-	return "SET VARIABLE lake = " + duckdbtest.Literal(dir) + ";\n" + readRepoFile(t, "sql/duckdb/00_views_all_tenants.sql")
+	return "SET VARIABLE lake = " + duckdb.Literal(dir) + ";\n" + readRepoFile(t, "sql/duckdb/00_views_all_tenants.sql")
 }
 
 func TestReportTenantUsage(t *testing.T) {

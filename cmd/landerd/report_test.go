@@ -12,10 +12,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/landerd/landerd/internal/duckdbtest"
-	"github.com/landerd/landerd/internal/realdata"
 	"github.com/landerd/landerd/internal/report"
 	"github.com/landerd/landerd/pkg/flatten"
+	"github.com/landerd/landerd/test/kit/realdata"
+	"github.com/landerd/landerd/test/system/duckdb"
 )
 
 func TestReportUsage(t *testing.T) {
@@ -124,13 +124,13 @@ var questionFiles = []string{
 // lakeViews is the DuckDB setup that the shipped queries run after, for the
 // lake in dir: the lake variable, then sql/duckdb/00_views.sql.
 func lakeViews(t *testing.T, dir string) string {
-	return "SET VARIABLE lake = " + duckdbtest.Literal(dir) + ";\n" + readRepoFile(t, "sql/duckdb/00_views.sql")
+	return "SET VARIABLE lake = " + duckdb.Literal(dir) + ";\n" + readRepoFile(t, "sql/duckdb/00_views.sql")
 }
 
 // byBasis runs setup then query and returns the rows keyed by their basis column.
 func byBasis(t *testing.T, setup, query string) map[string][]map[string]any {
 	t.Helper()
-	res := duckdbtest.Query(t, setup+"\n"+query)
+	res := duckdb.Query(t, setup+"\n"+query)
 	out := map[string][]map[string]any{}
 	for _, r := range res.Rows {
 		b, _ := r["basis"].(string)
@@ -265,7 +265,7 @@ func checkShippedSQL(t *testing.T, dir string, rep report.Report) {
 // malformed records) and checks that the shipped DuckDB queries answer
 // every question as landerd report --json does.
 func TestShippedSQLAgreesWithReport(t *testing.T) {
-	duckdbtest.Query(t, "SELECT 1") // skip early when DuckDB is not installed
+	duckdb.Query(t, "SELECT 1") // skip early when DuckDB is not installed
 	dir, _ := landDemo(t, "--count", "3000", "--partitions", "3")
 	rep := reportJSON(t, dir)
 	if rep.Raw.Attempts == rep.Dedup.Attempts || rep.Raw.CourseAttempts == 0 || len(rep.Raw.LeastTaken) == 0 {
@@ -276,7 +276,7 @@ func TestShippedSQLAgreesWithReport(t *testing.T) {
 	// Another threshold and ranking size change the report as they change
 	// the query, and only the figures they should.
 	other := reportJSON(t, dir, "--pass-threshold", "0.5", "--top", "2")
-	res := duckdbtest.Query(t, lakeViews(t, dir)+`
+	res := duckdb.Query(t, lakeViews(t, dir)+`
 		SELECT count(*) FILTER (WHERE score > 0.5) AS passed FROM attempts_dedup`)
 	if got, want := other.Dedup.Passed, int64Of(t, res.Rows[0]["passed"]); got != want || got == rep.Dedup.Passed {
 		t.Errorf("--pass-threshold 0.5: passed %d, want %d (and not the 0.70 figure %d)", got, want, rep.Dedup.Passed)
@@ -293,7 +293,7 @@ func rawJSONFigures(t *testing.T, file, topic string) map[string]*report.Figures
 	t.Helper()
 	setup := `
 		CREATE TABLE src AS SELECT row_number() OVER () AS pos, *
-		FROM read_json(` + duckdbtest.Literal(file) + `, format = 'array', maximum_object_size = 16777216);
+		FROM read_json(` + duckdb.Literal(file) + `, format = 'array', maximum_object_size = 16777216);
 		CREATE VIEW raw_attempts AS
 		SELECT pos, keen_id, base_exam_id, exam_name,
 		       CASE WHEN sequences.counts.total > 0 THEN sequences.counts.correct / sequences.counts.total END AS score,
@@ -367,7 +367,7 @@ func rankEnd(t *testing.T, rows []map[string]any, n int, before func(a, b int64)
 // and the shipped queries against the report.
 func TestRealDataReport(t *testing.T) {
 	file := realdata.Path(t, realdata.ArrayFile)
-	duckdbtest.Query(t, "SELECT 1")
+	duckdb.Query(t, "SELECT 1")
 	dir, out := landDemo(t, "--file", file)
 	if !strings.Contains(out, "3,280 rows in") || !strings.Contains(out, "3,242 distinct keen_id (38 rows resend") {
 		t.Errorf("demo report does not state the real data set's rows and duplicates:\n%s", out)

@@ -7,9 +7,9 @@ import (
 	"testing"
 
 	"github.com/landerd/landerd/internal/config"
-	"github.com/landerd/landerd/internal/hdfstest"
+	"github.com/landerd/landerd/internal/fakehdfs"
 	"github.com/landerd/landerd/pkg/sink"
-	"github.com/landerd/landerd/pkg/sink/sinktest"
+	"github.com/landerd/landerd/test/kit/sinktest"
 )
 
 // refuseGroups refuses to give the groups of refuse, as HDFS refuses its
@@ -31,7 +31,7 @@ func (r refuseGroups) Chgrp(name, group string) error {
 // fails, exit 1, naming every group it may not give; it leaves _landerd
 // with its group and mode and no probe in it.
 func TestGuardLakeChecksGroups(t *testing.T) {
-	c := hdfstest.Start(t, hdfstest.Config{})
+	c := fakehdfs.Start(t, fakehdfs.Config{})
 	cfg := hdfsConfig(c, "/lake")
 	cfg.HDFS.Group = "lake-firm"
 	cfg.Tenancy = config.Tenancy{Source: config.TenantSourceHeader, Header: "tenant", Tenants: []config.Tenant{

@@ -8,23 +8,23 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/landerd/landerd/internal/attemptgen"
-	"github.com/landerd/landerd/internal/broker"
 	"github.com/landerd/landerd/internal/config"
+	"github.com/landerd/landerd/internal/fakekafka"
 	"github.com/landerd/landerd/pkg/sink"
 )
 
 // TestRunWithoutMetrics: with metrics.addr empty the lander runs and lands
 // until it is stopped, rather than taking the absent server for a failed one.
 func TestRunWithoutMetrics(t *testing.T) {
-	b, err := broker.Start(broker.Config{Topic: "t", Partitions: 1})
+	b, err := fakekafka.Start(fakekafka.Config{Topic: "t", Partitions: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer b.Close()
 	gen := attemptgen.New(attemptgen.Config{Seed: 3})
-	var recs []broker.Record
+	var recs []fakekafka.Record
 	for i := 0; i < 20; i++ {
-		recs = append(recs, broker.Record{Value: gen.Next().Value})
+		recs = append(recs, fakekafka.Record{Value: gen.Next().Value})
 	}
 	if err := b.Produce(context.Background(), recs); err != nil {
 		t.Fatal(err)

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/landerd/landerd/internal/realdata"
+	"github.com/landerd/landerd/test/kit/realdata"
 )
 
 // generatedOrderings returns the key orderings of 5,000 good attempts (2,000

@@ -9,8 +9,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/landerd/landerd/internal/attemptgen"
-	"github.com/landerd/landerd/internal/duckdbtest"
 	"github.com/landerd/landerd/pkg/flatten"
+	"github.com/landerd/landerd/test/system/duckdb"
 )
 
 // TestDuckDBReadsTheLake lands a generated topic and has DuckDB, a reader
@@ -36,9 +36,9 @@ func TestDuckDBReadsTheLake(t *testing.T) {
 	}
 	rows := map[string]int{flatten.TableAttempts: good, flatten.TableQuarantine: bad}
 	for _, tb := range flatten.Tables() {
-		glob := duckdbtest.Literal(f.lake.Root() + "/" + tb.Name + "/*/*.parquet")
+		glob := duckdb.Literal(f.lake.Root() + "/" + tb.Name + "/*/*.parquet")
 		src := fmt.Sprintf("read_parquet(%s, hive_partitioning = true)", glob)
-		desc := duckdbtest.Query(t, "DESCRIBE SELECT * FROM "+src)
+		desc := duckdb.Query(t, "DESCRIBE SELECT * FROM "+src)
 		got := map[string]string{}
 		for _, r := range desc.Rows {
 			got[r["column_name"].(string)] = r["column_type"].(string)
@@ -55,14 +55,14 @@ func TestDuckDBReadsTheLake(t *testing.T) {
 		if len(got) != len(tb.Columns)+1 {
 			t.Errorf("%s: DuckDB sees %d columns, want %d and ingest_date", tb.Name, len(got), len(tb.Columns))
 		}
-		res := duckdbtest.Query(t, "SELECT count(*) AS n, count(DISTINCT (kafka_partition, kafka_offset)) AS d FROM "+src)
+		res := duckdb.Query(t, "SELECT count(*) AS n, count(DISTINCT (kafka_partition, kafka_offset)) AS d FROM "+src)
 		n, d := res.Rows[0]["n"].(int64), res.Rows[0]["d"].(int64)
 		if want, ok := rows[tb.Name]; ok && (n != int64(want) || d != int64(want)) {
 			t.Errorf("%s: DuckDB counts %d rows (%d distinct offsets), want %d", tb.Name, n, d, want)
 		}
 		if tb.Name == flatten.TableQuestions {
-			sum := duckdbtest.Query(t, fmt.Sprintf("SELECT sum(question_count)::BIGINT AS q FROM read_parquet(%s)",
-				duckdbtest.Literal(f.lake.Root()+"/attempts/*/*.parquet")))
+			sum := duckdb.Query(t, fmt.Sprintf("SELECT sum(question_count)::BIGINT AS q FROM read_parquet(%s)",
+				duckdb.Literal(f.lake.Root()+"/attempts/*/*.parquet")))
 			if q := sum.Rows[0]["q"].(int64); n != q {
 				t.Errorf("questions: %d rows, attempts' question_count sums to %d", n, q)
 			}

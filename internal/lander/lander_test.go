@@ -15,8 +15,8 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/landerd/landerd/internal/attemptgen"
-	"github.com/landerd/landerd/internal/broker"
 	"github.com/landerd/landerd/internal/config"
+	"github.com/landerd/landerd/internal/fakekafka"
 	"github.com/landerd/landerd/pkg/flatten"
 	"github.com/landerd/landerd/pkg/sink"
 )
@@ -32,7 +32,7 @@ const topic = "attempts-test"
 // fixture is a broker with a topic, a lake and a configuration that lands
 // from one into the other.
 type fixture struct {
-	b    *broker.Broker
+	b    *fakekafka.Broker
 	lake *sink.LocalFS
 	cfg  config.Config
 	// want maps partition → offset → the reason it must be quarantined
@@ -42,7 +42,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, partitions int32) *fixture {
 	t.Helper()
-	b, err := broker.Start(broker.Config{Topic: topic, Partitions: partitions, MinSessionTimeout: time.Second})
+	b, err := fakekafka.Start(fakekafka.Config{Topic: topic, Partitions: partitions, MinSessionTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,14 +73,14 @@ func newFixture(t *testing.T, partitions int32) *fixture {
 func (f *fixture) produce(t *testing.T, gen *attemptgen.Generator, n int) {
 	t.Helper()
 	parts := f.b.Partitions()
-	recs := make([]broker.Record, n)
+	recs := make([]fakekafka.Record, n)
 	for i := range recs {
 		r := gen.Next()
 		p := int32(i) % parts
-		recs[i] = broker.Record{Key: r.Key, Value: r.Value, Partition: p}
+		recs[i] = fakekafka.Record{Key: r.Key, Value: r.Value, Partition: p}
 		f.want[p] = append(f.want[p], r.Want)
 	}
-	if err := f.b.ProduceWith(context.Background(), broker.ProduceOptions{ManualPartition: true}, recs); err != nil {
+	if err := f.b.ProduceWith(context.Background(), fakekafka.ProduceOptions{ManualPartition: true}, recs); err != nil {
 		t.Fatal(err)
 	}
 }

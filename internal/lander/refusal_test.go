@@ -15,7 +15,7 @@ import (
 )
 
 // TestRefusal checks which client errors end Run and what they say; the
-// real brokers' answers are exercised in internal/e2e's
+// real brokers' answers are exercised in test/e2e's
 // TestSecurityRealKafka.
 func TestRefusal(t *testing.T) {
 	k := config.Default().Kafka

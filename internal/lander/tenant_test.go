@@ -11,8 +11,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/landerd/landerd/internal/attemptgen"
-	"github.com/landerd/landerd/internal/broker"
 	"github.com/landerd/landerd/internal/config"
+	"github.com/landerd/landerd/internal/fakekafka"
 	"github.com/landerd/landerd/pkg/flatten"
 	"github.com/landerd/landerd/pkg/sink"
 )
@@ -326,7 +326,7 @@ func TestTopicTenantsLand(t *testing.T) {
 	const unknown = "assessment-attempts.initech"
 	topics := []string{"assessment-attempts.pearson", "assessment-attempts.acme", "assessment-attempts.globex", unknown}
 	const partitions = 2
-	b, err := broker.Start(broker.Config{Topic: topics[0], MoreTopics: topics[1:], Partitions: partitions, MinSessionTimeout: time.Second})
+	b, err := fakekafka.Start(fakekafka.Config{Topic: topics[0], MoreTopics: topics[1:], Partitions: partitions, MinSessionTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -343,7 +343,7 @@ func TestTopicTenantsLand(t *testing.T) {
 	gen := attemptgen.New(attemptgen.Config{Seed: 11, BadRate: 0.05})
 	want := map[tpo]wantRec{}
 	next := map[[2]string]int64{}
-	var recs []broker.Record
+	var recs []fakekafka.Record
 	for i := range size(1600, 600) {
 		r := gen.Next()
 		topic := topics[i%len(topics)]
@@ -357,9 +357,9 @@ func TestTopicTenantsLand(t *testing.T) {
 			w = wantRec{sink.UnassignedTenant, flatten.ReasonTenantUnknown}
 		}
 		want[k] = w
-		recs = append(recs, broker.Record{Key: r.Key, Value: r.Value, Partition: p, Topic: topic})
+		recs = append(recs, fakekafka.Record{Key: r.Key, Value: r.Value, Partition: p, Topic: topic})
 	}
-	if err := b.ProduceWith(context.Background(), broker.ProduceOptions{ManualPartition: true}, recs); err != nil {
+	if err := b.ProduceWith(context.Background(), fakekafka.ProduceOptions{ManualPartition: true}, recs); err != nil {
 		t.Fatal(err)
 	}
 	s, stop := f.runWithMetrics(t)
@@ -409,31 +409,31 @@ func TestHeaderTenantsLand(t *testing.T) {
 	gen := attemptgen.New(attemptgen.Config{Seed: 12, BadRate: 0.05})
 	want := map[tpo]wantRec{}
 	next := map[int32]int64{}
-	var recs []broker.Record
+	var recs []fakekafka.Record
 	for i := range size(1500, 600) {
 		r := gen.Next()
 		p := int32(i % 3)
 		k := tpo{topic, p, next[p]}
 		next[p]++
-		var hs []broker.Header
+		var hs []fakekafka.Header
 		w := wantRec{reason: r.Want}
 		switch i % 23 {
 		case 5:
 			w = wantRec{sink.UnassignedTenant, flatten.ReasonTenantMissing}
 		case 11:
-			hs = []broker.Header{{Key: "tenant", Value: nil}}
+			hs = []fakekafka.Header{{Key: "tenant", Value: nil}}
 			w = wantRec{sink.UnassignedTenant, flatten.ReasonTenantMissing}
 		case 17:
-			hs = []broker.Header{{Key: "tenant", Value: []byte("initech")}}
+			hs = []fakekafka.Header{{Key: "tenant", Value: []byte("initech")}}
 			w = wantRec{sink.UnassignedTenant, flatten.ReasonTenantUnknown}
 		default:
 			w.tenant = threeTenants[(i/3)%3].Name
-			hs = []broker.Header{{Key: "trace", Value: []byte("x")}, {Key: "tenant", Value: []byte(w.tenant)}}
+			hs = []fakekafka.Header{{Key: "trace", Value: []byte("x")}, {Key: "tenant", Value: []byte(w.tenant)}}
 		}
 		want[k] = w
-		recs = append(recs, broker.Record{Key: r.Key, Value: r.Value, Partition: p, Headers: hs})
+		recs = append(recs, fakekafka.Record{Key: r.Key, Value: r.Value, Partition: p, Headers: hs})
 	}
-	if err := f.b.ProduceWith(context.Background(), broker.ProduceOptions{ManualPartition: true}, recs); err != nil {
+	if err := f.b.ProduceWith(context.Background(), fakekafka.ProduceOptions{ManualPartition: true}, recs); err != nil {
 		t.Fatal(err)
 	}
 	stop := f.run(t)

@@ -16,7 +16,7 @@ import (
 	"github.com/IBM/sarama"
 	"go.uber.org/goleak"
 
-	"github.com/landerd/landerd/internal/broker"
+	"github.com/landerd/landerd/internal/fakekafka"
 	"github.com/landerd/landerd/internal/produce"
 )
 
@@ -115,9 +115,9 @@ func writeTemp(t testing.TB, name, content string) string {
 	return p
 }
 
-func startBroker(t testing.TB, partitions int32) *broker.Broker {
+func startBroker(t testing.TB, partitions int32) *fakekafka.Broker {
 	t.Helper()
-	b, err := broker.Start(broker.Config{Topic: "attempts", Partitions: partitions})
+	b, err := fakekafka.Start(fakekafka.Config{Topic: "attempts", Partitions: partitions})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ type consumed struct {
 
 // readAll reads every record of the broker's topic with a plain sarama
 // consumer, partition by partition, up to the end offsets.
-func readAll(t testing.TB, b *broker.Broker) []consumed {
+func readAll(t testing.TB, b *fakekafka.Broker) []consumed {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -178,7 +178,7 @@ func readAll(t testing.TB, b *broker.Broker) []consumed {
 	return out
 }
 
-func opts(b *broker.Broker) produce.Options {
+func opts(b *fakekafka.Broker) produce.Options {
 	return produce.Options{Brokers: []string{b.Addr()}, Topic: b.Topic()}
 }
 

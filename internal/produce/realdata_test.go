@@ -11,9 +11,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/landerd/landerd/internal/broker"
+	"github.com/landerd/landerd/internal/fakekafka"
 	"github.com/landerd/landerd/internal/produce"
-	"github.com/landerd/landerd/internal/realdata"
+	"github.com/landerd/landerd/test/kit/realdata"
 )
 
 // expectedRecords computes what `jq -c '.[]'` prints for an array file: each
@@ -188,7 +188,7 @@ func benchmarkProduce(b *testing.B, run func(produce.Options) (produce.Summary, 
 	var elapsed float64
 	for b.Loop() {
 		b.StopTimer()
-		br, err := broker.Start(broker.Config{Topic: "attempts", Partitions: 3})
+		br, err := fakekafka.Start(fakekafka.Config{Topic: "attempts", Partitions: 3})
 		if err != nil {
 			b.Fatal(err)
 		}

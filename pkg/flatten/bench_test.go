@@ -10,8 +10,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/landerd/landerd/internal/attemptgen"
-	"github.com/landerd/landerd/internal/realdata"
 	"github.com/landerd/landerd/pkg/flatten"
+	"github.com/landerd/landerd/test/kit/realdata"
 )
 
 // corpus returns the messages a benchmark cycles through: 20,000 generated

@@ -11,7 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"github.com/landerd/landerd/internal/realdata"
+	"github.com/landerd/landerd/test/kit/realdata"
 )
 
 // TestRealDataSet flattens every attempt of the real data set and checks

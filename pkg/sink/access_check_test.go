@@ -8,9 +8,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/landerd/landerd/internal/hdfstest"
+	"github.com/landerd/landerd/internal/fakehdfs"
 	"github.com/landerd/landerd/pkg/sink"
-	"github.com/landerd/landerd/pkg/sink/sinktest"
+	"github.com/landerd/landerd/test/kit/sinktest"
 )
 
 // refusingFS refuses to give the groups of refuse, as HDFS refuses a user
@@ -52,7 +52,7 @@ func probes(t *testing.T, fsys sink.FS) []string {
 // Access, names every group it may not give in one error, and leaves
 // nothing behind but ControlDir with its own group and mode.
 func TestAccessCheck(t *testing.T) {
-	c := hdfstest.Start(t, hdfstest.Config{})
+	c := fakehdfs.Start(t, fakehdfs.Config{})
 	tenants := map[string]string{"a": groupA, "b": groupB, "c": groupC, "d": groupC}
 	a := testAccess(t, groupFirm, tenants)
 

@@ -12,9 +12,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/landerd/landerd/internal/hdfstest"
+	"github.com/landerd/landerd/internal/fakehdfs"
 	"github.com/landerd/landerd/pkg/sink"
-	"github.com/landerd/landerd/pkg/sink/sinktest"
+	"github.com/landerd/landerd/test/kit/sinktest"
 )
 
 // Groups of the access tests' lakes.
@@ -42,7 +42,7 @@ func TestAccessConformance(t *testing.T) {
 		sinktest.TestFS(t, func(t *testing.T) sink.FS { return sink.WithAccess(newLocal(t), a) }, g)
 	})
 	t.Run("hdfs", func(t *testing.T) {
-		c := hdfstest.Start(t, hdfstest.Config{})
+		c := fakehdfs.Start(t, fakehdfs.Config{})
 		// The suite's paths are the firm's: give it the firm's group.
 		a := testAccess(t, groupFirm, map[string]string{"a": groupA})
 		sinktest.TestFS(t, func(t *testing.T) sink.FS {
@@ -191,7 +191,7 @@ func TestAccessLayout(t *testing.T) {
 		}
 	}
 	t.Run("hdfs", func(t *testing.T) {
-		c := hdfstest.Start(t, hdfstest.Config{})
+		c := fakehdfs.Start(t, fakehdfs.Config{})
 		check(t, newHDFS(t, c.Addr(), sink.HDFSOptions{User: "lander"}), groupFirm, tenants)
 	})
 	t.Run("local", func(t *testing.T) {
@@ -205,7 +205,7 @@ func TestAccessLayout(t *testing.T) {
 
 // An unknown tenant's data is refused; nothing is created for it.
 func TestAccessUnknownTenant(t *testing.T) {
-	c := hdfstest.Start(t, hdfstest.Config{})
+	c := fakehdfs.Start(t, fakehdfs.Config{})
 	fsys := newHDFS(t, c.Addr(), sink.HDFSOptions{User: "lander"})
 	lake := sink.WithAccess(fsys, testAccess(t, groupFirm, map[string]string{"a": groupA}))
 	ctx := context.Background()
@@ -333,7 +333,7 @@ func TestAccessCallsOnTheHotPath(t *testing.T) {
 	// creates the directories), then counts the calls of three more: on
 	// the FS, and on the NameNode.
 	run := func(wrap bool) (fsCalls, nnCalls map[string]int) {
-		c := hdfstest.Start(t, hdfstest.Config{})
+		c := fakehdfs.Start(t, fakehdfs.Config{})
 		counted := &countingFS{FS: newHDFS(t, c.Addr(), sink.HDFSOptions{User: "lander"}), calls: map[string]int{}}
 		var lake sink.FS = counted
 		if wrap {
@@ -400,7 +400,7 @@ func TestAccessCallsOnTheHotPath(t *testing.T) {
 // A lake landed before it had tenants: the directories WithAccess meets
 // with another group or mode are given theirs; files stay as they are.
 func TestAccessFixesExistingDirectories(t *testing.T) {
-	c := hdfstest.Start(t, hdfstest.Config{})
+	c := fakehdfs.Start(t, fakehdfs.Config{})
 	fsys := newHDFS(t, c.Addr(), sink.HDFSOptions{User: "lander"})
 	for _, dir := range []string{"attempts/ingest_date=2026-11-24", "_landerd/t1/00000/tmp"} {
 		if err := fsys.MkdirAll(dir); err != nil {
@@ -443,7 +443,7 @@ func TestAccessFixesExistingDirectories(t *testing.T) {
 
 // Owners of several partitions share one wrapped lake, as in landerd.
 func TestAccessConcurrentOwners(t *testing.T) {
-	c := hdfstest.Start(t, hdfstest.Config{})
+	c := fakehdfs.Start(t, fakehdfs.Config{})
 	fsys := newHDFS(t, c.Addr(), sink.HDFSOptions{User: "lander"})
 	tenants := map[string]string{"a": groupA, "b": groupB, "c": groupC}
 	lake := sink.WithAccess(fsys, testAccess(t, groupFirm, tenants))

@@ -23,8 +23,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/landerd/landerd/internal/attemptgen"
-	"github.com/landerd/landerd/internal/realdata"
 	"github.com/landerd/landerd/pkg/flatten"
+	"github.com/landerd/landerd/test/kit/realdata"
 )
 
 // memFile is a File that keeps what is written.

@@ -8,7 +8,7 @@
 // [FS] is the storage boundary. Every path is relative to the lake root and
 // slash-separated. [LocalFS] implements it on a local filesystem, [HDFS]
 // on HDFS; both satisfy the same contract, checked by the conformance
-// suite in package sinktest. Package internal/faultfs wraps any FS to fail
+// suite in package sinktest. Package test/kit/faultfs wraps any FS to fail
 // chosen calls, for crash and fault tests; nothing here injects faults.
 //
 // FS can also set a path's mode and group (CreatePerm, Chmod, Chgrp); new

@@ -2,7 +2,7 @@ package sink
 
 // What the external tests (package sink_test) use of this package's test
 // helpers: the storage-fault sweep lives there because it imports
-// internal/faultfs, which imports sink.
+// test/kit/faultfs, which imports sink.
 var (
 	FlushForTest    = flush
 	LakeRowsForTest = lakeRows

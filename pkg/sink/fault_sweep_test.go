@@ -8,8 +8,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"github.com/landerd/landerd/internal/faultfs"
 	"github.com/landerd/landerd/pkg/sink"
+	"github.com/landerd/landerd/test/kit/faultfs"
 )
 
 // topicOffsets are the offsets of the simulated Kafka partition: 0..39 with

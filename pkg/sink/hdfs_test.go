@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/landerd/landerd/internal/hdfstest"
+	"github.com/landerd/landerd/internal/fakehdfs"
 	"github.com/landerd/landerd/pkg/sink"
-	"github.com/landerd/landerd/pkg/sink/sinktest"
+	"github.com/landerd/landerd/test/kit/sinktest"
 )
 
 // hdfsEnv names a real NameNode (host:port) to run the HDFS tests against
@@ -44,7 +44,7 @@ func newHDFS(t *testing.T, addr string, opts sink.HDFSOptions) *sink.HDFS {
 }
 
 func TestHDFSConformance(t *testing.T) {
-	c := hdfstest.Start(t, hdfstest.Config{})
+	c := fakehdfs.Start(t, fakehdfs.Config{})
 	sinktest.TestFS(t, func(t *testing.T) sink.FS {
 		return newHDFS(t, c.Addr(), sink.HDFSOptions{User: "lander"})
 	}, "lake")
@@ -73,7 +73,7 @@ func TestNewHDFSBadURL(t *testing.T) {
 }
 
 func TestHDFSString(t *testing.T) {
-	c := hdfstest.Start(t, hdfstest.Config{})
+	c := fakehdfs.Start(t, fakehdfs.Config{})
 	h, err := sink.NewHDFS("hdfs://"+c.Addr()+"/lake/x/", sink.HDFSOptions{User: "u"})
 	if err != nil {
 		t.Fatal(err)
@@ -89,17 +89,17 @@ func TestHDFSFaults(t *testing.T) {
 	data := bytes.Repeat([]byte("0123456789abcdef"), 3*blockSize/16+100)
 	tests := []struct {
 		name   string
-		inject func(c *hdfstest.Cluster)
+		inject func(c *fakehdfs.Cluster)
 		// wantErr: the write or close fails and leaves no complete file.
 		wantErr bool
 	}{
-		{"ReplicatingCloseRetried", func(c *hdfstest.Cluster) { c.DelayCompletes(3) }, false},
-		{"FailedComplete", func(c *hdfstest.Cluster) { c.FailCalls("complete", 1) }, true},
-		{"DataNodeFailsMidFile", func(c *hdfstest.Cluster) { c.FailDataNodeAfter(1000) }, true},
+		{"ReplicatingCloseRetried", func(c *fakehdfs.Cluster) { c.DelayCompletes(3) }, false},
+		{"FailedComplete", func(c *fakehdfs.Cluster) { c.FailCalls("complete", 1) }, true},
+		{"DataNodeFailsMidFile", func(c *fakehdfs.Cluster) { c.FailDataNodeAfter(1000) }, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := hdfstest.Start(t, hdfstest.Config{BlockSize: blockSize})
+			c := fakehdfs.Start(t, fakehdfs.Config{BlockSize: blockSize})
 			h := newHDFS(t, c.Addr(), sink.HDFSOptions{User: "u", CallTimeout: 5 * time.Second})
 			tt.inject(c)
 			err := sinktest.WriteFile(h, "f", data)
@@ -130,7 +130,7 @@ func TestHDFSFaults(t *testing.T) {
 }
 
 func TestHDFSRenameFailureKeepsSource(t *testing.T) {
-	c := hdfstest.Start(t, hdfstest.Config{})
+	c := fakehdfs.Start(t, fakehdfs.Config{})
 	h := newHDFS(t, c.Addr(), sink.HDFSOptions{User: "u"})
 	if err := sinktest.WriteFile(h, "tmp", []byte("new")); err != nil {
 		t.Fatal(err)
@@ -154,7 +154,7 @@ func TestHDFSRenameFailureKeepsSource(t *testing.T) {
 }
 
 func TestHDFSHungNameNodeTimesOut(t *testing.T) {
-	c := hdfstest.Start(t, hdfstest.Config{})
+	c := fakehdfs.Start(t, fakehdfs.Config{})
 	h := newHDFS(t, c.Addr(), sink.HDFSOptions{User: "u", CallTimeout: 200 * time.Millisecond})
 	c.SetNameNodeHung(true)
 	_, err := h.Stat(".")
@@ -174,7 +174,7 @@ func TestHDFSHungNameNodeTimesOut(t *testing.T) {
 }
 
 func TestHDFSNameNodeDownThenBack(t *testing.T) {
-	c := hdfstest.Start(t, hdfstest.Config{})
+	c := fakehdfs.Start(t, fakehdfs.Config{})
 	h := newHDFS(t, c.Addr(), sink.HDFSOptions{User: "u", CallTimeout: time.Second})
 	if err := sinktest.WriteFile(h, "a", []byte("a")); err != nil {
 		t.Fatal(err)
@@ -198,7 +198,7 @@ func TestHDFSNameNodeDownThenBack(t *testing.T) {
 // client and the test cluster: a measure of the test cluster's cost, not
 // of a real one.
 func BenchmarkHDFSWriteRead(b *testing.B) {
-	c := hdfstest.Start(b, hdfstest.Config{})
+	c := fakehdfs.Start(b, fakehdfs.Config{})
 	h, err := sink.NewHDFS("hdfs://"+c.Addr()+"/bench", sink.HDFSOptions{User: "u"})
 	if err != nil {
 		b.Fatal(err)
@@ -233,7 +233,7 @@ func BenchmarkHDFSWriteRead(b *testing.B) {
 // umask leaves, the owner is the configured user, and everything inherits
 // the configured group from the lake root.
 func TestHDFSUmaskAndGroup(t *testing.T) {
-	c := hdfstest.Start(t, hdfstest.Config{})
+	c := fakehdfs.Start(t, fakehdfs.Config{})
 	for _, tc := range []struct {
 		name              string
 		umask             *os.FileMode
@@ -325,7 +325,7 @@ func countBlockWriteGoroutines() int {
 // is closed, however many files fail so.
 func TestHDFSFailedBlockWriteEndsItsGoroutines(t *testing.T) {
 	const blockSize = 1 << 20 // 16 packets of the client
-	c := hdfstest.Start(t, hdfstest.Config{BlockSize: blockSize})
+	c := fakehdfs.Start(t, fakehdfs.Config{BlockSize: blockSize})
 	h := newHDFS(t, c.Addr(), sink.HDFSOptions{User: "u", CallTimeout: 5 * time.Second})
 	data := bytes.Repeat([]byte("0123456789abcdef"), 2*blockSize/16+100)
 	before := countBlockWriteGoroutines()

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/landerd/landerd/pkg/sink"
-	"github.com/landerd/landerd/pkg/sink/sinktest"
+	"github.com/landerd/landerd/test/kit/sinktest"
 )
 
 func newLocal(t *testing.T) sink.FS {

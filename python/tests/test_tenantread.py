@@ -1,6 +1,6 @@
 """landerd_lake.tenantread: counts per tenant, and the reason of a refused read.
 
-HDFS's refusals themselves are checked by internal/isolation on a real
+HDFS's refusals themselves are checked by test/isolation on a real
 cluster with permission checking on; here Spark reads a local lake."""
 
 from __future__ import annotations

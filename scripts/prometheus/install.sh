@@ -1,6 +1,6 @@
 #!/bin/sh
 # install.sh makes a prometheus server binary available for the tests in
-# internal/promcheck: when none is on PATH it installs Debian's prometheus
+# test/system/prometheus: when none is on PATH it installs Debian's prometheus
 # package with apt-get. The tests start prometheus themselves, with their own
 # config and data directory, so the package's service is neither needed nor
 # started here. Running it again when prometheus exists changes nothing and

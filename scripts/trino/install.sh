@@ -1,5 +1,5 @@
 #!/bin/sh
-# install.sh installs Trino for the tests in internal/trinocheck: the server
+# install.sh installs Trino for the tests in test/system/trino: the server
 # core (io.trino:trino-server-core, a tar.gz) and the Hive connector plugin
 # (io.trino:trino-hive, a zip), both from Maven Central through Maven (so the
 # downloads are kept in ~/.m2), unpacked into

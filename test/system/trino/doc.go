@@ -1,0 +1,16 @@
+// Package trino runs the lake's shipped Trino SQL (sql/trino) on a real
+// Trino server and checks its answers against `landerd report`, so that the
+// queries data scientists are given are proven on the engine they name.
+//
+// The package is for tests only; the landerd binary never imports it. Server
+// starts Trino's coordinator as a process (one node that also runs the
+// work) with a configuration of its own in a temporary directory: Hive
+// catalogs with the file metastore over the local file system, so no Hive
+// Metastore service and no HDFS are needed. Query speaks Trino's HTTP client
+// protocol directly (POST /v1/statement, then follow nextUri), so no CLI is
+// needed either. Statements splits a SQL file into its statements.
+//
+// Trino itself comes from Maven Central (io.trino:trino-server-core and the
+// io.trino:trino-hive plugin), installed by scripts/trino/install.sh into
+// ${LANDERD_CACHE:-$HOME/.cache/landerd}/trino; it needs Java 24 or newer.
+package trino
