@@ -28,8 +28,9 @@ test: deps vet fmt-check test-all fuzz pytest
 # Apache Kafka releases internal/kafkacluster starts and Apache HDFS (a
 # MiniDFSCluster), both through Maven and cached in
 # ${LANDERD_CACHE:-$HOME/.cache/landerd}, Debian's Prometheus for the
-# dashboard check, Trino (through Maven) for the shipped Trino SQL, and the
-# Python virtualenv with pyspark for the Spark checks and the notebook.
+# dashboard check, Trino (through Maven) for the shipped Trino SQL, Debian's
+# PostgreSQL server for test/system/postgres, and the Python virtualenv with
+# pyspark for the Spark checks and the notebook.
 deps:
 	sh scripts/duckdb/install.sh
 	sh scripts/kdc/install.sh
@@ -38,6 +39,7 @@ deps:
 	sh scripts/hdfs/install.sh
 	sh scripts/prometheus/install.sh
 	sh scripts/trino/install.sh >/dev/null
+	sh scripts/postgres/install.sh >/dev/null
 	sh scripts/python/install.sh
 
 vet:
