@@ -51,9 +51,11 @@ fmt-check:
 
 # unit: the fast loop: every package under the race detector except the
 # end-to-end suite and the packages that start real systems (Kafka, HDFS,
-# Prometheus, Trino, the Kerberos KDC), with -short: the tests that land or
-# generate many records take fewer (test-all runs them at full size).
-SLOW_PKGS := $(addprefix github.com/landerd/landerd/internal/,e2e isolation kafkacluster kdctest minidfs promcheck trinocheck)
+# Prometheus, Trino, the Kerberos KDC, PostgreSQL), with -short: the tests
+# that land or generate many records take fewer (test-all runs them at full
+# size).
+SLOW_PKGS := $(addprefix github.com/landerd/landerd/internal/,e2e isolation kafkacluster kdctest minidfs promcheck trinocheck) \
+	$(addprefix github.com/landerd/landerd/test/system/,postgres)
 unit:
 	$(GO) test -race -short -timeout 10m $$($(GO) list ./... | grep -vxF $(foreach p,$(SLOW_PKGS),-e $(p)))
 
