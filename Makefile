@@ -28,8 +28,9 @@ test: deps vet fmt-check test-all fuzz pytest
 # Apache Kafka releases test/system/kafkacluster starts and Apache HDFS (a
 # MiniDFSCluster), both through Maven and cached in
 # ${LANDERD_CACHE:-$HOME/.cache/landerd}, Debian's Prometheus for the
-# dashboard check, Trino (through Maven) for the shipped Trino SQL, and the
-# Python virtualenv with pyspark for the Spark checks and the notebook.
+# dashboard check, Trino (through Maven) for the shipped Trino SQL, Debian's
+# PostgreSQL server for test/system/postgres, and the Python virtualenv with
+# pyspark for the Spark checks and the notebook.
 deps:
 	sh scripts/duckdb/install.sh
 	sh scripts/kdc/install.sh
@@ -38,6 +39,7 @@ deps:
 	sh scripts/hdfs/install.sh
 	sh scripts/prometheus/install.sh
 	sh scripts/trino/install.sh >/dev/null
+	sh scripts/postgres/install.sh >/dev/null
 	sh scripts/python/install.sh
 
 vet:
@@ -52,7 +54,7 @@ fmt-check:
 # under the race detector and -short (the tests that land or generate many
 # records take fewer; test-all runs them at full size). Left out: test/system
 # (harnesses that start Apache Kafka, Apache HDFS, a KDC, Prometheus, Trino,
-# DuckDB) and the suites beside it (test/e2e, test/isolation).
+# DuckDB, PostgreSQL) and the suites beside it (test/e2e, test/isolation).
 UNIT_PKGS := ./cmd/... ./pkg/... ./internal/... ./bench/... ./test/kit/...
 unit:
 	$(GO) test -race -short -timeout 10m $(UNIT_PKGS)
