@@ -6,7 +6,7 @@ FUZZTIME ?= 30s
 # The Apache Kafka releases the tests run: kafkacluster.DefaultVersion and CompatVersion.
 KAFKA_VERSIONS := 4.1.0 3.9.2
 
-.PHONY: all build image test deps vet fmt-check unit test-all fuzz pytest notebook bench bench-flatten bench-encode bench-kafka soak demo clean
+.PHONY: all build image test deps vet fmt-check unit test-all fuzz pytest notebook bench bench-flatten bench-encode bench-kafka soak demo diagram clean
 
 all: build
 
@@ -124,6 +124,13 @@ soak:
 
 demo:
 	$(GO) run ./cmd/landerd demo
+
+# diagram: render docs/architecture.dot into docs/img/architecture.svg and
+# .png with Graphviz, installed by scripts/diagram/install.sh when missing.
+diagram:
+	sh scripts/diagram/install.sh
+	dot -Tsvg docs/architecture.dot -o docs/img/architecture.svg
+	dot -Tpng -Gdpi=96 docs/architecture.dot -o docs/img/architecture.png
 
 clean:
 	rm -rf bin lake

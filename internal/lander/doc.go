@@ -13,13 +13,24 @@
 //
 // The pieces, one job each:
 //
-//   - Lander (lander.go) joins the group, retries broker and storage
-//     outages with backoff, and reports readiness.
-//   - handler (handler.go) is the only code that speaks sarama: it claims
-//     assigned partitions, runs each partition's loop (messages, the age
-//     timer and the session in one select), turns messages into plain
-//     records, and marks and commits an offset when its owner reports it
-//     landed.
+//   - Lander (lander.go) creates the Kafka client and joins the group,
+//     retries broker and storage outages with backoff, watches the
+//     group's errors (fencing, failed commits), leaves the group under its
+//     static id on shutdown, and reports readiness.
+//   - handler (handler.go) is the group session's handler and the only
+//     code that reads messages and commits offsets: it claims assigned
+//     partitions, runs each partition's loop (messages, the age timer and
+//     the session in one select), turns messages into plain records, and
+//     marks and commits an offset when its owner reports it landed.
+//   - The rest of the package that speaks to Kafka does one thing each:
+//     sarama.go and scram.go translate the kafka section of the
+//     configuration into the client's (TLS, SASL, timeouts); resume.go
+//     asks the brokers for a topic's id and partition count, a
+//     partition's log start and end offsets and the group's committed
+//     offsets, and decides where a claimed partition resumes; membership.go
+//     derives the static group instance id and sends the LeaveGroup;
+//     refusal.go tells a refusal for good (credentials, certificates,
+//     ACLs) from an outage.
 //   - owner (owner.go) lands one partition's records: it buffers them,
 //     chooses each one's Hive partition, counts what it quarantines,
 //     reports lag and memory, writes row groups within its share of the
