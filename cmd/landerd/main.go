@@ -44,7 +44,7 @@ const usage = `landerd lands a Kafka topic of assessment attempts in a Parquet l
 
 Usage:
   landerd run      [--config FILE] [--brokers B] [--topic T] [--group G] [--lake URL] [--max-file-age D] [--metrics-addr A]
-  landerd publish  --brokers B --topic T --file F [--compression C]
+  landerd produce  --brokers B --topic T --file F [--compression C]
   landerd demo     [--file F] [--lake DIR] [--count N] [--partitions P] [--metrics-addr A]
   landerd report   [--lake URL | --config FILE] [--tenant T] [--pass-threshold X] [--json]
   landerd healthcheck [--url http://127.0.0.1:9464/healthz] [--timeout D]
@@ -73,7 +73,11 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "run":
 		err = cmdRun(ctx, args[1:], stdout, stderr)
+	case "produce":
+		err = cmdProduce(ctx, args[1:], stdout, stderr)
 	case "publish":
+		// The command's name before "produce"; kept for one release.
+		fmt.Fprintln(stderr, "landerd: \"publish\" is now \"produce\"; the old name goes away in the next release")
 		err = cmdProduce(ctx, args[1:], stdout, stderr)
 	case "demo":
 		err = cmdDemo(ctx, args[1:], stdout, stderr)

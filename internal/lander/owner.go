@@ -351,7 +351,7 @@ func (o *owner) buffered() int64 { return o.mem.Allocated() + o.wmem.Allocated()
 // group per table and Hive partition, freeing the builders' memory.
 func (o *owner) writeRowGroups() error {
 	for hive, hb := range o.hives {
-		recs := hb.batch.Flush()
+		recs := hb.batch.Take()
 		err := o.writeRecords(hive, hb, [nTables]arrow.RecordBatch{recs.Attempts, recs.Questions, recs.Quarantine})
 		recs.Release()
 		if err != nil {
