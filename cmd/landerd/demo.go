@@ -166,7 +166,7 @@ func produceLines(ctx context.Context, b *fakekafka.Broker, data []byte) error {
 
 // waitLanded polls the lake until every partition's published offsets
 // reach the topic's end.
-func waitLanded(ctx context.Context, lake sink.FS, topic string, ends map[int32]int64) error {
+func waitLanded(ctx context.Context, fsys sink.ReadFS, topic string, ends map[int32]int64) error {
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -175,7 +175,7 @@ func waitLanded(ctx context.Context, lake sink.FS, topic string, ends map[int32]
 			if end == 0 {
 				continue
 			}
-			next, err := sink.Landed(lake, topic, p)
+			next, err := sink.Landed(fsys, topic, p)
 			if err != nil || next < end {
 				done = false
 				break
@@ -193,10 +193,10 @@ func waitLanded(ctx context.Context, lake sink.FS, topic string, ends map[int32]
 }
 
 // printLake summarises what landed and how to query it.
-func printLake(w io.Writer, lake sink.FS, root string, took time.Duration, local bool) error {
+func printLake(w io.Writer, fsys sink.ReadFS, root string, took time.Duration, local bool) error {
 	fmt.Fprintf(w, "\nlanded in %s:\n", took.Round(time.Millisecond))
 	for _, t := range flatten.Tables() {
-		files, err := sink.ListDataFiles(lake, t.Name)
+		files, err := sink.ListDataFiles(fsys, t.Name)
 		if err != nil {
 			return err
 		}

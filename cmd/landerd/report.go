@@ -183,9 +183,10 @@ func (l *readOnlyLake) Chgrp(name, _ string) error { return l.refuse("chgrp", na
 // Close closes the filesystem's connections.
 func (l *readOnlyLake) Close() error { return closeLake(l.fsys) }
 
-// printReport reads the report from lake and prints it as text or JSON.
-func printReport(ctx context.Context, w io.Writer, lake sink.FS, opts report.Options, asJSON bool) error {
-	rep, err := report.Read(ctx, lake, opts, memory.DefaultAllocator)
+// printReport reads the report from the lake in fsys and prints it as
+// text or JSON.
+func printReport(ctx context.Context, w io.Writer, fsys sink.ReadFS, opts report.Options, asJSON bool) error {
+	rep, err := report.Read(ctx, fsys, opts, memory.DefaultAllocator)
 	if err != nil {
 		return err
 	}
