@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"path"
 	"strings"
 
@@ -69,18 +68,9 @@ func openHDFSReadOnly(h config.HDFS, loc config.Location) (*readOnlyLake, error)
 		err = errors.New("not a directory")
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open lake %s: %w", l.url, errors.Join(unwrapPathError(err), fsys.Close()))
+		return nil, fmt.Errorf("open lake %s: %w", l.url, errors.Join(sink.UnwrapPath(err), fsys.Close()))
 	}
 	return l, nil
-}
-
-// unwrapPathError returns the error inside a *fs.PathError.
-func unwrapPathError(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // kerberosLogin logs the configured principal in with its keytab.

@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -19,7 +20,8 @@ import (
 // relative to the lake root, slash-separated and valid in the sense of
 // [fs.ValidPath] ("." names the root); an implementation rejects any other
 // path, so nothing escapes the root. Errors are *fs.PathError values (or
-// wrap one) so that errors.Is works with fs.ErrExist and fs.ErrNotExist.
+// wrap one) so that errors.Is works with fs.ErrExist and fs.ErrNotExist;
+// [UnwrapPath] takes out the cause.
 //
 // Landing needs the whole of FS: the publication protocol needs exclusive
 // creation, atomic replacing rename, atomic recursive removal and
@@ -133,4 +135,15 @@ func checkPath(op, name string) error {
 		return &fs.PathError{Op: op, Path: name, Err: errInvalidPath}
 	}
 	return nil
+}
+
+// UnwrapPath returns the error inside a *fs.PathError: what an FS call
+// failed with, without its operation and path. Any other error it returns
+// as it is.
+func UnwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
