@@ -1,9 +1,8 @@
-package main
+package lake
 
 import (
 	"errors"
 	"fmt"
-	"io"
 	"path"
 	"strings"
 
@@ -50,7 +49,7 @@ func openHDFS(h config.HDFS, loc config.Location) (*sink.HDFS, error) {
 // out, so that opening creates nothing and changes no group (sink.NewHDFS
 // creates its root when missing and gives it hdfs.group), then checks that
 // the lake root is a directory.
-func openHDFSReadOnly(h config.HDFS, loc config.Location) (*readOnlyLake, error) {
+func openHDFSReadOnly(h config.HDFS, loc config.Location) (*ReadOnlyFS, error) {
 	h.Group = ""
 	lakeRoot := path.Clean(loc.Path)
 	top := loc
@@ -59,7 +58,7 @@ func openHDFSReadOnly(h config.HDFS, loc config.Location) (*readOnlyLake, error)
 	if err != nil {
 		return nil, err
 	}
-	l := &readOnlyLake{fsys: fsys, root: strings.TrimPrefix(lakeRoot, "/"), url: "hdfs://" + loc.Host + lakeRoot}
+	l := &ReadOnlyFS{fsys: fsys, root: strings.TrimPrefix(lakeRoot, "/"), url: "hdfs://" + loc.Host + lakeRoot}
 	if l.root == "" {
 		l.root = "."
 	}
@@ -77,7 +76,7 @@ func openHDFSReadOnly(h config.HDFS, loc config.Location) (*readOnlyLake, error)
 func kerberosLogin(k config.Kerberos) (*krbclient.Client, error) {
 	at := strings.LastIndex(k.Principal, "@")
 	if at <= 0 || at == len(k.Principal)-1 {
-		return nil, usagef("kerberos principal %q: want name[/instance]@REALM", k.Principal)
+		return nil, configErrorf("kerberos principal %q: want name[/instance]@REALM", k.Principal)
 	}
 	kt, err := keytab.Load(k.Keytab)
 	if err != nil {
@@ -92,12 +91,4 @@ func kerberosLogin(k config.Kerberos) (*krbclient.Client, error) {
 		return nil, fmt.Errorf("kerberos login %s: %w", k.Principal, err)
 	}
 	return kc, nil
-}
-
-// closeLake closes the lake's filesystem when it holds connections.
-func closeLake(lake sink.FS) error {
-	if c, ok := lake.(io.Closer); ok {
-		return c.Close()
-	}
-	return nil
 }
