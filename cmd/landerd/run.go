@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -110,7 +109,7 @@ func cmdRun(ctx context.Context, args []string, _ io.Writer, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	limit := setMemoryLimit(cfg)
+	limit := lander.SetMemoryLimit(cfg)
 	log.Info("starting", zap.String("version", version), zap.Int64("memory_limit_bytes", limit), zap.Stringer("config", cfg))
 	err = runLander(ctx, cfg, fsys, log, nil)
 	if cerr := fsys.Close(); cerr != nil && err == nil {
@@ -181,24 +180,6 @@ func runLander(ctx context.Context, cfg config.Config, fsys sink.FS, log *zap.Lo
 	case <-grace.C:
 		return fmt.Errorf("shutdown took longer than %s; unpublished records will be read again", cfg.Shutdown.Deadline)
 	}
-}
-
-// memoryOverhead is what the process needs beside the buffered rows: the
-// Kafka client's fetched messages, compression encoders, the runtime. With
-// the default budget the live heap peaked near 120 MiB in the benchmark;
-// 96 MiB kept peak RSS under 256 MiB at no measurable CPU cost, 64 MiB
-// cost about a tenth more CPU in collection.
-const memoryOverhead = 96 << 20
-
-// setMemoryLimit sets the Go runtime's soft memory limit from the memory
-// budget, unless GOMEMLIMIT is set, and returns the limit in force.
-func setMemoryLimit(cfg config.Config) int64 {
-	if _, ok := os.LookupEnv("GOMEMLIMIT"); ok {
-		return debug.SetMemoryLimit(-1)
-	}
-	limit := int64(cfg.Memory.BudgetBytes) + memoryOverhead
-	debug.SetMemoryLimit(limit)
-	return limit
 }
 
 // newLogger builds the zap logger: JSON for production, console for people.
