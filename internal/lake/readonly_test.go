@@ -2,11 +2,13 @@ package lake
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/landerd/landerd/internal/config"
 	"github.com/landerd/landerd/internal/fakehdfs"
 	"github.com/landerd/landerd/pkg/sink"
 	"github.com/landerd/landerd/test/kit/sinktest"
@@ -116,4 +118,56 @@ func wantReadOnly(t *testing.T, lake sink.ReadFS) {
 func implements[I any](v any) bool {
 	_, ok := v.(I)
 	return ok
+}
+
+// TestReadOnlyConformance runs the conformance suite's tests of reading
+// against lakes opened by OpenReadOnly, local and on HDFS, below the
+// filesystem's root as a lake root usually is.
+func TestReadOnlyConformance(t *testing.T) {
+	t.Run("local", func(t *testing.T) {
+		sinktest.TestReadFS(t, func(t *testing.T) (sink.FS, sink.ReadFS) {
+			dir := filepath.Join(t.TempDir(), "lake")
+			w, err := sink.NewLocal(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := config.Default()
+			cfg.Lake.URL = dir
+			return w, openReadOnly(t, cfg)
+		})
+	})
+	t.Run("hdfs", func(t *testing.T) {
+		c := fakehdfs.Start(t, fakehdfs.Config{})
+		n := 0
+		sinktest.TestReadFS(t, func(t *testing.T) (sink.FS, sink.ReadFS) {
+			n++
+			root := fmt.Sprintf("/data/lake-%d", n)
+			w, err := sink.NewHDFS("hdfs://"+c.Addr()+root, sink.HDFSOptions{User: "lander"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				if err := w.Close(); err != nil {
+					t.Errorf("close: %v", err)
+				}
+			})
+			return w, openReadOnly(t, hdfsConfig(c, root))
+		})
+	})
+}
+
+// openReadOnly opens the lake of cfg for reading and closes it when the
+// test ends.
+func openReadOnly(t *testing.T, cfg config.Config) *ReadOnlyFS {
+	t.Helper()
+	r, err := OpenReadOnly(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := r.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	return r
 }

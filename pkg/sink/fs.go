@@ -28,7 +28,8 @@ import (
 // listing, and those guarantees are what an implementation must prove.
 // One conformance suite (sinktest.TestFS) checks every implementation of
 // FS against this contract, so the local filesystem and HDFS behave the
-// same where the protocol relies on them. The semantics are chosen so
+// same where the protocol relies on them; sinktest.TestReadFS checks an
+// implementation of ReadFS alone against its part. The semantics are chosen so
 // that HDFS (github.com/colinmarc/hdfs/v2) meets them natively: its create
 // is exclusive and does not create parents, its rename overwrites, and its
 // delete is recursive and atomic.
