@@ -38,7 +38,7 @@ func (s lakeSummary) String() string {
 // another topic or offset; and no temporary file is left in the tables or
 // in the partitions' control directories. The error is for a lake it could
 // not read.
-func checkLake(ctx context.Context, lake sink.FS, topic string, ends map[int32]int64, wants map[offsetKey]flatten.Reason) (sum lakeSummary, problems []string, err error) {
+func checkLake(ctx context.Context, lake sink.ReadFS, topic string, ends map[int32]int64, wants map[offsetKey]flatten.Reason) (sum lakeSummary, problems []string, err error) {
 	seen := make(map[int32][]uint8, len(ends)) // times each offset was found
 	for p, end := range ends {
 		seen[p] = make([]uint8, end)
@@ -135,7 +135,7 @@ type row struct {
 // readRows calls fn for every row of a data file. A read that fails is
 // tried again for a while: after a DataNode restart the NameNode may still
 // send the reader to a replica it has not yet learnt is gone.
-func readRows(ctx context.Context, lake sink.FS, name string, quarantine bool, fn func(row)) error {
+func readRows(ctx context.Context, lake sink.ReadFS, name string, quarantine bool, fn func(row)) error {
 	var tbl arrow.Table
 	var err error
 	for try := 0; ; try++ {
@@ -206,7 +206,7 @@ func column[T arrow.Array](c *columns, name string) T {
 // leftovers lists what is left of unpublished flushes: files in the tables
 // that are not published data files, and anything in the partitions'
 // control tmp/ directories.
-func leftovers(lake sink.FS, topic string, ends map[int32]int64) ([]string, error) {
+func leftovers(lake sink.ReadFS, topic string, ends map[int32]int64) ([]string, error) {
 	var out []string
 	for _, table := range []string{flatten.TableAttempts, flatten.TableQuestions, flatten.TableQuarantine} {
 		err := walkFiles(lake, table, func(name string) {
@@ -234,7 +234,7 @@ func leftovers(lake sink.FS, topic string, ends map[int32]int64) ([]string, erro
 
 // walkFiles calls file with the path of every file under dir in lake; a
 // missing dir holds nothing.
-func walkFiles(lake sink.FS, dir string, file func(name string)) error {
+func walkFiles(lake sink.ReadFS, dir string, file func(name string)) error {
 	entries, err := readDir(lake, dir)
 	if err != nil {
 		return err
@@ -253,7 +253,7 @@ func walkFiles(lake sink.FS, dir string, file func(name string)) error {
 }
 
 // readDir lists dir in lake; a missing dir lists nothing.
-func readDir(lake sink.FS, dir string) ([]fs.FileInfo, error) {
+func readDir(lake sink.ReadFS, dir string) ([]fs.FileInfo, error) {
 	entries, err := lake.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -267,7 +267,7 @@ func readDir(lake sink.FS, dir string) ([]fs.FileInfo, error) {
 // landedTotal returns how many records the lake shows landed over all
 // partitions: the sum of each partition's next offset after its last
 // published flush.
-func landedTotal(lake sink.FS, topic string, partitions int32) (int64, error) {
+func landedTotal(lake sink.ReadFS, topic string, partitions int32) (int64, error) {
 	var total int64
 	for p := range partitions {
 		next, err := sink.Landed(lake, topic, p)

@@ -277,7 +277,7 @@ func soak(parent context.Context, o options, stdout, stderr io.Writer) (ok bool,
 // up to its end offset, and returns how long that took. A read of a
 // partition's state can race the daemon replacing it, so a failed read is
 // tried again at the next poll.
-func waitLanded(ctx context.Context, lake sink.FS, ends map[int32]int64, limit time.Duration, d *daemon) (time.Duration, error) {
+func waitLanded(ctx context.Context, lake sink.ReadFS, ends map[int32]int64, limit time.Duration, d *daemon) (time.Duration, error) {
 	begin := time.Now()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()

@@ -9,12 +9,15 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/landerd/landerd/internal/lake"
 )
 
 // version is stamped at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-// usageError is a problem with the command line or the configuration: exit 2.
+// usageError is a problem with the command line or the configuration: exit
+// 2, as for an error of the lake's configuration (lake.ErrConfig).
 type usageError struct{ err error }
 
 func (e usageError) Error() string { return e.err.Error() }
@@ -96,7 +99,7 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch {
 	case err == nil, errors.Is(err, errHelp):
 		return 0
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.Is(err, lake.ErrConfig):
 		fmt.Fprintf(stderr, "landerd: %v\n", err)
 		return 2
 	default:

@@ -46,7 +46,7 @@ func TenantDir(table, tenant string) string {
 // tenantsOf returns the tenants that have a directory in table, sorted,
 // sink.UnassignedTenant left out, and whether table has any tenant directory at all.
 // A missing table has none.
-func tenantsOf(fsys sink.FS, table string) (names []string, multi bool, err error) {
+func tenantsOf(fsys sink.ReadFS, table string) (names []string, multi bool, err error) {
 	infos, err := fsys.ReadDir(table)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
@@ -70,7 +70,7 @@ func tenantsOf(fsys sink.FS, table string) (names []string, multi bool, err erro
 // dataFiles lists the paths of the data files of table in tenant's
 // directory (every file of the table when tenant is ""), reading nothing
 // above that directory.
-func dataFiles(fsys sink.FS, table, tenant string) ([]string, error) {
+func dataFiles(fsys sink.ReadFS, table, tenant string) ([]string, error) {
 	hive := ""
 	if tenant != "" {
 		hive = sink.TenantKey + "=" + tenant

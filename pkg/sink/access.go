@@ -207,11 +207,7 @@ func (w *accessFS) Rename(from, to string) error {
 	}
 	if fromGroup, _, err := w.a.of(from, false); group != "" && (err != nil || fromGroup != group) {
 		if err := w.inner.Chgrp(from, group); err != nil {
-			var pe *fs.PathError
-			if errors.As(err, &pe) {
-				err = pe.Err
-			}
-			return &fs.PathError{Op: "rename", Path: from, Err: err}
+			return &fs.PathError{Op: "rename", Path: from, Err: UnwrapPath(err)}
 		}
 	}
 	return w.inner.Rename(from, to)
@@ -270,7 +266,7 @@ func (w *accessFS) MkdirAll(name string) error {
 			return nil
 		}
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return &fs.PathError{Op: "mkdir", Path: name, Err: unwrapPath(err)}
+			return &fs.PathError{Op: "mkdir", Path: name, Err: UnwrapPath(err)}
 		}
 		w.remember(name, false) // removed behind our back: check every level
 	}
@@ -287,7 +283,7 @@ func (w *accessFS) MkdirAll(name string) error {
 			continue
 		}
 		if err := w.mkdir(dir); err != nil {
-			return &fs.PathError{Op: "mkdir", Path: dir, Err: unwrapPath(err)}
+			return &fs.PathError{Op: "mkdir", Path: dir, Err: UnwrapPath(err)}
 		}
 		w.remember(dir, true)
 	}
@@ -330,15 +326,6 @@ func (w *accessFS) mkdir(dir string) error {
 		return w.inner.Chmod(dir, perm)
 	}
 	return nil
-}
-
-// unwrapPath returns the error inside a *fs.PathError.
-func unwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // fileGroup returns the group of a file described by an FS's Stat, when

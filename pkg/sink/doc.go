@@ -11,6 +11,11 @@
 // suite in package sinktest. Package test/kit/faultfs wraps any FS to fail
 // chosen calls, for crash and fault tests; nothing here injects faults.
 //
+// FS is composed of one small interface per capability: [ReadFS] (open,
+// list, stat), [CreateFS] (create files and directories), [RenameFS],
+// [RemoveFS] and [PermFS] (mode and group). What only reads the lake
+// takes ReadFS, which a read-only lake implements alone.
+//
 // FS can also set a path's mode and group (CreatePerm, Chmod, Chgrp); new
 // files and directories take their directory's group, on HDFS natively and
 // locally through the set-group-ID bit that LocalFS's Chmod gives

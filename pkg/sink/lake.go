@@ -122,7 +122,7 @@ type DataFile struct {
 // ListDataFiles lists the published data files of a table, sorted by path.
 // A missing table lists nothing. Files and directories whose names do not
 // follow the layout (hidden, "_"-prefixed, foreign) are skipped.
-func ListDataFiles(fsys FS, table string) ([]DataFile, error) {
+func ListDataFiles(fsys ReadFS, table string) ([]DataFile, error) {
 	return ListDataFilesIn(fsys, table, "")
 }
 
@@ -131,7 +131,7 @@ func ListDataFiles(fsys FS, table string) ([]DataFile, error) {
 // for the whole table). It reads <table>/<hive> and the directories below
 // it, never their parents, so it works for a user who may enter a tenant's
 // directory but not list the table's. A missing directory lists nothing.
-func ListDataFilesIn(fsys FS, table, hive string) ([]DataFile, error) {
+func ListDataFilesIn(fsys ReadFS, table, hive string) ([]DataFile, error) {
 	if err := checkTable(table); err != nil {
 		return nil, fmt.Errorf("list data files: %w", err)
 	}
