@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
-	"strings"
 
 	"github.com/landerd/landerd/pkg/sink"
 )
@@ -40,7 +39,7 @@ func CheckTenant(name string) error {
 // TenantDir returns the directory of tenant's partition of table:
 // "attempts/tenant=pearson".
 func TenantDir(table, tenant string) string {
-	return path.Join(table, sink.TenantKey+"="+tenant)
+	return path.Join(table, sink.TenantPartition(tenant))
 }
 
 // tenantsOf returns the tenants that have a directory in table, sorted,
@@ -55,7 +54,7 @@ func tenantsOf(fsys sink.FS, table string) (names []string, multi bool, err erro
 		return nil, false, fmt.Errorf("list tenants of %s: %w", table, err)
 	}
 	for _, fi := range infos {
-		name, ok := strings.CutPrefix(fi.Name(), sink.TenantKey+"=")
+		name, ok := sink.TenantOf(fi.Name())
 		if !ok || !fi.IsDir() {
 			continue
 		}
@@ -73,7 +72,7 @@ func tenantsOf(fsys sink.FS, table string) (names []string, multi bool, err erro
 func dataFiles(fsys sink.FS, table, tenant string) ([]string, error) {
 	hive := ""
 	if tenant != "" {
-		hive = sink.TenantKey + "=" + tenant
+		hive = sink.TenantPartition(tenant)
 	}
 	dfs, err := sink.ListDataFilesIn(fsys, table, hive)
 	if err != nil {

@@ -31,14 +31,6 @@ const (
 	FilePerm fs.FileMode = 0o640
 )
 
-// TenantKey is the Hive key of the tenant partition level:
-// <table>/tenant=<T>/...
-const TenantKey = "tenant"
-
-// UnassignedTenant is the tenant of records whose tenant is missing or
-// unknown. It is not a valid tenant name, so it never collides with one.
-const UnassignedTenant = "_unassigned"
-
 // tenantName is the form of a tenant's name.
 var tenantName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
@@ -103,8 +95,7 @@ func (a Access) of(name string, dir bool) (string, fs.FileMode, error) {
 		}
 		return a.group, perm, nil
 	}
-	level, _, _ := strings.Cut(rest, "/")
-	t, ok := strings.CutPrefix(level, TenantKey+"=")
+	t, ok := TenantOf(rest)
 	if !ok || t == UnassignedTenant {
 		return a.group, perm, nil
 	}

@@ -92,22 +92,6 @@ func checkTable(table string) error {
 	return nil
 }
 
-// checkHive accepts "" or a path of key=value elements.
-func checkHive(hive string) error {
-	if hive == "" {
-		return nil
-	}
-	if !fs.ValidPath(hive) {
-		return fmt.Errorf("invalid hive partition %q", hive)
-	}
-	for _, elem := range strings.Split(hive, "/") {
-		if k, _, ok := strings.Cut(elem, "="); !ok || k == "" || strings.HasPrefix(elem, "_") || strings.HasPrefix(elem, ".") {
-			return fmt.Errorf("invalid hive partition %q: want key=value elements", hive)
-		}
-	}
-	return nil
-}
-
 // DataFile is a published data file of the lake.
 type DataFile struct {
 	Path      string // relative to the lake root
