@@ -2,8 +2,9 @@ package config
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
+
+	"github.com/landerd/landerd/pkg/sink"
 )
 
 // TenantSource says where a record's tenant comes from.
@@ -23,10 +24,6 @@ const (
 // TenantPlaceholder marks the tenant's part of Tenancy.TopicPattern.
 const TenantPlaceholder = "{tenant}"
 
-// validTenant is the form of a tenant's name: a Hive partition value and
-// an HDFS path element that needs no escaping anywhere.
-var validTenant = regexp.MustCompile(`\A[a-z0-9][a-z0-9_-]{0,62}\z`)
-
 // Tenancy says how records are assigned to tenants. With Source none (the
 // default) the lake has no tenant level, as before tenancy existed.
 type Tenancy struct {
@@ -44,7 +41,8 @@ type Tenancy struct {
 
 // Tenant is one known tenant.
 type Tenant struct {
-	// Name is the tenant's name: [a-z0-9][a-z0-9_-]{0,62}, unique.
+	// Name is the tenant's name, unique: [a-z0-9][a-z0-9_-]{0,62}
+	// (sink.ValidTenant).
 	Name string `yaml:"name"`
 	// Group is the HDFS group that may read the tenant's data.
 	Group string `yaml:"group"`
@@ -151,7 +149,7 @@ func (c Config) validateTenancy(p *problems) {
 	for i, tn := range t.Tenants {
 		field := fmt.Sprintf("tenancy.tenants[%d]", i)
 		switch {
-		case !validTenant.MatchString(tn.Name):
+		case !sink.ValidTenant(tn.Name):
 			p.add(field+".name", "%q must be 1 to 63 of a-z, 0-9, '_' and '-', starting with a letter or digit", tn.Name)
 		case seen[tn.Name]:
 			p.add(field+".name", "duplicate tenant %q", tn.Name)
@@ -176,7 +174,7 @@ func (c Config) validateTopicPattern(p *problems) {
 		return
 	}
 	// A longest tenant name, to check the rest of the pattern.
-	if sample := t.TopicOf(strings.Repeat("a", 63)); !validTopic.MatchString(sample) {
+	if sample := t.TopicOf(strings.Repeat("a", sink.MaxTenantLength)); !validTopic.MatchString(sample) {
 		p.add(field, "%q may contain only ASCII letters, digits, '.', '_' and '-' besides %s", t.TopicPattern, TenantPlaceholder)
 	} else if len(sample) > maxTopicLength {
 		p.add(field, "must be at most %d characters with a 63-character tenant, got %d", maxTopicLength, len(sample))

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"regexp"
 
 	"github.com/landerd/landerd/pkg/sink"
 )
@@ -24,14 +23,11 @@ var (
 	ErrTenantName = errors.New("invalid tenant name")
 )
 
-// tenantName is what a configured tenant's name looks like.
-var tenantName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
-
-// CheckTenant reports ErrTenantName unless name can name a tenant:
-// [a-z0-9][a-z0-9_-]{0,62}.
+// CheckTenant reports ErrTenantName unless name can name a tenant
+// (sink.ValidTenant): [a-z0-9][a-z0-9_-]{0,62}.
 func CheckTenant(name string) error {
-	if !tenantName.MatchString(name) {
-		return fmt.Errorf("%w %q: want [a-z0-9][a-z0-9_-]{0,62}", ErrTenantName, name)
+	if !sink.ValidTenant(name) {
+		return fmt.Errorf("%w %q: want %s", ErrTenantName, name, sink.TenantNameForm)
 	}
 	return nil
 }

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/user"
 	"path"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,9 +30,6 @@ const (
 	FilePerm fs.FileMode = 0o640
 )
 
-// tenantName is the form of a tenant's name.
-var tenantName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
-
 // Access says which groups may read the lake: the firm's group, which owns
 // the lake's structure and landerd's own state, and one group per tenant,
 // which owns that tenant's data. The zero Access has no tenants.
@@ -49,7 +45,7 @@ type Access struct {
 func NewAccess(group string, tenantGroups map[string]string) (Access, error) {
 	var errs []error
 	for t, g := range tenantGroups {
-		if !tenantName.MatchString(t) {
+		if !ValidTenant(t) {
 			errs = append(errs, fmt.Errorf("tenant %q: want a name matching %s", t, tenantName))
 		}
 		if g == "" {

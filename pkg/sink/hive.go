@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -16,7 +17,8 @@ import (
 //
 // Each level is a key=value directory name, which Hive-style readers turn
 // into a column. This file holds every rule of these names: how they are
-// built and how the tenant is read back from them.
+// built, how the tenant is read back from them, and what a tenant's name
+// may be.
 
 // TenantKey is the Hive key of the tenant partition level:
 // <table>/tenant=<T>/...
@@ -25,6 +27,21 @@ const TenantKey = "tenant"
 // UnassignedTenant is the tenant of records whose tenant is missing or
 // unknown. It is not a valid tenant name, so it never collides with one.
 const UnassignedTenant = "_unassigned"
+
+// TenantNameForm is the form of a tenant's name, as a regular expression
+// (unanchored): what a Hive partition value and an HDFS path element can
+// hold without escaping anywhere.
+const TenantNameForm = `[a-z0-9][a-z0-9_-]{0,62}`
+
+// MaxTenantLength is the length of the longest name TenantNameForm allows.
+const MaxTenantLength = 63
+
+// tenantName is TenantNameForm, anchored.
+var tenantName = regexp.MustCompile(`^` + TenantNameForm + `$`)
+
+// ValidTenant reports whether name can name a tenant: whether it has
+// TenantNameForm. [UnassignedTenant] cannot.
+func ValidTenant(name string) bool { return tenantName.MatchString(name) }
 
 // TenantPartition returns the name of tenant's directory, the first Hive
 // level of every table in a multi-tenant lake: "tenant=pearson".
@@ -37,6 +54,7 @@ func TenantHive(tenant, hive string) string { return path.Join(TenantPartition(t
 // TenantOf returns the tenant whose directory is the first level of the
 // Hive partition hive ("pearson" of "tenant=pearson/ingest_date=2026-11-24"
 // and of "tenant=pearson"), and "", false when that level is no tenant's.
+// The name is not checked against [ValidTenant].
 func TenantOf(hive string) (string, bool) {
 	level, _, _ := strings.Cut(hive, "/")
 	tenant, ok := strings.CutPrefix(level, TenantKey+"=")

@@ -6,6 +6,42 @@ import (
 	"time"
 )
 
+// TestValidTenant holds the cases of every caller of the rule: the
+// configuration's tenants, the report's --tenant and NewAccess.
+func TestValidTenant(t *testing.T) {
+	tests := []struct {
+		name string
+		want bool
+	}{
+		{"pearson", true},
+		{"acme_2", true},
+		{"a-1_b", true},
+		{"oreilly", true},
+		{"a", true},
+		{"0", true},
+		{"9lives", true},
+		{strings.Repeat("a", MaxTenantLength), true},
+		{strings.Repeat("a", MaxTenantLength+1), false},
+		{"", false},
+		{"Pearson", false},
+		{UnassignedTenant, false},
+		{"-a", false},
+		{"a b", false},
+		{"a.b", false},
+		{"a/b", false},
+		{"a/../b", false},
+		{"a\n", false},
+		{"\na", false},
+		{"tenant=a", false},
+		{"é", false},
+	}
+	for _, tc := range tests {
+		if got := ValidTenant(tc.name); got != tc.want {
+			t.Errorf("ValidTenant(%q) = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
 func TestTenantPartition(t *testing.T) {
 	tests := []struct {
 		tenant, hive string
