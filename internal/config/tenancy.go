@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -107,22 +108,14 @@ func (c Config) validateTopics(p *problems) {
 	}
 }
 
-// checkTopic reports whether topic is a valid Kafka topic name, adding
-// the problem to p when it is not.
+// checkTopic reports whether topic is a valid Kafka topic name
+// (sink.CheckTopic), adding the problem to p when it is not.
 func checkTopic(p *problems, field, topic string) bool {
-	switch {
-	case topic == "":
-		p.add(field, "must not be empty")
-	case topic == "." || topic == "..":
-		p.add(field, "%q is not a valid topic name", topic)
-	case len(topic) > maxTopicLength:
-		p.add(field, "must be at most %d characters, got %d", maxTopicLength, len(topic))
-	case !validTopic.MatchString(topic):
-		p.add(field, "%q may contain only ASCII letters, digits, '.', '_' and '-'", topic)
-	default:
-		return true
+	if err := sink.CheckTopic(topic); err != nil {
+		p.addErr(field, err)
+		return false
 	}
-	return false
+	return true
 }
 
 func (c Config) validateTenancy(p *problems) {
@@ -174,9 +167,13 @@ func (c Config) validateTopicPattern(p *problems) {
 		return
 	}
 	// A longest tenant name, to check the rest of the pattern.
-	if sample := t.TopicOf(strings.Repeat("a", sink.MaxTenantLength)); !validTopic.MatchString(sample) {
+	sample := t.TopicOf(strings.Repeat("a", sink.MaxTenantLength))
+	var bad *sink.TopicError
+	switch {
+	case !errors.As(sink.CheckTopic(sample), &bad):
+	case bad.Chars:
 		p.add(field, "%q may contain only ASCII letters, digits, '.', '_' and '-' besides %s", t.TopicPattern, TenantPlaceholder)
-	} else if len(sample) > maxTopicLength {
-		p.add(field, "must be at most %d characters with a 63-character tenant, got %d", maxTopicLength, len(sample))
+	case bad.Long:
+		p.add(field, "must be at most %d characters with a %d-character tenant, got %d", sink.MaxTopicLength, sink.MaxTenantLength, len(sample))
 	}
 }
