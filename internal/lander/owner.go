@@ -278,7 +278,7 @@ func (o *owner) hiveOf(tenant string, by config.PartitionBy, t time.Time) string
 	if len(o.names) >= maxHiveNames {
 		clear(o.names)
 	}
-	name := o.conf.tenants.tenantHive(tenant, hiveName(by, t))
+	name := o.conf.tenants.tenantHive(tenant, sink.DatePartition(string(by), t))
 	o.names[k] = name
 	return name
 }
@@ -405,7 +405,8 @@ func (o *owner) flush(ctx context.Context, why rollReason) error {
 		for t, f := range hb.files {
 			if f != nil {
 				files = append(files, f)
-				labels = append(labels, [2]string{tenantOfHive(hive), tables[t].Name})
+				tenant, _ := sink.TenantOf(hive)
+				labels = append(labels, [2]string{tenant, tables[t].Name})
 				hb.files[t] = nil
 			}
 		}

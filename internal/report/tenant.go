@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"regexp"
-	"strings"
 
 	"github.com/landerd/landerd/pkg/sink"
 )
@@ -25,14 +23,11 @@ var (
 	ErrTenantName = errors.New("invalid tenant name")
 )
 
-// tenantName is what a configured tenant's name looks like.
-var tenantName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
-
-// CheckTenant reports ErrTenantName unless name can name a tenant:
-// [a-z0-9][a-z0-9_-]{0,62}.
+// CheckTenant reports ErrTenantName unless name can name a tenant
+// (sink.ValidTenant): [a-z0-9][a-z0-9_-]{0,62}.
 func CheckTenant(name string) error {
-	if !tenantName.MatchString(name) {
-		return fmt.Errorf("%w %q: want [a-z0-9][a-z0-9_-]{0,62}", ErrTenantName, name)
+	if !sink.ValidTenant(name) {
+		return fmt.Errorf("%w %q: want %s", ErrTenantName, name, sink.TenantNameForm)
 	}
 	return nil
 }
@@ -40,7 +35,7 @@ func CheckTenant(name string) error {
 // TenantDir returns the directory of tenant's partition of table:
 // "attempts/tenant=pearson".
 func TenantDir(table, tenant string) string {
-	return path.Join(table, sink.TenantKey+"="+tenant)
+	return path.Join(table, sink.TenantPartition(tenant))
 }
 
 // tenantsOf returns the tenants that have a directory in table, sorted,
@@ -55,7 +50,7 @@ func tenantsOf(fsys sink.ReadFS, table string) (names []string, multi bool, err 
 		return nil, false, fmt.Errorf("list tenants of %s: %w", table, err)
 	}
 	for _, fi := range infos {
-		name, ok := strings.CutPrefix(fi.Name(), sink.TenantKey+"=")
+		name, ok := sink.TenantOf(fi.Name())
 		if !ok || !fi.IsDir() {
 			continue
 		}
@@ -73,7 +68,7 @@ func tenantsOf(fsys sink.ReadFS, table string) (names []string, multi bool, err 
 func dataFiles(fsys sink.ReadFS, table, tenant string) ([]string, error) {
 	hive := ""
 	if tenant != "" {
-		hive = sink.TenantKey + "=" + tenant
+		hive = sink.TenantPartition(tenant)
 	}
 	dfs, err := sink.ListDataFilesIn(fsys, table, hive)
 	if err != nil {

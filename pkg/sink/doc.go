@@ -49,6 +49,11 @@
 //	_landerd/<topic>/<partition:05d>/epoch-<N:010d>/   staging dir of owner epoch N
 //	_landerd/<topic>/<partition:05d>/tmp/              data files being written
 //
+// <hive> is the date partition, ingest_date=<YYYY-MM-DD> or
+// event_date=<YYYY-MM-DD> ([DatePartition]), under tenant=<T>/ in a
+// multi-tenant lake ([TenantHive], [TenantOf]); <topic> is a legal Kafka
+// topic name ([CheckTopic]) and <T> a valid tenant name ([ValidTenant]).
+//
 // # Publication
 //
 // [Claim] takes ownership of a Kafka partition in the lake: it fences every

@@ -70,40 +70,10 @@ func ParseFileName(name string) (topic string, partition int32, first, last int6
 	return rest, int32(nums[0]), nums[1], nums[2], nil
 }
 
-// checkTopic accepts Kafka's legal topic names, which are also safe
-// directory and file name parts.
-func checkTopic(topic string) error {
-	if topic == "" || topic == "." || topic == ".." || len(topic) > 249 {
-		return fmt.Errorf("invalid topic name %q", topic)
-	}
-	for _, c := range topic {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return fmt.Errorf("invalid topic name %q", topic)
-		}
-	}
-	return nil
-}
-
 // checkTable accepts a table name: one path element, not the control dir.
 func checkTable(table string) error {
 	if table == "" || strings.Contains(table, "/") || !fs.ValidPath(table) || table == ControlDir || strings.HasPrefix(table, ".") {
 		return fmt.Errorf("invalid table name %q", table)
-	}
-	return nil
-}
-
-// checkHive accepts "" or a path of key=value elements.
-func checkHive(hive string) error {
-	if hive == "" {
-		return nil
-	}
-	if !fs.ValidPath(hive) {
-		return fmt.Errorf("invalid hive partition %q", hive)
-	}
-	for _, elem := range strings.Split(hive, "/") {
-		if k, _, ok := strings.Cut(elem, "="); !ok || k == "" || strings.HasPrefix(elem, "_") || strings.HasPrefix(elem, ".") {
-			return fmt.Errorf("invalid hive partition %q: want key=value elements", hive)
-		}
 	}
 	return nil
 }
