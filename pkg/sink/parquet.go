@@ -154,7 +154,9 @@ func newParquetFile(f File, schema *arrow.Schema, opts WriterOptions) (*ParquetF
 	return pf, nil
 }
 
-// checkSchema rejects types the lake does not allow (see DESIGN.md §2).
+// checkSchema rejects types the lake does not allow (docs/schema.md):
+// unsigned integers, and timestamps that are not microsecond instants
+// (a unit other than microseconds, or no time zone).
 func checkSchema(schema *arrow.Schema) error {
 	var errs []error
 	for _, f := range schema.Fields() {
