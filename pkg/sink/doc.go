@@ -37,6 +37,15 @@
 // change of group) and nothing else. Without tenants it returns the FS
 // itself: the lake is written as before, with umask-derived modes.
 //
+// # Parquet files
+//
+// A [ParquetFile] is one data file being written: each Write appends a
+// record batch as its own row group. Its pages are encoded by landerd's
+// own encoder (package pkg/sink/internal/pages, whose doc says why),
+// which writes the same files as arrow-go's pqarrow.FileWriter given the
+// same properties, only cheaper; a schema the encoder does not support,
+// or [WriterOptions].Generic, goes through pqarrow.FileWriter.
+//
 // # Layout
 //
 //	<table>/<hive>/<topic>-<partition:05d>-<first:019d>-<last:019d>.parquet

@@ -10,6 +10,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/landerd/landerd/pkg/sink/internal/pages"
 )
 
 // WriterOptions configures the Parquet files a [ParquetFile] writes.
@@ -30,9 +32,9 @@ type WriterOptions struct {
 	// memory.DefaultAllocator.
 	Allocator memory.Allocator
 	// Generic writes every column through pqarrow's generic FileWriter
-	// instead of the direct column writer. Both write the same files; the
-	// generic path is the reference the direct one is tested and
-	// benchmarked against.
+	// instead of landerd's page encoder. Both write the same files; the
+	// generic path is the reference the encoder is tested and benchmarked
+	// against.
 	Generic bool
 }
 
@@ -75,7 +77,7 @@ type ParquetFile struct {
 	file   File
 	out    countingWriter
 	fw     *pqarrow.FileWriter // the generic writer, or nil
-	cw     *columnWriter       // the direct writer, or nil
+	pw     *pages.Writer       // the page encoder, or nil
 	rows   int64
 	first  int64 // smallest Kafka offset written; -1 before any row
 	last   int64 // largest Kafka offset written; -1 before any row
@@ -138,12 +140,12 @@ func newParquetFile(f File, schema *arrow.Schema, opts WriterOptions) (*ParquetF
 	// The counting writer is not an io.Closer, so the writers' Close writes
 	// the footer without closing f; ParquetFile.Close closes f itself and
 	// reports its error.
-	if !opts.Generic && directWritable(schema, props) {
-		cw, err := newColumnWriter(schema, &pf.out, props, arrowProps)
+	if !opts.Generic && pages.Supports(schema, props) {
+		pw, err := pages.NewWriter(&pf.out, schema, props, arrowProps)
 		if err != nil {
 			return nil, err
 		}
-		pf.cw = cw
+		pf.pw = pw
 		return pf, nil
 	}
 	fw, err := pqarrow.NewFileWriter(schema, &pf.out, props, arrowProps)
@@ -199,8 +201,8 @@ func (pf *ParquetFile) Write(rec arrow.RecordBatch, first, last int64) error {
 		return fmt.Errorf("write parquet: invalid offset range %d..%d", first, last)
 	}
 	var err error
-	if pf.cw != nil {
-		err = pf.cw.write(rec)
+	if pf.pw != nil {
+		err = pf.pw.Write(rec)
 	} else {
 		err = pf.fw.Write(rec)
 	}
@@ -250,8 +252,8 @@ func (pf *ParquetFile) Close() error {
 		errs = append(errs, fmt.Errorf("earlier write failed: %w", pf.err))
 	}
 	var err error
-	if pf.cw != nil {
-		err = pf.cw.close()
+	if pf.pw != nil {
+		err = pf.pw.Close()
 	} else {
 		err = pf.fw.Close()
 	}
