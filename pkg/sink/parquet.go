@@ -14,6 +14,11 @@ import (
 	"github.com/landerd/landerd/pkg/sink/internal/pages"
 )
 
+// init makes landerd's zstd codec arrow-go's for the whole process, once
+// and before any goroutine can write or read Parquet: see "Compression"
+// in the package documentation.
+func init() { pages.RegisterZstd() }
+
 // WriterOptions configures the Parquet files a [ParquetFile] writes.
 type WriterOptions struct {
 	// Compression is the codec of every column: "zstd" (the default when

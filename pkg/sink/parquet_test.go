@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/schema"
+	"github.com/klauspost/compress/zstd"
 )
 
 // A Parquet file reads back equal to what was written, with the lake's
@@ -237,5 +238,29 @@ func TestParquetFileLeavesRequiredElementsToPqarrow(t *testing.T) {
 	defer pf.Close()
 	if pf.pw != nil || pf.fw == nil {
 		t.Fatal("file does not use the generic writer")
+	}
+}
+
+// Importing the package makes landerd's zstd codec arrow-go's for the
+// whole process: a page larger than its 2 MiB window comes out as a frame
+// that names that window, where arrow-go's own codec writes a 3 MiB page
+// as one segment.
+func TestZstdCodecRegistered(t *testing.T) {
+	c, err := compress.GetCodec(compress.Codecs.Zstd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := make([]byte, 3<<20)
+	for i := range src {
+		src[i] = "abcdefgh"[(i*7919)%8^(i>>10)%8]
+	}
+	for _, level := range []int{compress.DefaultCompressionLevel, 1} {
+		var h zstd.Header
+		if err := h.Decode(c.EncodeLevel(nil, src, level)); err != nil {
+			t.Fatal(err)
+		}
+		if h.SingleSegment || h.WindowSize != 2<<20 {
+			t.Fatalf("level %d: frame of one segment %v, window %d; want a 2 MiB window", level, h.SingleSegment, h.WindowSize)
+		}
 	}
 }
