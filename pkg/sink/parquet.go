@@ -70,7 +70,9 @@ func (o WriterOptions) allocator() memory.Allocator {
 // appends one record batch as its own row group(s), so the encoder holds at
 // most one batch's pages in memory, whatever the file's final size. The
 // file tracks its rows, the bytes handed to the underlying File so far and
-// the range of Kafka offsets its rows came from.
+// the range of Kafka offsets its rows came from. It knows nothing of the
+// lake around it: a [Partition] that creates one keeps where it lives and
+// where it is published.
 //
 // Files are written the way Spark 3, Trino and DuckDB read them without
 // options: timestamps as TIMESTAMP(MICROS, isAdjustedToUTC=true) (never
@@ -89,12 +91,6 @@ type ParquetFile struct {
 	err    error // sticky: the first Write error
 	closed bool
 	cerr   error // the result of the first Close
-
-	// Set when the file belongs to a Partition.
-	owner *Partition
-	table string
-	hive  string
-	tmp   string
 }
 
 // NewParquetFile starts a Parquet file with the given schema on f and takes
@@ -235,14 +231,6 @@ func (pf *ParquetFile) Size() int64 { return pf.out.n }
 // Offsets is the smallest and largest Kafka offset of the rows written, or
 // -1, -1 before the first row.
 func (pf *ParquetFile) Offsets() (first, last int64) { return pf.first, pf.last }
-
-// Table is the lake table the file belongs to ("" for a file not created by
-// a Partition).
-func (pf *ParquetFile) Table() string { return pf.table }
-
-// Hive is the Hive partition directory of the file, e.g.
-// "ingest_date=2026-11-24" ("" for a file not created by a Partition).
-func (pf *ParquetFile) Hive() string { return pf.hive }
 
 // Close writes the footer and closes the underlying File, which makes the
 // data durable. It reports every error, including an earlier failed Write.
