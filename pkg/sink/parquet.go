@@ -268,6 +268,7 @@ type countingWriter struct {
 	n int64
 }
 
+// Write writes p to the File and counts the bytes it took.
 func (c *countingWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
