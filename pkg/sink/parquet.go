@@ -114,29 +114,9 @@ func newParquetFile(f File, schema *arrow.Schema, opts WriterOptions) (*ParquetF
 	if err != nil {
 		return nil, err
 	}
-	mem := opts.allocator()
-	popts := []parquet.WriterProperty{
-		parquet.WithAllocator(mem),
-		parquet.WithCompression(codec),
-		parquet.WithStats(true),
-		parquet.WithDataPageVersion(parquet.DataPageV1),
-	}
-	if opts.CompressionLevel != 0 {
-		popts = append(popts, parquet.WithCompressionLevel(opts.CompressionLevel))
-	}
-	if opts.Dictionary != nil {
-		popts = append(popts, parquet.WithDictionaryDefault(false))
-		for _, col := range opts.Dictionary {
-			popts = append(popts, parquet.WithDictionaryFor(col, true))
-		}
-	}
-	props := parquet.NewWriterProperties(popts...)
-	arrowProps := pqarrow.NewArrowWriterProperties(
-		pqarrow.WithAllocator(mem),
-		pqarrow.WithStoreSchema(),
-		pqarrow.WithDeprecatedInt96Timestamps(false),
-		pqarrow.WithCoerceTimestamps(arrow.Microsecond),
-	)
+	props, arrowProps := pages.Properties(pages.Settings{
+		Codec: codec, Level: opts.CompressionLevel, Dictionary: opts.Dictionary, Allocator: opts.allocator(),
+	})
 	pf := &ParquetFile{file: f, out: countingWriter{w: f}, first: -1, last: -1}
 	// The counting writer is not an io.Closer, so the writers' Close writes
 	// the footer without closing f; ParquetFile.Close closes f itself and

@@ -45,9 +45,8 @@ type options struct {
 	Allocator  memory.Allocator
 }
 
-// properties are the writer properties that package sink's ParquetFile
-// builds from the same settings (newParquetFile in ../../parquet.go): the
-// lake's conventions, which both of its writers are given.
+// properties are the writer properties of a lake file with these
+// settings, as package sink's ParquetFile builds them.
 func (o options) properties(t testing.TB) (*parquet.WriterProperties, pqarrow.ArrowWriterProperties) {
 	t.Helper()
 	codec := compress.Codecs.Zstd
@@ -64,27 +63,7 @@ func (o options) properties(t testing.TB) (*parquet.WriterProperties, pqarrow.Ar
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
-	popts := []parquet.WriterProperty{
-		parquet.WithAllocator(mem),
-		parquet.WithCompression(codec),
-		parquet.WithStats(true),
-		parquet.WithDataPageVersion(parquet.DataPageV1),
-	}
-	if o.CompressionLevel != 0 {
-		popts = append(popts, parquet.WithCompressionLevel(o.CompressionLevel))
-	}
-	if o.Dictionary != nil {
-		popts = append(popts, parquet.WithDictionaryDefault(false))
-		for _, col := range o.Dictionary {
-			popts = append(popts, parquet.WithDictionaryFor(col, true))
-		}
-	}
-	return parquet.NewWriterProperties(popts...), pqarrow.NewArrowWriterProperties(
-		pqarrow.WithAllocator(mem),
-		pqarrow.WithStoreSchema(),
-		pqarrow.WithDeprecatedInt96Timestamps(false),
-		pqarrow.WithCoerceTimestamps(arrow.Microsecond),
-	)
+	return Properties(Settings{Codec: codec, Level: o.CompressionLevel, Dictionary: o.Dictionary, Allocator: mem})
 }
 
 // writeBoth writes the records as row groups of one file through the
