@@ -1,6 +1,7 @@
 package prometheus
 
 import (
+	"github.com/landerd/landerd/test/kit/repo"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -88,7 +89,11 @@ func TestExpand(t *testing.T) {
 // TestShippedDashboard checks that the shipped dashboard parses and that
 // every query uses only the variables the Prometheus check substitutes.
 func TestShippedDashboard(t *testing.T) {
-	d, err := LoadDashboard(filepath.Join("..", "..", "deploy", "grafana", "landerd.json"))
+	root, err := repo.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := LoadDashboard(filepath.Join(root, "deploy", "grafana", "landerd.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
