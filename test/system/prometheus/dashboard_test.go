@@ -1,11 +1,12 @@
 package prometheus
 
 import (
-	"github.com/landerd/landerd/test/kit/repo"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/landerd/landerd/test/kit/repo"
 )
 
 func TestParseDashboard(t *testing.T) {
