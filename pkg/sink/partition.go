@@ -134,6 +134,10 @@ type Partition struct {
 	open      []*ParquetFile // created and not yet published or abandoned
 	done      error          // set once the Partition may no longer be used
 
+	// dataDirs maps a table to the folder of its data files; a table
+	// absent from it publishes under its own name (SetDataDirs).
+	dataDirs map[string]string
+
 	now func() time.Time
 	// hook, when set by tests, runs at the named points of Publish; an error
 	// stops Publish there, as a crash would.
@@ -528,7 +532,7 @@ func (p *Partition) Create(table, hive string, schema *arrow.Schema, opts Writer
 
 // finalName is where a data file is published.
 func (p *Partition) finalName(pf *ParquetFile) string {
-	return path.Join(pf.table, pf.hive, FileName(p.topic, p.partition, pf.first, pf.last))
+	return path.Join(p.dataDir(pf.table), pf.hive, FileName(p.topic, p.partition, pf.first, pf.last))
 }
 
 // Publish atomically publishes one flush: the files holding the rows of
