@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/catalog"
 	"github.com/apache/iceberg-go/table"
@@ -100,6 +101,17 @@ func TableNames() []string {
 
 // DataDir is the folder of table's data files relative to the lake root.
 func (t *Tables) DataDir(table string) string { return DataDir(t.conf.Location.Namespace, table) }
+
+// FileSchema is the Arrow schema of table's files: the table's columns
+// with their Iceberg field ids.
+func (t *Tables) FileSchema(table string) (*arrow.Schema, error) {
+	for _, ft := range flatten.Tables() {
+		if ft.Name == table {
+			return FileSchema(ft)
+		}
+	}
+	return nil, fmt.Errorf("file schema: %q is not one of landerd's tables", table)
+}
 
 // Close closes the catalog's connections.
 func (t *Tables) Close() error {
