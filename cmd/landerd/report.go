@@ -51,7 +51,11 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	opts := report.Options{PassThreshold: *threshold, Course: *course, RankingSize: *top, Tenant: *tenant}
-	err = printReport(ctx, stdout, lake, opts, *asJSON)
+	if cfg.Lake.IsIceberg() {
+		err = printIcebergReport(ctx, stdout, cfg, lake, opts, *asJSON)
+	} else {
+		err = printReport(ctx, stdout, lake, opts, *asJSON)
+	}
 	if cerr := lake.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("close lake: %w", cerr)
 	}
