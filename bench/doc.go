@@ -42,7 +42,9 @@
 // prints its peak RSS for each, which memory.budget_bytes should keep flat.
 // -cpuprofile additionally lands the topic with internal/lander running
 // inside a child of the harness under the CPU profiler (the daemon has no
-// profiling hook), and writes the profile for `go tool pprof`.
+// profiling hook), set up as `landerd run` sets it up (the lake opened by
+// internal/lake, the soft memory limit from memory.budget_bytes), and
+// writes the profile for `go tool pprof`.
 //
 // landerd publishes a partition's buffered records when its file is full or
 // when the oldest of them reaches lake.roll.max_file_age. A benchmark topic

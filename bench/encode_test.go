@@ -47,7 +47,7 @@ func BenchmarkFlatten(b *testing.B) {
 			}
 			batch.AppendAttempt(&flatten.Meta{Topic: benchTopic, Offset: int64(i), LandedAt: time.Now()}, a)
 		}
-		batch.Flush().Release()
+		batch.Take().Release()
 		batch.Release()
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*encodeRows), "ns/record")
@@ -70,7 +70,7 @@ func BenchmarkParquet(b *testing.B) {
 		landed := base.Add(time.Duration(i) * time.Microsecond)
 		batch.AppendAttempt(&flatten.Meta{Topic: benchTopic, Offset: int64(i), LandedAt: landed, Timestamp: landed}, a)
 	}
-	recs := batch.Flush()
+	recs := batch.Take()
 	defer batch.Release()
 	defer recs.Release()
 

@@ -17,8 +17,8 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/landerd/landerd/internal/config"
+	"github.com/landerd/landerd/internal/lake"
 	"github.com/landerd/landerd/internal/lander"
-	"github.com/landerd/landerd/pkg/sink"
 )
 
 // landerCmd is the hidden subcommand that lands the topic with
@@ -26,9 +26,11 @@ import (
 const landerCmd = "__lander"
 
 // runLander is the profiling child: the same engine `landerd run` drives,
-// with the same configuration, a JSON info logger (to nowhere) like the
-// daemon's, and a CPU profile covering start to fully landed.
-func runLander(ctx context.Context, args []string, stdout io.Writer) error {
+// set up as landerd run sets it up (the lake opened by lake.Open, the soft
+// memory limit set by lander.SetMemoryLimit), with the same configuration,
+// a JSON info logger (to nowhere) like the daemon's, and a CPU profile
+// covering start to fully landed.
+func runLander(ctx context.Context, args []string, stdout io.Writer) (err error) {
 	fs := flag.NewFlagSet(landerCmd, flag.ContinueOnError)
 	brokers := fs.String("brokers", "", "brokers")
 	topic := fs.String("topic", "", "topic")
@@ -54,10 +56,16 @@ func runLander(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
-	lake, err := sink.NewLocal(*lakeDir)
+	fsys, err := lake.Open(cfg)
 	if err != nil {
-		return fmt.Errorf("open lake: %w", err)
+		return err
 	}
+	defer func() {
+		if cerr := fsys.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("close lake: %w", cerr)
+		}
+	}()
+	lander.SetMemoryLimit(cfg)
 	ec := zap.NewProductionEncoderConfig()
 	ec.EncodeTime = zapcore.RFC3339NanoTimeEncoder
 	log := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(ec), zapcore.AddSync(io.Discard), zapcore.InfoLevel))
@@ -72,7 +80,7 @@ func runLander(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- lander.New(cfg, lake, log).Run(runCtx) }()
+	go func() { done <- lander.New(cfg, fsys, log).Run(runCtx) }()
 	heapCtx, stopHeap := context.WithCancel(ctx)
 	heap := make(chan []byte, 1)
 	go func() { heap <- peakHeapProfile(heapCtx) }()

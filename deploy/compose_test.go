@@ -158,13 +158,13 @@ func TestComposeSystem(t *testing.T) {
 		if got := flagValue(init.Command, "--partitions"); got != strconv.Itoa(topicPartitions) {
 			t.Errorf("kafka-init creates %s partitions, want %d (the autoscaler's cap)", got, topicPartitions)
 		}
-		pub := svc("publish")
-		if pub.Command[0] != "publish" || flagValue(pub.Command, "--topic") != cfg.Kafka.Topic ||
+		pub := svc("produce")
+		if pub.Command[0] != "produce" || flagValue(pub.Command, "--topic") != cfg.Kafka.Topic ||
 			flagValue(pub.Command, "--brokers") != strings.Join(cfg.Kafka.Brokers, ",") {
-			t.Errorf("publish command %q does not publish to landerd's brokers and topic", pub.Command)
+			t.Errorf("produce command %q does not produce to landerd's brokers and topic", pub.Command)
 		}
 		if pub.mountOf(t, flagValue(pub.Command, "--file")) == "" {
-			t.Errorf("publish reads %s, which is not mounted", flagValue(pub.Command, "--file"))
+			t.Errorf("produce reads %s, which is not mounted", flagValue(pub.Command, "--file"))
 		}
 	})
 

@@ -39,7 +39,9 @@
 //   - the daemon exited with code 0;
 //   - every (partition, offset) below the topic's end offsets is in the
 //     lake's attempts or _quarantine table exactly once, in the table its
-//     record belongs to, and no temporary file is left behind;
+//     record belongs to, the lake records no offset as lost, and no
+//     temporary file is left behind (test/kit/lakecheck, as the end-to-end
+//     tests check);
 //   - the least-squares slope per hour of each sampled figure, over the
 //     samples from -warmup (half the run) to its end, is at most its
 //     tolerance: -max-goroutines-slope (30), -max-rss-slope (100 MiB),

@@ -12,14 +12,9 @@ import (
 
 	"github.com/landerd/landerd/internal/attemptgen"
 	"github.com/landerd/landerd/pkg/flatten"
+	"github.com/landerd/landerd/test/kit/lakecheck"
 	"github.com/landerd/landerd/test/system/kafkacluster"
 )
-
-// offsetKey identifies a Kafka record.
-type offsetKey struct {
-	partition int32
-	offset    int64
-}
 
 // producer writes generated attempts at a steady rate, round robin over
 // the partitions, and remembers where each acknowledged one went and which
@@ -33,7 +28,7 @@ type producer struct {
 	sent, acked, failed atomic.Int64
 
 	mu       sync.Mutex
-	wants    map[offsetKey]flatten.Reason // "" for a good attempt
+	wants    map[lakecheck.Key]flatten.Reason // "" for a good attempt
 	firstErr error
 }
 
@@ -54,7 +49,7 @@ func newProducer(kc *kafkacluster.Cluster, topic string, partitions int32, rate 
 		gen:        attemptgen.New(attemptgen.Config{Seed: seed, BadRate: 0.01, DuplicateRate: 0.01}),
 		partitions: partitions,
 		rate:       rate,
-		wants:      map[offsetKey]flatten.Reason{},
+		wants:      map[lakecheck.Key]flatten.Reason{},
 	}, nil
 }
 
@@ -99,7 +94,7 @@ func (p *producer) delivered(rec *kgo.Record, want flatten.Reason, err error) {
 	}
 	p.acked.Add(1)
 	p.mu.Lock()
-	p.wants[offsetKey{rec.Partition, rec.Offset}] = want
+	p.wants[lakecheck.Key{Partition: rec.Partition, Offset: rec.Offset}] = want
 	p.mu.Unlock()
 }
 
@@ -119,7 +114,7 @@ func (p *producer) close() { p.cl.Close() }
 
 // knownWants returns, for every acknowledged record, the table it belongs
 // in.
-func (p *producer) knownWants() map[offsetKey]flatten.Reason {
+func (p *producer) knownWants() map[lakecheck.Key]flatten.Reason {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return maps.Clone(p.wants)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/landerd/landerd/pkg/sink"
+	"github.com/landerd/landerd/test/kit/lakecheck"
 	"github.com/landerd/landerd/test/kit/repo"
 	"github.com/landerd/landerd/test/system/kafkacluster"
 	"github.com/landerd/landerd/test/system/minidfs"
@@ -258,7 +259,13 @@ func soak(parent context.Context, o options, stdout, stderr io.Writer) (ok bool,
 		return false, fmt.Errorf("read %s: %w", d.logPath, err)
 	}
 	checkCtx, checkCancel := context.WithTimeout(ctx, 10*time.Minute)
-	sum, problems, err := checkLake(checkCtx, lake, topicName, ends, prod.knownWants())
+	// Records whose produce was not acknowledged may be in either table;
+	// a read is tried again for a while, since after a DataNode restart
+	// the NameNode may still send the reader to a replica it has not yet
+	// learnt is gone.
+	sum, problems, err := lakecheck.Check(checkCtx, lake, lakecheck.Want{
+		Topic: topicName, Ends: ends, Reasons: prod.knownWants(), ReadTries: 6,
+	})
 	checkCancel()
 	if err != nil {
 		return false, fmt.Errorf("check the lake: %w", err)
@@ -277,7 +284,7 @@ func soak(parent context.Context, o options, stdout, stderr io.Writer) (ok bool,
 // up to its end offset, and returns how long that took. A read of a
 // partition's state can race the daemon replacing it, so a failed read is
 // tried again at the next poll.
-func waitLanded(ctx context.Context, lake sink.FS, ends map[int32]int64, limit time.Duration, d *daemon) (time.Duration, error) {
+func waitLanded(ctx context.Context, lake sink.ReadFS, ends map[int32]int64, limit time.Duration, d *daemon) (time.Duration, error) {
 	begin := time.Now()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -326,7 +333,7 @@ type report struct {
 	since        time.Duration // from the producer's stop to the daemon's exit
 	exitCode     int
 	shutdown     time.Duration
-	lake         lakeSummary
+	lake         lakecheck.Summary
 	problems     []string
 	logs         logSummary
 	logPath      string

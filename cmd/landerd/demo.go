@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/landerd/landerd/internal/config"
 	"github.com/landerd/landerd/internal/fakehdfs"
 	"github.com/landerd/landerd/internal/fakekafka"
+	"github.com/landerd/landerd/internal/lake"
 	"github.com/landerd/landerd/internal/produce"
 	"github.com/landerd/landerd/internal/report"
 	"github.com/landerd/landerd/pkg/flatten"
@@ -84,9 +84,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	cfg.Metrics.Addr = *metricsAddr // after validation, which rejects port 0
-	var lake sink.FS
-	var root string
-	local := false
+	root, local := cfg.Lake.URL, false
 	if *useHDFS {
 		cluster, err := fakehdfs.New(fakehdfs.Config{})
 		if err != nil {
@@ -94,32 +92,21 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		defer cluster.Close()
 		cfg.Lake.URL = "hdfs://" + cluster.Addr() + "/lake"
+		root = cfg.Lake.URL
 		fmt.Fprintf(stdout, "HDFS NameNode on %s (in process; it stops with the demo)\n", cluster.Addr())
-		if lake, err = openLake(cfg); err != nil {
-			return err
-		}
-		defer func() { _ = closeLake(lake) }()
-		root = cfg.Lake.URL
-	} else if strings.Contains(*lakeDir, "://") {
-		// A lake URL opens as in landerd run (HDFS user from HADOOP_USER_NAME
-		// or the OS user).
-		if lake, err = openLake(cfg); err != nil {
-			return err
-		}
-		defer func() { _ = closeLake(lake) }()
-		root = cfg.Lake.URL
-	} else {
+	} else if !strings.Contains(*lakeDir, "://") {
+		// A directory, shown by its absolute path. A lake URL opens as
+		// in landerd run (HDFS user from HADOOP_USER_NAME or the OS user).
 		local = true
 		if root, err = filepath.Abs(*lakeDir); err != nil {
 			return err
 		}
-		if err := os.MkdirAll(root, 0o755); err != nil {
-			return err
-		}
-		if lake, err = sink.NewLocal(root); err != nil {
-			return err
-		}
 	}
+	fsys, err := lake.Open(cfg, lake.WithWrap(wrapLake))
+	if err != nil {
+		return err
+	}
+	defer func() { _ = fsys.Close() }()
 	logOut := io.Discard
 	if *verbose {
 		logOut = stderr
@@ -135,8 +122,8 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	listening := func(addr string) {
 		fmt.Fprintf(stdout, "metrics on http://%s/metrics (also /healthz, /readyz)\n", addr)
 	}
-	go func() { done <- runLander(runCtx, cfg, lake, log, listening) }()
-	waitErr := waitLanded(ctx, lake, demoTopic, ends)
+	go func() { done <- runLander(runCtx, cfg, fsys, log, listening) }()
+	waitErr := waitLanded(ctx, fsys, demoTopic, ends)
 	cancel()
 	if err := <-done; err != nil {
 		return err
@@ -145,13 +132,13 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return waitErr
 	}
 	_ = log.Sync()
-	if err := printLake(stdout, lake, root, time.Since(start), local); err != nil {
+	if err := printLake(stdout, fsys, root, time.Since(start), local); err != nil {
 		return err
 	}
 	if local {
 		fmt.Fprintf(stdout, "\n(landerd report --lake %s prints this again; --json for machines)\n", root)
 	}
-	return printReport(ctx, stdout, lake, report.DefaultOptions(), false)
+	return printReport(ctx, stdout, fsys, report.DefaultOptions(), false)
 }
 
 // produceLines sends each line as one record, keyed by nothing: the broker
@@ -166,7 +153,7 @@ func produceLines(ctx context.Context, b *fakekafka.Broker, data []byte) error {
 
 // waitLanded polls the lake until every partition's published offsets
 // reach the topic's end.
-func waitLanded(ctx context.Context, lake sink.FS, topic string, ends map[int32]int64) error {
+func waitLanded(ctx context.Context, fsys sink.ReadFS, topic string, ends map[int32]int64) error {
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -175,7 +162,7 @@ func waitLanded(ctx context.Context, lake sink.FS, topic string, ends map[int32]
 			if end == 0 {
 				continue
 			}
-			next, err := sink.Landed(lake, topic, p)
+			next, err := sink.Landed(fsys, topic, p)
 			if err != nil || next < end {
 				done = false
 				break
@@ -193,10 +180,10 @@ func waitLanded(ctx context.Context, lake sink.FS, topic string, ends map[int32]
 }
 
 // printLake summarises what landed and how to query it.
-func printLake(w io.Writer, lake sink.FS, root string, took time.Duration, local bool) error {
+func printLake(w io.Writer, fsys sink.ReadFS, root string, took time.Duration, local bool) error {
 	fmt.Fprintf(w, "\nlanded in %s:\n", took.Round(time.Millisecond))
 	for _, t := range flatten.Tables() {
-		files, err := sink.ListDataFiles(lake, t.Name)
+		files, err := sink.ListDataFiles(fsys, t.Name)
 		if err != nil {
 			return err
 		}

@@ -4,7 +4,7 @@
 // Usage:
 //
 //	landerd run [--config FILE] [--brokers B] [--topic T] [--group G] [--lake URL] [--max-file-age D]
-//	landerd publish --brokers B --topic T --file F
+//	landerd produce --brokers B --topic T --file F
 //	landerd demo [--file F] [--lake DIR] [--count N]
 //	landerd report [--lake URL | --config FILE] [--pass-threshold X] [--json]
 //	landerd healthcheck [--url http://127.0.0.1:9464/healthz] [--timeout D]

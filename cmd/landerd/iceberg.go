@@ -36,7 +36,7 @@ func icebergTables(cfg config.Config, reg prometheus.Registerer, log *zap.Logger
 
 // printIcebergReport reads the report from the Iceberg tables of cfg's
 // lake: the data files of each table's current snapshot, read from lake.
-func printIcebergReport(ctx context.Context, w io.Writer, cfg config.Config, lake sink.FS, opts report.Options, asJSON bool) (err error) {
+func printIcebergReport(ctx context.Context, w io.Writer, cfg config.Config, lake sink.ReadFS, opts report.Options, asJSON bool) (err error) {
 	if opts.Tenant != "" {
 		return usagef("report: --tenant is not supported with lake.format iceberg yet")
 	}

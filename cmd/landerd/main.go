@@ -9,12 +9,15 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/landerd/landerd/internal/lake"
 )
 
 // version is stamped at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-// usageError is a problem with the command line or the configuration: exit 2.
+// usageError is a problem with the command line or the configuration: exit
+// 2, as for an error of the lake's configuration (lake.ErrConfig).
 type usageError struct{ err error }
 
 func (e usageError) Error() string { return e.err.Error() }
@@ -44,7 +47,7 @@ const usage = `landerd lands a Kafka topic of assessment attempts in a Parquet l
 
 Usage:
   landerd run      [--config FILE] [--brokers B] [--topic T] [--group G] [--lake URL] [--max-file-age D] [--metrics-addr A]
-  landerd publish  --brokers B --topic T --file F [--compression C]
+  landerd produce  --brokers B --topic T --file F [--compression C]
   landerd demo     [--file F] [--lake DIR] [--count N] [--partitions P] [--metrics-addr A]
   landerd report   [--lake URL | --config FILE] [--tenant T] [--pass-threshold X] [--json]
   landerd healthcheck [--url http://127.0.0.1:9464/healthz] [--timeout D]
@@ -73,7 +76,11 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "run":
 		err = cmdRun(ctx, args[1:], stdout, stderr)
+	case "produce":
+		err = cmdProduce(ctx, args[1:], stdout, stderr)
 	case "publish":
+		// The command's name before "produce"; kept for one release.
+		fmt.Fprintln(stderr, "landerd: \"publish\" is now \"produce\"; the old name goes away in the next release")
 		err = cmdProduce(ctx, args[1:], stdout, stderr)
 	case "demo":
 		err = cmdDemo(ctx, args[1:], stdout, stderr)
@@ -92,7 +99,7 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch {
 	case err == nil, errors.Is(err, errHelp):
 		return 0
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.Is(err, lake.ErrConfig):
 		fmt.Fprintf(stderr, "landerd: %v\n", err)
 		return 2
 	default:

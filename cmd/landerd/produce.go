@@ -9,10 +9,11 @@ import (
 	"github.com/landerd/landerd/internal/produce"
 )
 
-// cmdProduce is `landerd publish`: it produces a file of attempts to a
-// Kafka topic (internal/produce). The command keeps its name for users.
+// cmdProduce is `landerd produce` (formerly `landerd publish`, an alias kept
+// for one release): it produces a file of attempts to a Kafka topic
+// (internal/produce).
 func cmdProduce(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("landerd publish", flag.ContinueOnError)
+	fs := flag.NewFlagSet("landerd produce", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	brokers := fs.String("brokers", "localhost:9092", "comma-separated Kafka brokers, host:port")
 	topic := fs.String("topic", "", "topic to produce to (required)")
@@ -25,9 +26,9 @@ func cmdProduce(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	switch {
 	case *topic == "":
-		return usagef("publish: --topic is required")
+		return usagef("produce: --topic is required")
 	case *file == "":
-		return usagef("publish: --file is required")
+		return usagef("produce: --file is required")
 	}
 	_, err := produce.Run(ctx, produce.Options{
 		Brokers:     strings.Split(*brokers, ","),

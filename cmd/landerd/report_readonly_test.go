@@ -3,124 +3,29 @@ package main
 import (
 	"errors"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/landerd/landerd/internal/fakehdfs"
 	"github.com/landerd/landerd/pkg/sink"
-	"github.com/landerd/landerd/test/kit/sinktest"
 )
 
-// TestReportChangesNothing: landerd report opens an HDFS lake without
-// creating its missing root or giving the root hdfs.group, reads through
-// the lake's root, and refuses every change.
-func TestReportChangesNothing(t *testing.T) {
+// TestReportMissingLake: landerd report on an HDFS lake whose root is
+// missing exits 1 saying so, and creates nothing, not even the root's
+// parent. Package internal/lake tests the rest of what a report's opening
+// leaves alone (OpenReadOnly).
+func TestReportMissingLake(t *testing.T) {
 	c := fakehdfs.Start(t, fakehdfs.Config{})
 	admin, err := sink.NewHDFS("hdfs://"+c.Addr()+"/", sink.HDFSOptions{User: "lander"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer admin.Close()
-
-	t.Run("missing root", func(t *testing.T) {
-		code, out, errOut := runCmd(t, "report", "--lake", "hdfs://"+c.Addr()+"/data/nolake")
-		if code != 1 || out != "" || !strings.Contains(errOut, "/data/nolake") || !strings.Contains(errOut, "file does not exist") {
-			t.Errorf("report on a missing lake: exit %d, stdout %q, stderr %q; want exit 1 saying it does not exist", code, out, errOut)
-		}
-		if _, err := admin.Stat("data"); !errors.Is(err, fs.ErrNotExist) {
-			t.Errorf("report on a missing lake created its parent: stat /data: %v", err)
-		}
-	})
-
-	t.Run("root keeps its group", func(t *testing.T) {
-		if err := admin.MkdirAll("lake/attempts/ingest_date=2026-11-24"); err != nil {
-			t.Fatal(err)
-		}
-		if err := admin.Chgrp("lake", "readers"); err != nil {
-			t.Fatal(err)
-		}
-		cfg := hdfsConfig(c, "/lake")
-		cfg.HDFS.Group = "writers"
-		lake, err := openReportLake(cfg)
-		if err != nil {
-			t.Fatalf("open the lake for a report: %v", err)
-		}
-		defer func() {
-			if err := lake.Close(); err != nil {
-				t.Errorf("close: %v", err)
-			}
-		}()
-		if g := sinktest.Group(t, admin, "lake"); g != "readers" {
-			t.Errorf("the lake root's group is %s after opening it for a report; want readers, unchanged", g)
-		}
-		if got, want := lake.String(), "hdfs://"+c.Addr()+"/lake"; got != want {
-			t.Errorf("lake = %s; want %s", got, want)
-		}
-		// Reads go to the lake's root.
-		infos, err := lake.ReadDir("attempts")
-		if err != nil || len(infos) != 1 || infos[0].Name() != "ingest_date=2026-11-24" {
-			t.Errorf("readdir attempts = %v, %v; want its day", infos, err)
-		}
-		if fi, err := lake.Stat("."); err != nil || !fi.IsDir() {
-			t.Errorf("stat . = %v, %v; want the root directory", fi, err)
-		}
-		if _, err := lake.Stat("questions"); !errors.Is(err, fs.ErrNotExist) {
-			t.Errorf("stat questions = %v; want not exist", err)
-		} else if pe := (*fs.PathError)(nil); errors.As(err, &pe) && pe.Path != "questions" {
-			t.Errorf("stat questions: error names %q; want the lake path", pe.Path)
-		}
-		if _, err := lake.Stat("../etc"); !errors.Is(err, fs.ErrInvalid) {
-			t.Errorf("stat ../etc = %v; want invalid", err)
-		}
-		wantReadOnly(t, lake)
-		if _, err := admin.Stat("lake/x"); !errors.Is(err, fs.ErrNotExist) {
-			t.Errorf("stat lake/x as the admin: %v; want no such file", err)
-		}
-	})
-
-	t.Run("local", func(t *testing.T) {
-		dir := t.TempDir()
-		cfg := hdfsConfig(c, "/")
-		cfg.Lake.URL = dir
-		lake, err := openReportLake(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		wantReadOnly(t, lake)
-		if err := lake.Close(); err != nil {
-			t.Fatal(err)
-		}
-		if entries, err := os.ReadDir(dir); err != nil || len(entries) != 0 {
-			t.Errorf("the local lake after a report: %v, %v; want it empty", entries, err)
-		}
-		cfg.Lake.URL = filepath.Join(dir, "missing")
-		if _, err := openReportLake(cfg); !errors.Is(err, fs.ErrNotExist) {
-			t.Errorf("open a missing local lake for a report = %v; want not exist", err)
-		}
-		if _, err := os.Stat(cfg.Lake.URL); !errors.Is(err, fs.ErrNotExist) {
-			t.Errorf("opening a missing local lake for a report created it: %v", err)
-		}
-	})
-}
-
-// wantReadOnly checks that every change to lake fails.
-func wantReadOnly(t *testing.T, lake sink.FS) {
-	t.Helper()
-	_, cerr := lake.Create("x")
-	_, cperr := lake.CreatePerm("x", 0o600)
-	for op, err := range map[string]error{
-		"create":     cerr,
-		"createperm": cperr,
-		"mkdir":      lake.MkdirAll("x"),
-		"rename":     lake.Rename("attempts", "x"),
-		"remove":     lake.RemoveAll("attempts"),
-		"chmod":      lake.Chmod(".", 0o777),
-		"chgrp":      lake.Chgrp(".", "other"),
-	} {
-		if !errors.Is(err, errReadOnly) {
-			t.Errorf("%s = %v; want %v", op, err, errReadOnly)
-		}
+	code, out, errOut := runCmd(t, "report", "--lake", "hdfs://"+c.Addr()+"/data/nolake")
+	if code != 1 || out != "" || !strings.Contains(errOut, "/data/nolake") || !strings.Contains(errOut, "file does not exist") {
+		t.Errorf("report on a missing lake: exit %d, stdout %q, stderr %q; want exit 1 saying it does not exist", code, out, errOut)
+	}
+	if _, err := admin.Stat("data"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("report on a missing lake created its parent: stat /data: %v", err)
 	}
 }

@@ -208,7 +208,7 @@ func writeGenFiles(t *testing.T, lake sink.FS, mem memory.Allocator, hive string
 			}
 		}
 	}
-	out := b.Flush()
+	out := b.Take()
 	for _, tw := range []struct {
 		table string
 		rec   arrow.RecordBatch

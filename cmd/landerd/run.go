@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/user"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/landerd/landerd/internal/config"
+	"github.com/landerd/landerd/internal/lake"
 	"github.com/landerd/landerd/internal/lander"
 	"github.com/landerd/landerd/pkg/metrics"
 	"github.com/landerd/landerd/pkg/sink"
@@ -106,24 +105,14 @@ func cmdRun(ctx context.Context, args []string, _ io.Writer, stderr io.Writer) e
 		return usageError{err}
 	}
 	defer func() { _ = log.Sync() }()
-	raw, err := openPlainLake(cfg)
+	fsys, err := lake.Open(cfg, lake.WithWrap(wrapLake))
 	if err != nil {
 		return err
 	}
-	lake, err := wrapLake(raw)
-	if err != nil {
-		_ = closeLake(raw)
-		return err
-	}
-	guarded, err := guardLake(cfg, lake, raw)
-	if err != nil {
-		_ = closeLake(lake)
-		return err
-	}
-	limit := setMemoryLimit(cfg)
+	limit := lander.SetMemoryLimit(cfg)
 	log.Info("starting", zap.String("version", version), zap.Int64("memory_limit_bytes", limit), zap.Stringer("config", cfg))
-	err = runLander(ctx, cfg, guarded, log, nil)
-	if cerr := closeLake(lake); cerr != nil && err == nil {
+	err = runLander(ctx, cfg, fsys, log, nil)
+	if cerr := fsys.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("close lake: %w", cerr)
 	}
 	return err
@@ -135,7 +124,7 @@ func cmdRun(ctx context.Context, args []string, _ io.Writer, stderr io.Writer) e
 // by much. The server outlives the lander's final flush, so readiness is
 // seen to drop and the last metrics can be scraped. listening, when not
 // nil, is told the server's address once it is bound.
-func runLander(ctx context.Context, cfg config.Config, lake sink.FS, log *zap.Logger, listening func(addr string)) error {
+func runLander(ctx context.Context, cfg config.Config, fsys sink.FS, log *zap.Logger, listening func(addr string)) error {
 	reg := metrics.NewRegistry(version)
 	tables, closeTables, err := icebergTables(cfg, reg, log)
 	if err != nil {
@@ -146,7 +135,7 @@ func runLander(ctx context.Context, cfg config.Config, lake sink.FS, log *zap.Lo
 			log.Warn("close iceberg catalog", zap.Error(err))
 		}
 	}()
-	l := lander.New(cfg, lake, log, append([]lander.Option{lander.WithMetrics(metrics.NewLander(reg))}, tables...)...)
+	l := lander.New(cfg, fsys, log, append([]lander.Option{lander.WithMetrics(metrics.NewLander(reg))}, tables...)...)
 	srvCtx, stopSrv := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSrv()
 	// srvDone reports the metrics server's end; it stays nil, and so is
@@ -200,107 +189,6 @@ func runLander(ctx context.Context, cfg config.Config, lake sink.FS, log *zap.Lo
 	case <-grace.C:
 		return fmt.Errorf("shutdown took longer than %s; unpublished records will be read again", cfg.Shutdown.Deadline)
 	}
-}
-
-// memoryOverhead is what the process needs beside the buffered rows: the
-// Kafka client's fetched messages, compression encoders, the runtime. With
-// the default budget the live heap peaked near 120 MiB in the benchmark;
-// 96 MiB kept peak RSS under 256 MiB at no measurable CPU cost, 64 MiB
-// cost about a tenth more CPU in collection.
-const memoryOverhead = 96 << 20
-
-// setMemoryLimit sets the Go runtime's soft memory limit from the memory
-// budget, unless GOMEMLIMIT is set, and returns the limit in force.
-func setMemoryLimit(cfg config.Config) int64 {
-	if _, ok := os.LookupEnv("GOMEMLIMIT"); ok {
-		return debug.SetMemoryLimit(-1)
-	}
-	limit := int64(cfg.Memory.BudgetBytes) + memoryOverhead
-	debug.SetMemoryLimit(limit)
-	return limit
-}
-
-// openLake opens the lake's filesystem named by lake.url, wrapped as
-// wrapLake says.
-func openLake(cfg config.Config) (sink.FS, error) {
-	lake, err := openPlainLake(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return wrapLake(lake)
-}
-
-// openPlainLake opens the lake's filesystem named by lake.url.
-func openPlainLake(cfg config.Config) (sink.FS, error) {
-	loc, err := cfg.Lake.Location()
-	if err != nil {
-		return nil, usageError{err}
-	}
-	var lake sink.FS
-	switch loc.Scheme {
-	case config.SchemeFile:
-		if err := os.MkdirAll(loc.Path, 0o755); err != nil {
-			return nil, fmt.Errorf("open lake: %w", err)
-		}
-		local, err := sink.NewLocal(loc.Path)
-		if err != nil {
-			return nil, fmt.Errorf("open lake: %w", err)
-		}
-		lake = local
-	case config.SchemeHDFS:
-		hdfs, err := openHDFS(cfg.HDFS, loc)
-		if err != nil {
-			return nil, err
-		}
-		lake = hdfs
-	default:
-		return nil, usagef("lake %s: scheme %q is not supported by this build", cfg.Lake.URL, loc.Scheme)
-	}
-	return lake, nil
-}
-
-// guardLake gives everything landerd creates in the lake the group and
-// mode docs/tenants.md prescribes, when tenancy is on: each tenant's data
-// its tenant's group, the rest hdfs.group's (on HDFS). Without tenancy it
-// returns lake as it is. Before any record is read it checks that every
-// tenant's group exists (on a local lake) and that landerd's user may give
-// each group (sink.Access.Check: a probe directory per group under
-// _landerd), and fails naming every group it may not give. The check
-// probes plain, the lake without wrapLake's wrapper, so that it uses none
-// of the calls a fault injector counts; plain is lake in a shipped build.
-func guardLake(cfg config.Config, lake, plain sink.FS) (sink.FS, error) {
-	if !cfg.Tenancy.Enabled() {
-		return lake, nil
-	}
-	loc, err := cfg.Lake.Location()
-	if err != nil {
-		return nil, usageError{err}
-	}
-	groups := make(map[string]string, len(cfg.Tenancy.Tenants))
-	var missing []error
-	for _, t := range cfg.Tenancy.Tenants {
-		groups[t.Name] = t.Group
-		if loc.Scheme == config.SchemeFile {
-			if _, err := user.LookupGroup(t.Group); err != nil {
-				missing = append(missing, fmt.Errorf("tenancy.tenants %s: group %q: %w", t.Name, t.Group, err))
-			}
-		}
-	}
-	if err := errors.Join(missing...); err != nil {
-		return nil, usageError{fmt.Errorf("local lake %s: %w", loc.Path, err)}
-	}
-	firm := ""
-	if loc.Scheme == config.SchemeHDFS {
-		firm = cfg.HDFS.Group
-	}
-	access, err := sink.NewAccess(firm, groups)
-	if err != nil {
-		return nil, usageError{err}
-	}
-	if err := access.Check(plain); err != nil {
-		return nil, fmt.Errorf("lake %s: %w", lake, err)
-	}
-	return sink.WithAccess(lake, access), nil
 }
 
 // newLogger builds the zap logger: JSON for production, console for people.

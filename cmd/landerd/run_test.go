@@ -2,6 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,5 +64,36 @@ func TestRunWithoutMetrics(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("runLander: %v", err)
+	}
+}
+
+// TestRunLakeConfigError: a lake the configuration names wrongly, here a
+// tenant's group the local system lacks, exits 2 before any record is
+// read, naming the group, and lands nothing.
+func TestRunLakeConfigError(t *testing.T) {
+	dir := t.TempDir()
+	lakeDir := filepath.Join(dir, "lake")
+	cfg := fmt.Sprintf(`kafka:
+  brokers: ["127.0.0.1:1"]
+  topic: t
+lake:
+  url: %q
+tenancy:
+  source: header
+  header: tenant
+  tenants:
+    - name: acme
+      group: landerd-test-no-such-group
+`, lakeDir)
+	path := filepath.Join(dir, "landerd.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runCmd(t, "run", "--config", path, "--metrics-addr", "")
+	if code != 2 || !strings.Contains(errOut, `tenancy.tenants acme: group "landerd-test-no-such-group"`) {
+		t.Errorf("run with a missing tenant group: exit %d, stderr:\n%s\nwant exit 2 naming the group", code, errOut)
+	}
+	if entries, err := os.ReadDir(lakeDir); err != nil || len(entries) != 0 {
+		t.Errorf("the lake after a refused start: %v, %v; want it empty", entries, err)
 	}
 }

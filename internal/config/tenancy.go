@@ -1,9 +1,11 @@
 package config
 
 import (
+	"errors"
 	"fmt"
-	"regexp"
 	"strings"
+
+	"github.com/landerd/landerd/pkg/sink"
 )
 
 // TenantSource says where a record's tenant comes from.
@@ -23,10 +25,6 @@ const (
 // TenantPlaceholder marks the tenant's part of Tenancy.TopicPattern.
 const TenantPlaceholder = "{tenant}"
 
-// validTenant is the form of a tenant's name: a Hive partition value and
-// an HDFS path element that needs no escaping anywhere.
-var validTenant = regexp.MustCompile(`\A[a-z0-9][a-z0-9_-]{0,62}\z`)
-
 // Tenancy says how records are assigned to tenants. With Source none (the
 // default) the lake has no tenant level, as before tenancy existed.
 type Tenancy struct {
@@ -44,7 +42,8 @@ type Tenancy struct {
 
 // Tenant is one known tenant.
 type Tenant struct {
-	// Name is the tenant's name: [a-z0-9][a-z0-9_-]{0,62}, unique.
+	// Name is the tenant's name, unique: [a-z0-9][a-z0-9_-]{0,62}
+	// (sink.ValidTenant).
 	Name string `yaml:"name"`
 	// Group is the HDFS group that may read the tenant's data.
 	Group string `yaml:"group"`
@@ -109,22 +108,14 @@ func (c Config) validateTopics(p *problems) {
 	}
 }
 
-// checkTopic reports whether topic is a valid Kafka topic name, adding
-// the problem to p when it is not.
+// checkTopic reports whether topic is a valid Kafka topic name
+// (sink.CheckTopic), adding the problem to p when it is not.
 func checkTopic(p *problems, field, topic string) bool {
-	switch {
-	case topic == "":
-		p.add(field, "must not be empty")
-	case topic == "." || topic == "..":
-		p.add(field, "%q is not a valid topic name", topic)
-	case len(topic) > maxTopicLength:
-		p.add(field, "must be at most %d characters, got %d", maxTopicLength, len(topic))
-	case !validTopic.MatchString(topic):
-		p.add(field, "%q may contain only ASCII letters, digits, '.', '_' and '-'", topic)
-	default:
-		return true
+	if err := sink.CheckTopic(topic); err != nil {
+		p.addErr(field, err)
+		return false
 	}
-	return false
+	return true
 }
 
 func (c Config) validateTenancy(p *problems) {
@@ -151,7 +142,7 @@ func (c Config) validateTenancy(p *problems) {
 	for i, tn := range t.Tenants {
 		field := fmt.Sprintf("tenancy.tenants[%d]", i)
 		switch {
-		case !validTenant.MatchString(tn.Name):
+		case !sink.ValidTenant(tn.Name):
 			p.add(field+".name", "%q must be 1 to 63 of a-z, 0-9, '_' and '-', starting with a letter or digit", tn.Name)
 		case seen[tn.Name]:
 			p.add(field+".name", "duplicate tenant %q", tn.Name)
@@ -176,9 +167,13 @@ func (c Config) validateTopicPattern(p *problems) {
 		return
 	}
 	// A longest tenant name, to check the rest of the pattern.
-	if sample := t.TopicOf(strings.Repeat("a", 63)); !validTopic.MatchString(sample) {
+	sample := t.TopicOf(strings.Repeat("a", sink.MaxTenantLength))
+	var bad *sink.TopicError
+	switch {
+	case !errors.As(sink.CheckTopic(sample), &bad):
+	case bad.Chars:
 		p.add(field, "%q may contain only ASCII letters, digits, '.', '_' and '-' besides %s", t.TopicPattern, TenantPlaceholder)
-	} else if len(sample) > maxTopicLength {
-		p.add(field, "must be at most %d characters with a 63-character tenant, got %d", maxTopicLength, len(sample))
+	case bad.Long:
+		p.add(field, "must be at most %d characters with a %d-character tenant, got %d", sink.MaxTopicLength, sink.MaxTenantLength, len(sample))
 	}
 }

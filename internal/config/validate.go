@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/IBM/sarama"
+
+	"github.com/landerd/landerd/pkg/sink"
 )
 
 // Limits enforced by Validate.
@@ -26,16 +28,11 @@ const (
 	MinHDFSBlockSize = 1 * MiB
 	// hdfsChecksumChunk is the granularity HDFS block sizes must respect.
 	hdfsChecksumChunk = 512
-	// maxTopicLength is Kafka's limit on a topic name (and on a group
-	// instance id).
-	maxTopicLength = 249
 )
 
 var (
-	validTopic      = regexp.MustCompile(`\A[A-Za-z0-9._-]+\z`)
-	validClientID   = regexp.MustCompile(`\A[A-Za-z0-9._-]+\z`)
-	validInstanceID = regexp.MustCompile(`\A[A-Za-z0-9._-]+\z`)
-	validPrincipal  = regexp.MustCompile(`\A[^/@\s]+(/[^/@\s]+)?@[^/@\s]+\z`)
+	validClientID  = regexp.MustCompile(`\A[A-Za-z0-9._-]+\z`)
+	validPrincipal = regexp.MustCompile(`\A[^/@\s]+(/[^/@\s]+)?@[^/@\s]+\z`)
 )
 
 // FieldError is one problem found by Validate, naming the field by its
@@ -178,8 +175,8 @@ func validateGroupTimeouts(p *problems, k Kafka) {
 	if k.InstanceID == "" || k.InstanceID == InstanceIDNone {
 		return
 	}
-	if !validInstanceID.MatchString(k.InstanceID) || k.InstanceID == "." || k.InstanceID == ".." || len(k.InstanceID) > maxTopicLength {
-		p.add("kafka.instance_id", "%q must be at most %d ASCII letters, digits, '.', '_' and '-'", k.InstanceID, maxTopicLength)
+	if sink.CheckTopic(k.InstanceID) != nil { // Kafka's rule for topic names
+		p.add("kafka.instance_id", "%q must be at most %d ASCII letters, digits, '.', '_' and '-'", k.InstanceID, sink.MaxTopicLength)
 	}
 	if v, err := sarama.ParseKafkaVersion(k.Version); err == nil && !v.IsAtLeast(sarama.V2_3_0_0) {
 		p.add("kafka.instance_id", "static membership needs kafka.version 2.3.0 or later, got %s", k.Version)

@@ -144,7 +144,7 @@ func sample(t *testing.T, mem memory.Allocator) flatten.Records {
 		}
 		b.AppendAttempt(&flatten.Meta{Topic: "t", Partition: 0, Offset: int64(i), LandedAt: now}, a)
 	}
-	return b.Flush()
+	return b.Take()
 }
 
 // memFile is an in-memory sink.File.

@@ -100,7 +100,7 @@ func (l *lake) publish(ctx context.Context, partition int32, first, last int64) 
 		}
 		b.AppendAttempt(m, a)
 	}
-	recs := b.Flush()
+	recs := b.Take()
 	defer recs.Release()
 	var files []*sink.ParquetFile
 	for _, x := range []struct {

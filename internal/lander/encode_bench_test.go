@@ -100,7 +100,7 @@ func BenchmarkEncode(b *testing.B) {
 					}
 					batch.AppendAttempt(meta, a)
 				}
-				recs := batch.Flush()
+				recs := batch.Take()
 				if err := files[tAttempts].Write(recs.Attempts, 0, rowsPerGroup-1); err != nil {
 					b.Fatal(err)
 				}

@@ -12,6 +12,7 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/landerd/landerd/internal/config"
+	"github.com/landerd/landerd/pkg/sink"
 )
 
 // ErrFencedInstance means that another process joined the consumer group
@@ -84,15 +85,13 @@ func newMembership(k config.Kafka) membership {
 func instanceID(host string, slot int) string {
 	suffix := fmt.Sprintf("-%d", slot)
 	clean := strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == '-':
+		if sink.TopicChar(r) {
 			return r
 		}
 		return '_'
 	}, host)
-	const maxLen = 249 // Kafka's limit on a group instance id
-	if len(clean) > maxLen-len(suffix) {
-		clean = clean[:maxLen-len(suffix)]
+	if room := sink.MaxTopicLength - len(suffix); len(clean) > room {
+		clean = clean[:room]
 	}
 	return clean + suffix
 }

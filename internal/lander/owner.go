@@ -282,7 +282,7 @@ func (o *owner) hiveOf(tenant string, by config.PartitionBy, t time.Time) string
 	if len(o.names) >= maxHiveNames {
 		clear(o.names)
 	}
-	name := o.conf.tenants.tenantHive(tenant, hiveName(by, t))
+	name := o.conf.tenants.tenantHive(tenant, sink.DatePartition(string(by), t))
 	o.names[k] = name
 	return name
 }
@@ -355,7 +355,7 @@ func (o *owner) buffered() int64 { return o.mem.Allocated() + o.wmem.Allocated()
 // group per table and Hive partition, freeing the builders' memory.
 func (o *owner) writeRowGroups() error {
 	for hive, hb := range o.hives {
-		recs := hb.batch.Flush()
+		recs := hb.batch.Take()
 		err := o.writeRecords(hive, hb, [nTables]arrow.RecordBatch{recs.Attempts, recs.Questions, recs.Quarantine})
 		recs.Release()
 		if err != nil {
@@ -412,7 +412,8 @@ func (o *owner) flush(ctx context.Context, why rollReason) error {
 		for t, f := range hb.files {
 			if f != nil {
 				files = append(files, f)
-				labels = append(labels, [2]string{tenantOfHive(hive), tables[t].Name})
+				tenant, _ := sink.TenantOf(hive)
+				labels = append(labels, [2]string{tenant, tables[t].Name})
 				hb.files[t] = nil
 			}
 		}

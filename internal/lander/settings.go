@@ -75,6 +75,8 @@ func (c *ownerConfig) writer(t *flatten.Table, mem memory.Allocator) sink.Writer
 // the partition column and the time whose UTC date is its value — when it
 // landed (ingest_date) or, when configured, its started_at (event_date;
 // the landing time when started_at is null).
+// Quarantined records always use ingest_date, since they may have no
+// event time.
 func (c *ownerConfig) partitionOf(a *flatten.Attempt, now time.Time) (config.PartitionBy, time.Time) {
 	if c.partitionBy == partitionByEvent {
 		if a.StartedAt.Valid {
@@ -83,13 +85,6 @@ func (c *ownerConfig) partitionOf(a *flatten.Attempt, now time.Time) (config.Par
 		return partitionByEvent, now
 	}
 	return partitionByIngest, now
-}
-
-// hiveName names the Hive partition of column by holding t's UTC date, as
-// in "ingest_date=2026-11-24". Quarantined records always use
-// ingest_date, since they may have no event time.
-func hiveName(by config.PartitionBy, t time.Time) string {
-	return string(by) + "=" + t.UTC().Format(time.DateOnly)
 }
 
 // zstdLevel is the zstd level landerd writes at: level 1, the fastest.

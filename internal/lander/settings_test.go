@@ -37,7 +37,7 @@ func TestQuestionsWriterLayout(t *testing.T) {
 		}
 		batch.AppendAttempt(&flatten.Meta{Topic: "t", Offset: int64(i), LandedAt: time.Unix(1e9, 0)}, a)
 	}
-	recs := batch.Flush()
+	recs := batch.Take()
 	defer recs.Release()
 
 	var out bufFile

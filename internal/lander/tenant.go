@@ -3,10 +3,10 @@ package lander
 import (
 	"bytes"
 	"fmt"
-	"strings"
 
 	"github.com/landerd/landerd/internal/config"
 	"github.com/landerd/landerd/pkg/flatten"
+	"github.com/landerd/landerd/pkg/sink"
 )
 
 // header is one Kafka record header.
@@ -94,22 +94,12 @@ func tenantError(reason flatten.Reason, msg string) *flatten.InvalidError {
 	return &flatten.InvalidError{Reason: reason, Offset: -1, Msg: msg}
 }
 
-// tenantHive puts hive under tenant's directory, the first Hive level of
-// every table when tenancy is on; without tenancy hive is unchanged.
+// tenantHive puts hive under tenant's directory (sink.TenantHive), the
+// first Hive level of every table when tenancy is on; without tenancy hive
+// is unchanged.
 func (r *tenantResolver) tenantHive(tenant, hive string) string {
 	if !r.enabled() {
 		return hive
 	}
-	return "tenant=" + tenant + "/" + hive
-}
-
-// tenantOfHive returns the tenant of a Hive partition tenantHive named:
-// "" without tenancy.
-func tenantOfHive(hive string) string {
-	rest, ok := strings.CutPrefix(hive, "tenant=")
-	if !ok {
-		return ""
-	}
-	tenant, _, _ := strings.Cut(rest, "/")
-	return tenant
+	return sink.TenantHive(tenant, hive)
 }

@@ -91,14 +91,6 @@ func TestTenantHive(t *testing.T) {
 	if got := off.tenantHive("", "ingest_date=2026-11-25"); got != "ingest_date=2026-11-25" {
 		t.Errorf("without tenancy: %q", got)
 	}
-	for hive, want := range map[string]string{
-		"tenant=acme/ingest_date=2026-11-25": "acme", "tenant=_unassigned/event_date=2026-11-25": "_unassigned",
-		"ingest_date=2026-11-25": "", "": "", "tenant=x": "x",
-	} {
-		if got := tenantOfHive(hive); got != want {
-			t.Errorf("tenantOfHive(%q) = %q, want %q", hive, got, want)
-		}
-	}
 }
 
 // TestOwnerTenantLayout drives an owner with header tenancy: each tenant's
@@ -235,7 +227,7 @@ func checkTenantLake(t *testing.T, lake sink.FS, want map[tpo]wantRec) map[[2]st
 			t.Fatal(err)
 		}
 		for _, df := range files {
-			tenant := tenantOfHive(df.Hive)
+			tenant, _ := sink.TenantOf(df.Hive)
 			tbl, err := sink.ReadTable(context.Background(), lake, df.Path, mem)
 			if err != nil {
 				t.Fatal(err)

@@ -73,12 +73,12 @@ func TestBarLine(t *testing.T) {
 
 func TestSummaryLine(t *testing.T) {
 	s := Summary{Records: 3280, Bytes: 9_300_000, Duration: secs(2)}
-	want := "published 3280 records (9.3 MB) to topic attempts in 2s (1640 records/s)"
+	want := "produced 3280 records (9.3 MB) to topic attempts in 2s (1640 records/s)"
 	if got := s.line("attempts"); got != want {
 		t.Errorf("line = %q, want %q", got, want)
 	}
 	s.Skipped = 2
-	if got := s.String(); got != "published 3280 records (9.3 MB) in 2s (1640 records/s), skipped 2 invalid lines" {
+	if got := s.String(); got != "produced 3280 records (9.3 MB) in 2s (1640 records/s), skipped 2 invalid lines" {
 		t.Errorf("String = %q", got)
 	}
 }

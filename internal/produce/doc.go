@@ -1,5 +1,5 @@
 // Package produce loads a file of JSON records into a Kafka topic: the
-// engine of the `landerd publish` command, which takes the place of
+// engine of the `landerd produce` command, which takes the place of
 // `jq -c '.[]' | kafkacat -P`. (In code, "publish" means making files
 // visible in the lake, pkg/sink; putting records on a topic is "produce".)
 //

@@ -41,7 +41,7 @@ type Options struct {
 	// record is invalid input.
 	MaxRecordBytes int
 	// ClientID names the client to the brokers; empty means
-	// "landerd-publish".
+	// "landerd-produce".
 	ClientID string
 	// Progress, when not nil, receives a one-line summary at the end, and a
 	// progress bar redrawn about ten times a second when it is a terminal.
@@ -67,7 +67,7 @@ func (s Summary) line(topic string) string {
 		rate = float64(s.Records) / s.Duration.Seconds()
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "published %d records (%.1f MB)", s.Records, float64(s.Bytes)/1e6)
+	fmt.Fprintf(&b, "produced %d records (%.1f MB)", s.Records, float64(s.Bytes)/1e6)
 	if topic != "" {
 		fmt.Fprintf(&b, " to topic %s", topic)
 	}
@@ -112,7 +112,7 @@ func (o Options) maxRecord() int {
 // large enough for throughput.
 func (o Options) producerConfig() (*sarama.Config, error) {
 	cfg := sarama.NewConfig()
-	cfg.ClientID = "landerd-publish"
+	cfg.ClientID = "landerd-produce"
 	if o.ClientID != "" {
 		cfg.ClientID = o.ClientID
 	}

@@ -227,7 +227,7 @@ func TestRunFormats(t *testing.T) {
 					t.Errorf("record %d: offset %d key %q value %s\nwant offset %d key %q value %s", i, g.offset, g.key, g.value, i, f.key, f.compact)
 				}
 			}
-			want := regexp.MustCompile(`^published 6 records \(0\.0 MB\) to topic attempts in [0-9.]+m?s \([0-9]+ records/s\)\n$`)
+			want := regexp.MustCompile(`^produced 6 records \(0\.0 MB\) to topic attempts in [0-9.]+m?s \([0-9]+ records/s\)\n$`)
 			if !want.MatchString(progress.String()) {
 				t.Fatalf("progress output %q, want one summary line", progress.String())
 			}
@@ -242,7 +242,7 @@ func TestKeysPickPartitions(t *testing.T) {
 		t.Fatal(err)
 	}
 	if sum.Records != int64(len(fixtures)) {
-		t.Fatalf("published %d records, want %d", sum.Records, len(fixtures))
+		t.Fatalf("produced %d records, want %d", sum.Records, len(fixtures))
 	}
 	got := readAll(t, b)
 	if len(got) != len(fixtures) {
@@ -416,7 +416,7 @@ func TestExplicitVersion(t *testing.T) {
 	}
 	got := readAll(t, b)
 	if sum.Records != int64(len(fixtures)) || len(got) != len(fixtures) || string(got[5].value) != fixtures[5].compact {
-		t.Fatalf("published %d, topic holds %d records", sum.Records, len(got))
+		t.Fatalf("produced %d, topic holds %d records", sum.Records, len(got))
 	}
 }
 

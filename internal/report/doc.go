@@ -8,8 +8,8 @@
 // sent, and over attempts deduplicated by keen_id, keeping each keen_id's row
 // with the lowest (kafka_partition, kafka_offset, kafka_topic). An
 // [Accumulator] does the pure computation over Arrow record batches; [Read]
-// feeds it the lake's files one at a time through a [sink.FS], so the same
-// code reads a local or an HDFS lake.
+// feeds it the lake's files one at a time through a [sink.ReadFS], so the
+// same code reads a local or an HDFS lake, and needs only to read it.
 //
 // A multi-tenant lake has the tenant as the first Hive partition level of
 // every table (<table>/tenant=<T>/ingest_date=<D>/...). [Read] with

@@ -22,7 +22,7 @@ type Files struct {
 // ReadFiles computes the report over the given files of the lake in
 // fsys, reading them as Read reads the files it finds, so that the same
 // files give the same answers. Reports for a tenant are not supported.
-func ReadFiles(ctx context.Context, fsys sink.FS, files Files, opts Options, mem memory.Allocator) (*Report, error) {
+func ReadFiles(ctx context.Context, fsys sink.ReadFS, files Files, opts Options, mem memory.Allocator) (*Report, error) {
 	if opts.Tenant != "" {
 		return nil, errors.New("report: a report for one tenant reads the hive layout only")
 	}

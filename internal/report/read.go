@@ -33,7 +33,7 @@ const batchRows = 64 << 10
 // holds a data file. Without opts.Tenant it reads the whole lake: on a
 // multi-tenant lake, every tenant's files and the quarantined records of no
 // known tenant.
-func Read(ctx context.Context, fsys sink.FS, opts Options, mem memory.Allocator) (*Report, error) {
+func Read(ctx context.Context, fsys sink.ReadFS, opts Options, mem memory.Allocator) (*Report, error) {
 	sc, err := scopeOf(fsys, opts.Tenant)
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
@@ -42,7 +42,7 @@ func Read(ctx context.Context, fsys sink.FS, opts Options, mem memory.Allocator)
 }
 
 // read computes the report over the files of sc.
-func read(ctx context.Context, fsys sink.FS, sc scope, opts Options, mem memory.Allocator) (*Report, error) {
+func read(ctx context.Context, fsys sink.ReadFS, sc scope, opts Options, mem memory.Allocator) (*Report, error) {
 	var err error
 	acc := NewAccumulator(opts)
 	for _, name := range sc.attempts {
@@ -80,7 +80,7 @@ func read(ctx context.Context, fsys sink.FS, sc scope, opts Options, mem memory.
 
 // readGaps lists the gaps every partition's state records, by topic and
 // partition.
-func readGaps(fsys sink.FS) ([]Gap, error) {
+func readGaps(fsys sink.ReadFS) ([]Gap, error) {
 	topics, err := fsys.ReadDir(sink.ControlDir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -128,7 +128,7 @@ type scope struct {
 }
 
 // scopeOf lists the files a report for tenant ("" for the whole lake) reads.
-func scopeOf(fsys sink.FS, tenant string) (scope, error) {
+func scopeOf(fsys sink.ReadFS, tenant string) (scope, error) {
 	if tenant != "" {
 		return tenantScope(fsys, tenant)
 	}
@@ -161,7 +161,7 @@ func scopeOf(fsys sink.FS, tenant string) (scope, error) {
 
 // tenantScope lists the files of one tenant, reading nothing above the
 // tenant's own directories unless it finds no data there.
-func tenantScope(fsys sink.FS, tenant string) (scope, error) {
+func tenantScope(fsys sink.ReadFS, tenant string) (scope, error) {
 	if err := CheckTenant(tenant); err != nil {
 		return scope{}, err
 	}
@@ -192,7 +192,7 @@ func tenantScope(fsys sink.FS, tenant string) (scope, error) {
 }
 
 // addFile feeds one Parquet file of the attempts table to acc.
-func addFile(ctx context.Context, acc *Accumulator, fsys sink.FS, name string, mem memory.Allocator) error {
+func addFile(ctx context.Context, acc *Accumulator, fsys sink.ReadFS, name string, mem memory.Allocator) error {
 	tbl, err := sink.ReadTable(ctx, fsys, name, mem)
 	if err != nil {
 		return err
@@ -213,7 +213,7 @@ func addFile(ctx context.Context, acc *Accumulator, fsys sink.FS, name string, m
 }
 
 // countRows returns the number of rows of a Parquet file from its footer.
-func countRows(fsys sink.FS, name string) (n int64, err error) {
+func countRows(fsys sink.ReadFS, name string) (n int64, err error) {
 	f, err := fsys.Open(name)
 	if err != nil {
 		return 0, fmt.Errorf("count rows: %w", err)

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"regexp"
-	"strings"
 
 	"github.com/landerd/landerd/pkg/sink"
 )
@@ -25,14 +23,11 @@ var (
 	ErrTenantName = errors.New("invalid tenant name")
 )
 
-// tenantName is what a configured tenant's name looks like.
-var tenantName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
-
-// CheckTenant reports ErrTenantName unless name can name a tenant:
-// [a-z0-9][a-z0-9_-]{0,62}.
+// CheckTenant reports ErrTenantName unless name can name a tenant
+// (sink.ValidTenant): [a-z0-9][a-z0-9_-]{0,62}.
 func CheckTenant(name string) error {
-	if !tenantName.MatchString(name) {
-		return fmt.Errorf("%w %q: want [a-z0-9][a-z0-9_-]{0,62}", ErrTenantName, name)
+	if !sink.ValidTenant(name) {
+		return fmt.Errorf("%w %q: want %s", ErrTenantName, name, sink.TenantNameForm)
 	}
 	return nil
 }
@@ -40,13 +35,13 @@ func CheckTenant(name string) error {
 // TenantDir returns the directory of tenant's partition of table:
 // "attempts/tenant=pearson".
 func TenantDir(table, tenant string) string {
-	return path.Join(table, sink.TenantKey+"="+tenant)
+	return path.Join(table, sink.TenantPartition(tenant))
 }
 
 // tenantsOf returns the tenants that have a directory in table, sorted,
 // sink.UnassignedTenant left out, and whether table has any tenant directory at all.
 // A missing table has none.
-func tenantsOf(fsys sink.FS, table string) (names []string, multi bool, err error) {
+func tenantsOf(fsys sink.ReadFS, table string) (names []string, multi bool, err error) {
 	infos, err := fsys.ReadDir(table)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
@@ -55,7 +50,7 @@ func tenantsOf(fsys sink.FS, table string) (names []string, multi bool, err erro
 		return nil, false, fmt.Errorf("list tenants of %s: %w", table, err)
 	}
 	for _, fi := range infos {
-		name, ok := strings.CutPrefix(fi.Name(), sink.TenantKey+"=")
+		name, ok := sink.TenantOf(fi.Name())
 		if !ok || !fi.IsDir() {
 			continue
 		}
@@ -70,10 +65,10 @@ func tenantsOf(fsys sink.FS, table string) (names []string, multi bool, err erro
 // dataFiles lists the paths of the data files of table in tenant's
 // directory (every file of the table when tenant is ""), reading nothing
 // above that directory.
-func dataFiles(fsys sink.FS, table, tenant string) ([]string, error) {
+func dataFiles(fsys sink.ReadFS, table, tenant string) ([]string, error) {
 	hive := ""
 	if tenant != "" {
-		hive = sink.TenantKey + "=" + tenant
+		hive = sink.TenantPartition(tenant)
 	}
 	dfs, err := sink.ListDataFilesIn(fsys, table, hive)
 	if err != nil {

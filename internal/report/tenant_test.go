@@ -22,7 +22,7 @@ import (
 // listed, as HDFS shows a 0751 table directory to a tenant's reader. It
 // records every directory listed.
 type guardedFS struct {
-	sink.FS
+	sink.ReadFS
 	mu     sync.Mutex
 	listed []string
 	denied map[string]bool
@@ -35,7 +35,7 @@ func (g *guardedFS) ReadDir(name string) ([]fs.FileInfo, error) {
 	if g.denied[name] {
 		return nil, &fs.PathError{Op: "readdir", Path: name, Err: fs.ErrPermission}
 	}
-	return g.FS.ReadDir(name)
+	return g.ReadFS.ReadDir(name)
 }
 
 // tenantLake writes a multi-tenant lake: tenant a with three attempts (one
@@ -81,7 +81,7 @@ func TestReadTenant(t *testing.T) {
 
 	// Tenant a, read by a user who may list neither table directory nor
 	// the root.
-	guarded := &guardedFS{FS: lake, denied: map[string]bool{
+	guarded := &guardedFS{ReadFS: lake, denied: map[string]bool{
 		".": true, flatten.TableAttempts: true, flatten.TableQuarantine: true,
 	}}
 	aOpts := opts
@@ -158,13 +158,13 @@ func TestReadTenantErrors(t *testing.T) {
 	}
 	tests := []struct {
 		name   string
-		lake   sink.FS
+		lake   sink.ReadFS
 		tenant string
 		want   error
 		text   string
 	}{
 		{"unknown tenant", multi, "c", ErrNoTenantData, "no data file under attempts/tenant=c or _quarantine/tenant=c; tenants with attempts: a, b"},
-		{"unknown tenant, tables not listable", &guardedFS{FS: multi, denied: map[string]bool{"attempts": true}}, "c", ErrNoTenantData, "no data file under attempts/tenant=c or _quarantine/tenant=c"},
+		{"unknown tenant, tables not listable", &guardedFS{ReadFS: multi, denied: map[string]bool{"attempts": true}}, "c", ErrNoTenantData, "no data file under attempts/tenant=c or _quarantine/tenant=c"},
 		{"no tenant of the unassigned", multi, sink.UnassignedTenant, ErrTenantName, `invalid tenant name "_unassigned"`},
 		{"a path is no name", multi, "a/../b", ErrTenantName, "invalid tenant name"},
 		{"upper case", multi, "Pearson", ErrTenantName, "invalid tenant name"},

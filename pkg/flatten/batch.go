@@ -25,7 +25,7 @@ func (r Records) Release() {
 
 // Batch accumulates rows for the three tables in Arrow buffers. Rows are
 // appended one message at a time and taken out as record batches with
-// Flush, which hands the buffers to the records. A Batch is not safe for
+// Take, which hands the buffers to the records. A Batch is not safe for
 // concurrent use; Release it exactly once.
 type Batch struct {
 	mem memory.Allocator
@@ -59,8 +59,8 @@ func (b *Batch) AppendQuarantine(m *Meta, why *InvalidError, raw []byte) {
 	b.qua.append(b.mem, m, why, raw)
 }
 
-// Flush returns the buffered rows as record batches and empties the Batch.
-func (b *Batch) Flush() Records {
+// Take returns the buffered rows as record batches and empties the Batch.
+func (b *Batch) Take() Records {
 	var r Records
 	if b.att.keenID.n > 0 {
 		r.Attempts = b.att.finish(b.mem)

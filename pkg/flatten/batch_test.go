@@ -161,16 +161,16 @@ func generatedRows(t *testing.T) rowSource {
 }
 
 // TestBatchMatchesBuilders checks that a Batch makes exactly the records
-// Arrow's builders make from the same rows, over several flushes (one of
+// Arrow's builders make from the same rows, over several takes (one of
 // them of a single row), and frees all its memory.
 func TestBatchMatchesBuilders(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		src  func(t *testing.T) rowSource
-		rows []int // rows per flush
+		rows []int // rows per take
 	}{
 		{"random", func(*testing.T) rowSource { return randRows(1) }, []int{1, 3000, 700, 5}},
-		{"random_large_flush", func(*testing.T) rowSource { return randRows(2) }, []int{40, 4000}},
+		{"random_large_take", func(*testing.T) rowSource { return randRows(2) }, []int{40, 4000}},
 		{"generated", generatedRows, []int{2500, 1, 1200}},
 		{"no_options", func(*testing.T) rowSource { return optionlessRows(3) }, []int{1, 200}},
 	} {
@@ -181,15 +181,15 @@ func TestBatchMatchesBuilders(t *testing.T) {
 			ref := NewRefBatch(refMem)
 			src := tc.src(t)
 			i := 0
-			for flush, n := range tc.rows {
+			for take, n := range tc.rows {
 				for range n {
 					src(i, b, ref)
 					i++
 				}
 				if got, want := fmt.Sprint(b.Len()), fmt.Sprint(ref.Len()); got != want {
-					t.Fatalf("flush %d: Len() = %s, want %s", flush, got, want)
+					t.Fatalf("take %d: Len() = %s, want %s", take, got, want)
 				}
-				got, want := b.Flush(), ref.Flush()
+				got, want := b.Take(), ref.Take()
 				for _, tab := range []struct {
 					name      string
 					got, want arrow.RecordBatch
@@ -198,12 +198,12 @@ func TestBatchMatchesBuilders(t *testing.T) {
 					{TableQuestions, got.Questions, want.Questions},
 					{TableQuarantine, got.Quarantine, want.Quarantine},
 				} {
-					compareRecords(t, fmt.Sprintf("flush %d: %s", flush, tab.name), tab.got, tab.want)
+					compareRecords(t, fmt.Sprintf("take %d: %s", take, tab.name), tab.got, tab.want)
 				}
 				got.Release()
 				want.Release()
 				if a, q, x := b.Len(); a+q+x != 0 {
-					t.Fatalf("flush %d: Len() after Flush = %d, %d, %d", flush, a, q, x)
+					t.Fatalf("take %d: Len() after Take = %d, %d, %d", take, a, q, x)
 				}
 			}
 			src(i, b, ref) // rows left in the Batch when it is released
@@ -271,13 +271,13 @@ func TestBatchGrowsAsBuilders(t *testing.T) {
 	fresh := NewBatch(newMem)
 	var want [n]int
 	fill(fresh, func(i int) { want[i] = newMem.CurrentAlloc() })
-	fresh.Flush().Release()
+	fresh.Take().Release()
 	fresh.Release()
 
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	b := NewBatch(mem)
 	fill(b, func(int) {})
-	b.Flush().Release()
+	b.Take().Release()
 	fill(b, func(i int) {
 		got := mem.CurrentAlloc()
 		switch {
@@ -289,7 +289,7 @@ func TestBatchGrowsAsBuilders(t *testing.T) {
 			t.Fatalf("row %d: %d bytes allocated, more than the %d of a new Batch at row %d", i, got, want[n/2], n/2)
 		}
 	})
-	b.Flush().Release()
+	b.Take().Release()
 	b.Release()
 	mem.AssertSize(t, 0)
 }

@@ -80,7 +80,7 @@ func BenchmarkFlatten(b *testing.B) {
 				}
 				batch.AppendAttempt(meta, a)
 				if i%8192 == 8191 {
-					batch.Flush().Release()
+					batch.Take().Release()
 				}
 			})
 		})
@@ -174,7 +174,7 @@ func cpuTime(b *testing.B) time.Duration {
 // builders it replaced.
 type appender interface {
 	AppendAttempt(m *flatten.Meta, a *flatten.Attempt)
-	Flush() flatten.Records
+	Take() flatten.Records
 	Release()
 }
 
@@ -204,7 +204,7 @@ func BenchmarkAppend(b *testing.B) {
 					meta.Offset = int64(i)
 					batch.AppendAttempt(meta, atts[i%len(atts)])
 					if i%5000 == 4999 {
-						batch.Flush().Release()
+						batch.Take().Release()
 					}
 				}
 				cpu = cpuTime(b) - cpu

@@ -51,7 +51,7 @@ func FuzzDecode(f *testing.F) {
 			}
 			b.AppendQuarantine(meta, ie, msg)
 		}
-		recs := b.Flush()
+		recs := b.Take()
 		for _, r := range []arrow.RecordBatch{recs.Attempts, recs.Questions, recs.Quarantine} {
 			if r == nil {
 				continue

@@ -43,7 +43,7 @@ func TestRealDataSet(t *testing.T) {
 		}
 		b.AppendAttempt(&Meta{Topic: "attempts", Partition: 0, Offset: int64(i), LandedAt: landed}, a)
 	}
-	recs := b.Flush()
+	recs := b.Take()
 	defer recs.Release()
 	if recs.Quarantine != nil {
 		t.Fatalf("%d quarantined rows, want 0", recs.Quarantine.NumRows())

@@ -42,8 +42,8 @@ func (b *refBatch) AppendQuarantine(m *Meta, why *InvalidError, raw []byte) {
 	b.qua.append(m, why, raw)
 }
 
-// Flush returns the buffered rows as record batches and empties the refBatch.
-func (b *refBatch) Flush() Records {
+// Take returns the buffered rows as record batches and empties the refBatch.
+func (b *refBatch) Take() Records {
 	var r Records
 	if b.att.rb.Field(0).Len() > 0 {
 		r.Attempts = b.att.rb.NewRecordBatch()

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/user"
 	"path"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,17 +30,6 @@ const (
 	FilePerm fs.FileMode = 0o640
 )
 
-// TenantKey is the Hive key of the tenant partition level:
-// <table>/tenant=<T>/...
-const TenantKey = "tenant"
-
-// UnassignedTenant is the tenant of records whose tenant is missing or
-// unknown. It is not a valid tenant name, so it never collides with one.
-const UnassignedTenant = "_unassigned"
-
-// tenantName is the form of a tenant's name.
-var tenantName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
-
 // Access says which groups may read the lake: the firm's group, which owns
 // the lake's structure and landerd's own state, and one group per tenant,
 // which owns that tenant's data. The zero Access has no tenants.
@@ -57,7 +45,7 @@ type Access struct {
 func NewAccess(group string, tenantGroups map[string]string) (Access, error) {
 	var errs []error
 	for t, g := range tenantGroups {
-		if !tenantName.MatchString(t) {
+		if !ValidTenant(t) {
 			errs = append(errs, fmt.Errorf("tenant %q: want a name matching %s", t, tenantName))
 		}
 		if g == "" {
@@ -103,8 +91,7 @@ func (a Access) of(name string, dir bool) (string, fs.FileMode, error) {
 		}
 		return a.group, perm, nil
 	}
-	level, _, _ := strings.Cut(rest, "/")
-	t, ok := strings.CutPrefix(level, TenantKey+"=")
+	t, ok := TenantOf(rest)
 	if !ok || t == UnassignedTenant {
 		return a.group, perm, nil
 	}
@@ -207,11 +194,7 @@ func (w *accessFS) Rename(from, to string) error {
 	}
 	if fromGroup, _, err := w.a.of(from, false); group != "" && (err != nil || fromGroup != group) {
 		if err := w.inner.Chgrp(from, group); err != nil {
-			var pe *fs.PathError
-			if errors.As(err, &pe) {
-				err = pe.Err
-			}
-			return &fs.PathError{Op: "rename", Path: from, Err: err}
+			return &fs.PathError{Op: "rename", Path: from, Err: UnwrapPath(err)}
 		}
 	}
 	return w.inner.Rename(from, to)
@@ -270,7 +253,7 @@ func (w *accessFS) MkdirAll(name string) error {
 			return nil
 		}
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return &fs.PathError{Op: "mkdir", Path: name, Err: unwrapPath(err)}
+			return &fs.PathError{Op: "mkdir", Path: name, Err: UnwrapPath(err)}
 		}
 		w.remember(name, false) // removed behind our back: check every level
 	}
@@ -287,7 +270,7 @@ func (w *accessFS) MkdirAll(name string) error {
 			continue
 		}
 		if err := w.mkdir(dir); err != nil {
-			return &fs.PathError{Op: "mkdir", Path: dir, Err: unwrapPath(err)}
+			return &fs.PathError{Op: "mkdir", Path: dir, Err: UnwrapPath(err)}
 		}
 		w.remember(dir, true)
 	}
@@ -330,15 +313,6 @@ func (w *accessFS) mkdir(dir string) error {
 		return w.inner.Chmod(dir, perm)
 	}
 	return nil
-}
-
-// unwrapPath returns the error inside a *fs.PathError.
-func unwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // fileGroup returns the group of a file described by an FS's Stat, when

@@ -247,7 +247,7 @@ func lakeBatches(t *testing.T, mem memory.Allocator, batches, rows int) []flatte
 				batch.AppendAttempt(meta, a)
 			}
 		}
-		out = append(out, batch.Flush())
+		out = append(out, batch.Take())
 	}
 	return out
 }
@@ -490,7 +490,7 @@ func TestColumnWriterRealDataSet(t *testing.T) {
 		}
 		batch.AppendAttempt(meta, a)
 	}
-	recs := batch.Flush()
+	recs := batch.Take()
 	defer recs.Release()
 	for _, tc := range []struct {
 		tbl *flatten.Table

@@ -11,6 +11,11 @@
 // suite in package sinktest. Package test/kit/faultfs wraps any FS to fail
 // chosen calls, for crash and fault tests; nothing here injects faults.
 //
+// FS is composed of one small interface per capability: [ReadFS] (open,
+// list, stat), [CreateFS] (create files and directories), [RenameFS],
+// [RemoveFS] and [PermFS] (mode and group). What only reads the lake
+// takes ReadFS, which a read-only lake implements alone.
+//
 // FS can also set a path's mode and group (CreatePerm, Chmod, Chgrp); new
 // files and directories take their directory's group, on HDFS natively and
 // locally through the set-group-ID bit that LocalFS's Chmod gives
@@ -43,6 +48,11 @@
 //	_landerd/<topic>/<partition:05d>/state.json        last published flush (the commit point)
 //	_landerd/<topic>/<partition:05d>/epoch-<N:010d>/   staging dir of owner epoch N
 //	_landerd/<topic>/<partition:05d>/tmp/              data files being written
+//
+// <hive> is the date partition, ingest_date=<YYYY-MM-DD> or
+// event_date=<YYYY-MM-DD> ([DatePartition]), under tenant=<T>/ in a
+// multi-tenant lake ([TenantHive], [TenantOf]); <topic> is a legal Kafka
+// topic name ([CheckTopic]) and <T> a valid tenant name ([ValidTenant]).
 //
 // # Publication
 //

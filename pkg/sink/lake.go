@@ -70,40 +70,10 @@ func ParseFileName(name string) (topic string, partition int32, first, last int6
 	return rest, int32(nums[0]), nums[1], nums[2], nil
 }
 
-// checkTopic accepts Kafka's legal topic names, which are also safe
-// directory and file name parts.
-func checkTopic(topic string) error {
-	if topic == "" || topic == "." || topic == ".." || len(topic) > 249 {
-		return fmt.Errorf("invalid topic name %q", topic)
-	}
-	for _, c := range topic {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return fmt.Errorf("invalid topic name %q", topic)
-		}
-	}
-	return nil
-}
-
 // checkTable accepts a table name: one path element, not the control dir.
 func checkTable(table string) error {
 	if table == "" || strings.Contains(table, "/") || !fs.ValidPath(table) || table == ControlDir || strings.HasPrefix(table, ".") {
 		return fmt.Errorf("invalid table name %q", table)
-	}
-	return nil
-}
-
-// checkHive accepts "" or a path of key=value elements.
-func checkHive(hive string) error {
-	if hive == "" {
-		return nil
-	}
-	if !fs.ValidPath(hive) {
-		return fmt.Errorf("invalid hive partition %q", hive)
-	}
-	for _, elem := range strings.Split(hive, "/") {
-		if k, _, ok := strings.Cut(elem, "="); !ok || k == "" || strings.HasPrefix(elem, "_") || strings.HasPrefix(elem, ".") {
-			return fmt.Errorf("invalid hive partition %q: want key=value elements", hive)
-		}
 	}
 	return nil
 }
@@ -122,7 +92,7 @@ type DataFile struct {
 // ListDataFiles lists the published data files of a table, sorted by path.
 // A missing table lists nothing. Files and directories whose names do not
 // follow the layout (hidden, "_"-prefixed, foreign) are skipped.
-func ListDataFiles(fsys FS, table string) ([]DataFile, error) {
+func ListDataFiles(fsys ReadFS, table string) ([]DataFile, error) {
 	return ListDataFilesIn(fsys, table, "")
 }
 
@@ -131,7 +101,7 @@ func ListDataFiles(fsys FS, table string) ([]DataFile, error) {
 // for the whole table). It reads <table>/<hive> and the directories below
 // it, never their parents, so it works for a user who may enter a tenant's
 // directory but not list the table's. A missing directory lists nothing.
-func ListDataFilesIn(fsys FS, table, hive string) ([]DataFile, error) {
+func ListDataFilesIn(fsys ReadFS, table, hive string) ([]DataFile, error) {
 	if err := checkTable(table); err != nil {
 		return nil, fmt.Errorf("list data files: %w", err)
 	}

@@ -282,7 +282,7 @@ func (c *countingWriter) Tell() int64 { return c.n }
 
 // ReadTable reads a whole Parquet file of the lake into an Arrow table
 // allocated from mem. The caller releases the table.
-func ReadTable(ctx context.Context, fsys FS, name string, mem memory.Allocator) (arrow.Table, error) {
+func ReadTable(ctx context.Context, fsys ReadFS, name string, mem memory.Allocator) (arrow.Table, error) {
 	f, err := fsys.Open(name)
 	if err != nil {
 		return nil, fmt.Errorf("read table: %w", err)

@@ -337,7 +337,7 @@ func (p *Partition) createClaim(n int64) error {
 // that readers of the lake see whole, 0 when there is none. A flush's
 // state is committed before its files are renamed into place: until they
 // all are, the flush before it is the last one landed.
-func Landed(fsys FS, topic string, partition int32) (int64, error) {
+func Landed(fsys ReadFS, topic string, partition int32) (int64, error) {
 	st, err := ReadState(fsys, topic, partition)
 	if err != nil || st == nil {
 		return 0, err
@@ -356,7 +356,7 @@ func Landed(fsys FS, topic string, partition int32) (int64, error) {
 
 // ReadState reads the last published flush of a Kafka partition; it
 // returns nil, nil when nothing has been published.
-func ReadState(fsys FS, topic string, partition int32) (*State, error) {
+func ReadState(fsys ReadFS, topic string, partition int32) (*State, error) {
 	name := path.Join(PartitionDir(topic, partition), stateFile)
 	f, err := fsys.Open(name)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -729,7 +729,7 @@ func removeFiles(list, drop []*ParquetFile) []*ParquetFile {
 
 // HasState reports whether the lake holds a committed state (a published
 // flush or a recorded gap) of any partition of topic other than except.
-func HasState(fsys FS, topic string, except int32) (bool, error) {
+func HasState(fsys ReadFS, topic string, except int32) (bool, error) {
 	dir := path.Join(ControlDir, topic)
 	infos, err := fsys.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {

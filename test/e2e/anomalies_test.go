@@ -16,6 +16,7 @@ import (
 
 	"github.com/landerd/landerd/internal/attemptgen"
 	"github.com/landerd/landerd/pkg/sink"
+	"github.com/landerd/landerd/test/kit/lakecheck"
 	"github.com/landerd/landerd/test/system/kafkacluster"
 )
 
@@ -132,8 +133,8 @@ func TestRetentionGapRealKafka(t *testing.T) {
 	}
 	checkGaps(t, h, before, starts, true)
 	sum := h.checkExactlyOnce(context.Background())
-	if sum.lost != int(lostWant) {
-		t.Errorf("the lake records %d offsets as lost; retention deleted %d before they landed", sum.lost, lostWant)
+	if sum.Lost != int(lostWant) {
+		t.Errorf("the lake records %d offsets as lost; retention deleted %d before they landed", sum.Lost, lostWant)
 	}
 	t.Logf("lake: %s", sum)
 	out, err := exec.Command(landerdBin, "report", "--lake", h.lakeURL).CombinedOutput()
@@ -317,7 +318,7 @@ func lakeFiles(t *testing.T, lake sink.FS) map[string]int64 {
 	t.Helper()
 	out := map[string]int64{}
 	for _, table := range []string{"attempts", "questions", "_quarantine"} {
-		err := walkFiles(lake, table, func(name string) {
+		err := lakecheck.WalkFiles(lake, table, func(name string) {
 			fi, err := lake.Stat(name)
 			if err != nil {
 				t.Fatal(err)

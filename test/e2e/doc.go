@@ -14,10 +14,11 @@
 // (LANDERD_INJECT_FAULTS, which only a binary built with the faultinject
 // tag reads, as the tests build it), and stop the daemon with SIGTERM
 // while it lands.
-// Afterwards they read every Parquet file of the lake back and check that
-// each (partition, offset) of the topic appears exactly once across
-// attempts and _quarantine, in the table the generated record belongs to,
-// that questions rows belong to landed attempts only, and that no temporary
+// Afterwards they read every Parquet file of the lake back and check
+// (test/kit/lakecheck, which the soak uses too) that each (partition,
+// offset) of the topic appears exactly once across attempts and
+// _quarantine, in the table the generated record belongs to, that
+// questions rows belong to landed attempts only, and that no temporary
 // file is left behind.
 //
 // The package holds only tests. Run them with

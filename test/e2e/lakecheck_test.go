@@ -129,7 +129,7 @@ func TestLakeCheckCatchesTenantViolations(t *testing.T) {
 				return err
 			}
 			for _, f := range files {
-				if tenantOfHive(f.Hive) != from {
+				if tenant, _ := sink.TenantOf(f.Hive); tenant != from {
 					continue
 				}
 				_, date, _ := strings.Cut(f.Hive, "/")
@@ -143,7 +143,7 @@ func TestLakeCheckCatchesTenantViolations(t *testing.T) {
 		}
 	}
 	under := func(tenant string) func(string) string {
-		return func(date string) string { return "tenant=" + tenant + "/" + date }
+		return func(date string) string { return sink.TenantHive(tenant, date) }
 	}
 	tests := []struct {
 		name   string

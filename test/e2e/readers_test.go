@@ -18,6 +18,7 @@ import (
 
 	"github.com/landerd/landerd/pkg/flatten"
 	"github.com/landerd/landerd/pkg/sink"
+	"github.com/landerd/landerd/test/kit/lakecheck"
 	"github.com/landerd/landerd/test/kit/repo"
 	"github.com/landerd/landerd/test/kit/servertest"
 	"github.com/landerd/landerd/test/system/duckdb"
@@ -58,7 +59,7 @@ type readerFigures struct {
 // checkWithReaders reads the lake with DuckDB and with Spark and compares
 // what they find with the topic's end offsets and with sum, what
 // landerd's own reader found.
-func (h *harness) checkWithReaders(ctx context.Context, sum lakeSummary) {
+func (h *harness) checkWithReaders(ctx context.Context, sum lakecheck.Summary) {
 	h.t.Helper()
 	ends := h.endOffsets(ctx)
 	start := time.Now()
@@ -71,14 +72,14 @@ func (h *harness) checkWithReaders(ctx context.Context, sum lakeSummary) {
 
 // compareReader fails the test where a reader's figures disagree with the
 // topic or with landerd's reader.
-func (h *harness) compareReader(reader string, got readerFigures, ends map[int32]int64, sum lakeSummary) {
+func (h *harness) compareReader(reader string, got readerFigures, ends map[int32]int64, sum lakecheck.Summary) {
 	h.t.Helper()
 	var total int64
 	for p, end := range ends {
 		total += end
 		key := fmt.Sprintf("%s/%d", h.topic, p)
 		want := partitionFigures{Rows: end, MinOffset: 0, MaxOffset: end - 1}
-		for _, g := range sum.gapsOf[p] { // offsets the lake records as lost
+		for _, g := range sum.GapsOf[p] { // offsets the lake records as lost
 			want.Rows -= g.Offsets()
 			total -= g.Offsets()
 			if g.First == want.MinOffset {
@@ -103,7 +104,7 @@ func (h *harness) compareReader(reader string, got readerFigures, ends map[int32
 		h.t.Errorf("%s: %d distinct (topic, partition, offset) with %d duplicated; want %d distinct, none duplicated",
 			reader, got.Distinct, got.Duplicates, total)
 	}
-	if got.Attempts != int64(sum.attempts) || got.Quarantine != int64(sum.quarantined) || got.Questions != int64(sum.questions) {
+	if got.Attempts != int64(sum.Attempts) || got.Quarantine != int64(sum.Quarantined) || got.Questions != int64(sum.Questions) {
 		h.t.Errorf("%s: %d attempts, %d quarantined, %d questions; landerd's reader found %s",
 			reader, got.Attempts, got.Quarantine, got.Questions, sum)
 	}

@@ -21,7 +21,7 @@ var e2eTenants = []string{"pearson", "acme", "globex"}
 
 const (
 	tenantHeader = "tenant"
-	unassigned   = "_unassigned"
+	unassigned   = sink.UnassignedTenant
 )
 
 // Shares of the records a tenantMix gives no header, an empty one, and
@@ -88,7 +88,7 @@ func (h *harness) checkTenantAccess() {
 	}
 	sample := map[string]string{} // tenant -> one of its files
 	for _, f := range files {
-		if t := tenantOfHive(f.Hive); t != "" && sample[t] == "" {
+		if t, _ := sink.TenantOf(f.Hive); t != "" && sample[t] == "" {
 			sample[t] = f.Path
 		}
 	}
@@ -98,7 +98,7 @@ func (h *harness) checkTenantAccess() {
 			h.t.Errorf("tenant %s: no attempts file to check", t)
 			continue
 		}
-		dir := path.Join(flatten.TableAttempts, "tenant="+t)
+		dir := path.Join(flatten.TableAttempts, sink.TenantPartition(t))
 		for _, c := range []struct {
 			name string
 			mode os.FileMode
@@ -148,15 +148,4 @@ func (m *tenantMix) next(want flatten.Reason) ([]fakekafka.Header, flatten.Reaso
 	}
 	t := e2eTenants[m.rng.IntN(len(e2eTenants))]
 	return []fakekafka.Header{{Key: tenantHeader, Value: []byte(t)}}, want, t
-}
-
-// tenantOfHive returns the tenant directory of a file's Hive partition
-// ("tenant=T/ingest_date=D"), or "" when it has none.
-func tenantOfHive(hive string) string {
-	rest, ok := strings.CutPrefix(hive, "tenant=")
-	if !ok {
-		return ""
-	}
-	t, _, _ := strings.Cut(rest, "/")
-	return t
 }

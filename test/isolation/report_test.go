@@ -96,7 +96,7 @@ func landAttempts(t *testing.T, c *minidfs.Cluster) map[string]*report.Report {
 				b.AppendAttempt(&meta, a)
 			}
 		}
-		out := b.Flush()
+		out := b.Take()
 		b.Release()
 		if out.Attempts == nil || out.Quarantine == nil {
 			t.Fatalf("tenant %s: generated no attempt or no quarantined record", tn.name)
@@ -121,7 +121,7 @@ func landAttempts(t *testing.T, c *minidfs.Cluster) map[string]*report.Report {
 		next++
 		b.AppendQuarantine(&meta, &flatten.InvalidError{Reason: "tenant_missing", Msg: "no tenant header"}, r.Value)
 	}
-	out := b.Flush()
+	out := b.Take()
 	b.Release()
 	unassigned = out.Quarantine.NumRows()
 	accs[""].AddQuarantined(unassigned)

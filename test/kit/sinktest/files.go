@@ -18,7 +18,7 @@ import (
 
 // WriteFile creates name on fsys holding data, and closes it: the error
 // of a failed write is joined with the Close's.
-func WriteFile(fsys sink.FS, name string, data []byte) error {
+func WriteFile(fsys sink.CreateFS, name string, data []byte) error {
 	f, err := fsys.Create(name)
 	if err != nil {
 		return err
@@ -30,7 +30,7 @@ func WriteFile(fsys sink.FS, name string, data []byte) error {
 }
 
 // ReadFile reads name on fsys whole, failing the test when it cannot.
-func ReadFile(t *testing.T, fsys sink.FS, name string) []byte {
+func ReadFile(t *testing.T, fsys sink.ReadFS, name string) []byte {
 	t.Helper()
 	f, err := fsys.Open(name)
 	if err != nil {

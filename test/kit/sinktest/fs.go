@@ -27,10 +27,11 @@ func TestFS(t *testing.T, newFS func(t *testing.T) sink.FS, group string) {
 		name string
 		run  func(t *testing.T, fsys sink.FS)
 	}{
-		{"String", testString},
+		{"String", same(testString)},
 		{"CreateExclusive", testCreateExclusive},
 		{"CreateWithoutParent", testCreateWithoutParent},
 		{"InvalidPaths", testInvalidPaths},
+		{"ReadInvalidPaths", same(testReadInvalidPaths)},
 		{"WriteAfterClose", testWriteAfterClose},
 		{"MkdirAll", testMkdirAll},
 		{"RenameReplacesFile", testRenameReplaces},
@@ -38,10 +39,10 @@ func TestFS(t *testing.T, newFS func(t *testing.T) sink.FS, group string) {
 		{"RenameAcrossDirs", testRenameAcrossDirs},
 		{"RemoveAllTree", testRemoveAllTree},
 		{"RemoveAllFileAndAbsent", testRemoveAllFileAndAbsent},
-		{"ReadDirSorted", testReadDirSorted},
-		{"Stat", testStat},
-		{"RangedReads", testRangedReads},
-		{"ContentAfterClose", testContentAfterClose},
+		{"ReadDirSorted", same(testReadDirSorted)},
+		{"Stat", same(testStat)},
+		{"RangedReads", same(testRangedReads)},
+		{"ContentAfterClose", same(testContentAfterClose)},
 		{"CreatePerm", testCreatePerm},
 		{"Chmod", testChmod},
 		{"Chgrp", func(t *testing.T, fsys sink.FS) { testChgrp(t, fsys, group) }},
@@ -53,9 +54,44 @@ func TestFS(t *testing.T, newFS func(t *testing.T) sink.FS, group string) {
 	}
 }
 
+// readTest is a test of reading: it writes its files through w and reads
+// them through r, which reads the same lake.
+type readTest func(t *testing.T, w sink.FS, r sink.ReadFS)
+
+// same runs a test of reading on one filesystem, writing and reading.
+func same(run readTest) func(t *testing.T, fsys sink.FS) {
+	return func(t *testing.T, fsys sink.FS) { run(t, fsys, fsys) }
+}
+
+// TestReadFS runs the suite's tests of reading against a filesystem that
+// need implement only sink.ReadFS, such as a lake opened for reading only.
+// newFS is called once per subtest and must return an empty lake w to
+// write the subtest's files through and r reading the same lake, and
+// clean both up through t.
+func TestReadFS(t *testing.T, newFS func(t *testing.T) (w sink.FS, r sink.ReadFS)) {
+	t.Helper()
+	tests := []struct {
+		name string
+		run  readTest
+	}{
+		{"String", testString},
+		{"ReadInvalidPaths", testReadInvalidPaths},
+		{"ReadDirSorted", testReadDirSorted},
+		{"Stat", testStat},
+		{"RangedReads", testRangedReads},
+		{"ContentAfterClose", testContentAfterClose},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w, r := newFS(t)
+			tt.run(t, w, r)
+		})
+	}
+}
+
 // writeFile creates name holding data, written in chunks of at most chunk
 // bytes, and closes it.
-func writeFile(t *testing.T, fsys sink.FS, name string, data []byte, chunk int) {
+func writeFile(t *testing.T, fsys sink.CreateFS, name string, data []byte, chunk int) {
 	t.Helper()
 	f, err := fsys.Create(name)
 	if err != nil {
@@ -75,7 +111,7 @@ func writeFile(t *testing.T, fsys sink.FS, name string, data []byte, chunk int) 
 }
 
 // readFile returns the whole content of name.
-func readFile(t *testing.T, fsys sink.FS, name string) []byte {
+func readFile(t *testing.T, fsys sink.ReadFS, name string) []byte {
 	t.Helper()
 	f, err := fsys.Open(name)
 	if err != nil {
@@ -91,14 +127,14 @@ func readFile(t *testing.T, fsys sink.FS, name string) []byte {
 	return data
 }
 
-func mkdirAll(t *testing.T, fsys sink.FS, name string) {
+func mkdirAll(t *testing.T, fsys sink.CreateFS, name string) {
 	t.Helper()
 	if err := fsys.MkdirAll(name); err != nil {
 		t.Fatalf("mkdir %s: %v", name, err)
 	}
 }
 
-func wantNotExist(t *testing.T, fsys sink.FS, name string) {
+func wantNotExist(t *testing.T, fsys sink.ReadFS, name string) {
 	t.Helper()
 	if fi, err := fsys.Stat(name); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("stat %s = %v, %v; want fs.ErrNotExist", name, fi, err)
@@ -106,7 +142,7 @@ func wantNotExist(t *testing.T, fsys sink.FS, name string) {
 }
 
 // names lists a directory's entry names.
-func names(t *testing.T, fsys sink.FS, dir string) []string {
+func names(t *testing.T, fsys sink.ReadFS, dir string) []string {
 	t.Helper()
 	infos, err := fsys.ReadDir(dir)
 	if err != nil {
@@ -119,8 +155,8 @@ func names(t *testing.T, fsys sink.FS, dir string) []string {
 	return out
 }
 
-func testString(t *testing.T, fsys sink.FS) {
-	if fsys.String() == "" {
+func testString(t *testing.T, _ sink.FS, r sink.ReadFS) {
+	if r.String() == "" {
 		t.Fatal("String() is empty; want a URL naming the filesystem and root")
 	}
 }
@@ -165,6 +201,26 @@ func testInvalidPaths(t *testing.T, fsys sink.FS) {
 		}
 		if err := fsys.Rename("x", name); err == nil {
 			t.Errorf("rename to %q succeeded; want an invalid path error", name)
+		}
+	}
+}
+
+// testReadInvalidPaths checks that reads reject every path that is not a
+// valid lake path, as changes do (testInvalidPaths).
+func testReadInvalidPaths(t *testing.T, w sink.FS, r sink.ReadFS) {
+	writeFile(t, w, "a", []byte("a"), 1)
+	for _, name := range []string{"../escape", "/abs", "a/../../b", "a//b", "a/./b", "", "a/", "./a"} {
+		if f, err := r.Open(name); !errors.Is(err, fs.ErrInvalid) {
+			if err == nil {
+				_ = f.Close()
+			}
+			t.Errorf("open %q: err = %v; want fs.ErrInvalid", name, err)
+		}
+		if _, err := r.ReadDir(name); !errors.Is(err, fs.ErrInvalid) {
+			t.Errorf("readdir %q: err = %v; want fs.ErrInvalid", name, err)
+		}
+		if _, err := r.Stat(name); !errors.Is(err, fs.ErrInvalid) {
+			t.Errorf("stat %q: err = %v; want fs.ErrInvalid", name, err)
 		}
 	}
 }
@@ -308,13 +364,13 @@ func testRemoveAllFileAndAbsent(t *testing.T, fsys sink.FS) {
 	}
 }
 
-func testReadDirSorted(t *testing.T, fsys sink.FS) {
-	mkdirAll(t, fsys, "d/sub")
+func testReadDirSorted(t *testing.T, w sink.FS, r sink.ReadFS) {
+	mkdirAll(t, w, "d/sub")
 	want := []string{"a", "b", "c10", "c2", "sub", "z"}
 	for _, n := range []string{"z", "c2", "a", "c10", "b"} {
-		writeFile(t, fsys, "d/"+n, []byte(n), 8)
+		writeFile(t, w, "d/"+n, []byte(n), 8)
 	}
-	infos, err := fsys.ReadDir("d")
+	infos, err := r.ReadDir("d")
 	if err != nil {
 		t.Fatalf("readdir d: %v", err)
 	}
@@ -331,19 +387,19 @@ func testReadDirSorted(t *testing.T, fsys sink.FS) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("readdir d = %q; want %q", got, want)
 	}
-	if _, err := fsys.ReadDir("nodir"); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := r.ReadDir("nodir"); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("readdir nodir: err = %v; want fs.ErrNotExist", err)
 	}
 }
 
-func testStat(t *testing.T, fsys sink.FS) {
+func testStat(t *testing.T, w sink.FS, r sink.ReadFS) {
 	tests := []struct {
 		name string
 		size int
 	}{{"empty", 0}, {"one", 1}, {"page", 4096}, {"big", 3<<20 + 17}}
 	for _, tt := range tests {
-		writeFile(t, fsys, tt.name, make([]byte, tt.size), 1<<16)
-		fi, err := fsys.Stat(tt.name)
+		writeFile(t, w, tt.name, make([]byte, tt.size), 1<<16)
+		fi, err := r.Stat(tt.name)
 		if err != nil {
 			t.Fatalf("stat %s: %v", tt.name, err)
 		}
@@ -352,23 +408,23 @@ func testStat(t *testing.T, fsys sink.FS) {
 				tt.name, fi.Name(), fi.Size(), fi.IsDir(), tt.name, tt.size)
 		}
 	}
-	mkdirAll(t, fsys, "dir")
-	if fi, err := fsys.Stat("dir"); err != nil || !fi.IsDir() {
+	mkdirAll(t, w, "dir")
+	if fi, err := r.Stat("dir"); err != nil || !fi.IsDir() {
 		t.Fatalf("stat dir = %v, %v; want a directory", fi, err)
 	}
-	wantNotExist(t, fsys, "missing")
+	wantNotExist(t, r, "missing")
 }
 
-func testRangedReads(t *testing.T, fsys sink.FS) {
+func testRangedReads(t *testing.T, w sink.FS, r sink.ReadFS) {
 	const size = 3<<20 + 12345 // more than one 1 MiB block, not aligned
 	data := make([]byte, size)
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := range data {
 		data[i] = byte(rng.Uint32())
 	}
-	writeFile(t, fsys, "big", data, 100_003)
+	writeFile(t, w, "big", data, 100_003)
 
-	f, err := fsys.Open("big")
+	f, err := r.Open("big")
 	if err != nil {
 		t.Fatalf("open big: %v", err)
 	}
@@ -392,14 +448,14 @@ func testRangedReads(t *testing.T, fsys sink.FS) {
 		{size - 1<<20, 1 << 20}, // the last MiB
 		{12345, 3 << 20},        // nearly everything
 	}
-	for _, r := range reads {
-		buf := make([]byte, r.n)
-		n, err := f.ReadAt(buf, r.off)
-		if err != nil && !(errors.Is(err, io.EOF) && r.off+r.n == size) {
-			t.Fatalf("ReadAt(%d, %d): %v", r.off, r.n, err)
+	for _, rd := range reads {
+		buf := make([]byte, rd.n)
+		n, err := f.ReadAt(buf, rd.off)
+		if err != nil && !(errors.Is(err, io.EOF) && rd.off+rd.n == size) {
+			t.Fatalf("ReadAt(%d, %d): %v", rd.off, rd.n, err)
 		}
-		if int64(n) != r.n || !bytes.Equal(buf, data[r.off:r.off+r.n]) {
-			t.Fatalf("ReadAt(%d, %d) = %d bytes, equal=%v; want the file's bytes", r.off, r.n, n, bytes.Equal(buf[:n], data[r.off:r.off+int64(n)]))
+		if int64(n) != rd.n || !bytes.Equal(buf, data[rd.off:rd.off+rd.n]) {
+			t.Fatalf("ReadAt(%d, %d) = %d bytes, equal=%v; want the file's bytes", rd.off, rd.n, n, bytes.Equal(buf[:n], data[rd.off:rd.off+int64(n)]))
 		}
 	}
 	buf := make([]byte, 10)
@@ -423,10 +479,10 @@ func testRangedReads(t *testing.T, fsys sink.FS) {
 	}
 }
 
-func testContentAfterClose(t *testing.T, fsys sink.FS) {
+func testContentAfterClose(t *testing.T, w sink.FS, r sink.ReadFS) {
 	// Many small writes, as a Parquet writer makes, must all arrive.
 	var want bytes.Buffer
-	f, err := fsys.Create("small-writes")
+	f, err := w.Create("small-writes")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -440,10 +496,10 @@ func testContentAfterClose(t *testing.T, fsys sink.FS) {
 	if err := f.Close(); err != nil {
 		t.Fatalf("close: %v", err)
 	}
-	if got := readFile(t, fsys, "small-writes"); !bytes.Equal(got, want.Bytes()) {
+	if got := readFile(t, r, "small-writes"); !bytes.Equal(got, want.Bytes()) {
 		t.Fatalf("content after close: %d bytes; want %d equal bytes", len(got), want.Len())
 	}
-	fi, err := fsys.Stat("small-writes")
+	fi, err := r.Stat("small-writes")
 	if err != nil || fi.Size() != int64(want.Len()) {
 		t.Fatalf("stat after close = %v, %v; want size %d", fi, err, want.Len())
 	}
@@ -551,7 +607,7 @@ func testChgrp(t *testing.T, fsys sink.FS, group string) {
 }
 
 // Perm returns the permission bits of name on fsys.
-func Perm(t testing.TB, fsys sink.FS, name string) fs.FileMode {
+func Perm(t testing.TB, fsys sink.ReadFS, name string) fs.FileMode {
 	t.Helper()
 	fi, err := fsys.Stat(name)
 	if err != nil {
@@ -561,7 +617,7 @@ func Perm(t testing.TB, fsys sink.FS, name string) fs.FileMode {
 }
 
 // Group returns the group of name on fsys: a local filesystem's or HDFS's.
-func Group(t testing.TB, fsys sink.FS, name string) string {
+func Group(t testing.TB, fsys sink.ReadFS, name string) string {
 	t.Helper()
 	fi, err := fsys.Stat(name)
 	if err != nil {

@@ -1,4 +1,4 @@
-package main
+package lake
 
 import (
 	"errors"
@@ -26,23 +26,23 @@ func (r refuseGroups) Chgrp(name, group string) error {
 	return r.FS.Chgrp(name, group)
 }
 
-// TestGuardLakeChecksGroups: with tenancy on an HDFS lake, guardLake
-// checks at start-up that landerd's user may give every tenant's group and
-// fails, exit 1, naming every group it may not give; it leaves _landerd
-// with its group and mode and no probe in it.
-func TestGuardLakeChecksGroups(t *testing.T) {
+// TestGuardChecksGroups: with tenancy on an HDFS lake, guard checks at
+// start-up that landerd's user may give every tenant's group and fails,
+// not as a configuration error (exit 1), naming every group it may not
+// give; it leaves _landerd with its group and mode and no probe in it.
+func TestGuardChecksGroups(t *testing.T) {
 	c := fakehdfs.Start(t, fakehdfs.Config{})
 	cfg := hdfsConfig(c, "/lake")
 	cfg.HDFS.Group = "lake-firm"
 	cfg.Tenancy = config.Tenancy{Source: config.TenantSourceHeader, Header: "tenant", Tenants: []config.Tenant{
 		{Name: "pearson", Group: "pearson-readers"}, {Name: "wiley", Group: "wiley-readers"}, {Name: "oreilly", Group: "oreilly-readers"},
 	}}
-	lake, err := openLake(cfg)
+	lake, err := openPlain(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer func() {
-		if err := closeLake(lake); err != nil {
+		if err := closeFS(lake); err != nil {
 			t.Errorf("close: %v", err)
 		}
 	}()
@@ -63,20 +63,19 @@ func TestGuardLakeChecksGroups(t *testing.T) {
 	}
 
 	t.Run("every group", func(t *testing.T) {
-		guarded, err := guardLake(cfg, lake, lake)
+		guarded, err := guard(cfg, lake, lake)
 		if err != nil {
 			t.Fatalf("guard the lake: %v", err)
 		}
 		if guarded == lake {
-			t.Errorf("guardLake returned the lake unguarded")
+			t.Errorf("guard returned the lake unguarded")
 		}
 		noProbe(t)
 	})
 
 	t.Run("groups refused", func(t *testing.T) {
-		_, err := guardLake(cfg, lake, refuseGroups{lake, map[string]bool{"wiley-readers": true, "oreilly-readers": true}})
-		var ue usageError
-		if err == nil || errors.As(err, &ue) || !errors.Is(err, fs.ErrPermission) {
+		_, err := guard(cfg, lake, refuseGroups{lake, map[string]bool{"wiley-readers": true, "oreilly-readers": true}})
+		if err == nil || errors.Is(err, ErrConfig) || !errors.Is(err, fs.ErrPermission) {
 			t.Fatalf("guard the lake = %v; want a permission error (exit 1)", err)
 		}
 		msg := err.Error()
@@ -95,12 +94,12 @@ func TestGuardLakeChecksGroups(t *testing.T) {
 		plain := cfg
 		plain.Tenancy = config.Tenancy{Source: config.TenantSourceNone}
 		refusing := refuseGroups{lake, map[string]bool{"lake-firm": true}}
-		guarded, err := guardLake(plain, refusing, refusing)
+		guarded, err := guard(plain, refusing, refusing)
 		if err != nil {
 			t.Fatalf("guard a lake without tenancy: %v", err)
 		}
 		if _, ok := guarded.(refuseGroups); !ok {
-			t.Errorf("guardLake without tenancy wrapped the lake: %T", guarded)
+			t.Errorf("guard without tenancy wrapped the lake: %T", guarded)
 		}
 	})
 }

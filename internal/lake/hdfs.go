@@ -1,10 +1,8 @@
-package main
+package lake
 
 import (
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"path"
 	"strings"
 
@@ -51,7 +49,7 @@ func openHDFS(h config.HDFS, loc config.Location) (*sink.HDFS, error) {
 // out, so that opening creates nothing and changes no group (sink.NewHDFS
 // creates its root when missing and gives it hdfs.group), then checks that
 // the lake root is a directory.
-func openHDFSReadOnly(h config.HDFS, loc config.Location) (*readOnlyLake, error) {
+func openHDFSReadOnly(h config.HDFS, loc config.Location) (*ReadOnlyFS, error) {
 	h.Group = ""
 	lakeRoot := path.Clean(loc.Path)
 	top := loc
@@ -60,7 +58,7 @@ func openHDFSReadOnly(h config.HDFS, loc config.Location) (*readOnlyLake, error)
 	if err != nil {
 		return nil, err
 	}
-	l := &readOnlyLake{fsys: fsys, root: strings.TrimPrefix(lakeRoot, "/"), url: "hdfs://" + loc.Host + lakeRoot}
+	l := &ReadOnlyFS{fsys: fsys, root: strings.TrimPrefix(lakeRoot, "/"), url: "hdfs://" + loc.Host + lakeRoot}
 	if l.root == "" {
 		l.root = "."
 	}
@@ -69,25 +67,16 @@ func openHDFSReadOnly(h config.HDFS, loc config.Location) (*readOnlyLake, error)
 		err = errors.New("not a directory")
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open lake %s: %w", l.url, errors.Join(unwrapPathError(err), fsys.Close()))
+		return nil, fmt.Errorf("open lake %s: %w", l.url, errors.Join(sink.UnwrapPath(err), fsys.Close()))
 	}
 	return l, nil
-}
-
-// unwrapPathError returns the error inside a *fs.PathError.
-func unwrapPathError(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // kerberosLogin logs the configured principal in with its keytab.
 func kerberosLogin(k config.Kerberos) (*krbclient.Client, error) {
 	at := strings.LastIndex(k.Principal, "@")
 	if at <= 0 || at == len(k.Principal)-1 {
-		return nil, usagef("kerberos principal %q: want name[/instance]@REALM", k.Principal)
+		return nil, configErrorf("kerberos principal %q: want name[/instance]@REALM", k.Principal)
 	}
 	kt, err := keytab.Load(k.Keytab)
 	if err != nil {
@@ -102,12 +91,4 @@ func kerberosLogin(k config.Kerberos) (*krbclient.Client, error) {
 		return nil, fmt.Errorf("kerberos login %s: %w", k.Principal, err)
 	}
 	return kc, nil
-}
-
-// closeLake closes the lake's filesystem when it holds connections.
-func closeLake(lake sink.FS) error {
-	if c, ok := lake.(io.Closer); ok {
-		return c.Close()
-	}
-	return nil
 }

@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"io/fs"
 	"os"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -19,6 +17,7 @@ import (
 	"github.com/landerd/landerd/internal/config"
 	"github.com/landerd/landerd/internal/fakehdfs"
 	"github.com/landerd/landerd/internal/fakekafka"
+	"github.com/landerd/landerd/internal/lake"
 	"github.com/landerd/landerd/pkg/flatten"
 	"github.com/landerd/landerd/pkg/sink"
 )
@@ -31,82 +30,6 @@ func hdfsConfig(c *fakehdfs.Cluster, root string) config.Config {
 	cfg.HDFS.User = "lander"
 	cfg.HDFS.CallTimeout = 5 * time.Second
 	return cfg
-}
-
-func TestOpenLakeHDFS(t *testing.T) {
-	c := fakehdfs.Start(t, fakehdfs.Config{})
-	lake, err := openLake(hdfsConfig(c, "/data/lake"))
-	if err != nil {
-		t.Fatalf("open lake: %v", err)
-	}
-	defer func() {
-		if err := closeLake(lake); err != nil {
-			t.Errorf("close lake: %v", err)
-		}
-	}()
-	if got, want := lake.String(), "hdfs://"+c.Addr()+"/data/lake"; got != want {
-		t.Errorf("lake = %s, want %s", got, want)
-	}
-	f, err := lake.Create("x")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.Write([]byte("landed")); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	// The file is where the URL says, owned by the configured user.
-	other, err := sink.NewHDFS("hdfs://"+c.Addr()+"/data", sink.HDFSOptions{User: "someone"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	fi, err := other.Stat("lake/x")
-	if err != nil || fi.Size() != int64(len("landed")) {
-		t.Fatalf("stat lake/x from the parent: %v, %v", fi, err)
-	}
-	if owner := fi.Sys(); owner == nil {
-		t.Errorf("stat lake/x: no HDFS status")
-	}
-}
-
-func TestOpenLakeHDFSErrors(t *testing.T) {
-	c := fakehdfs.Start(t, fakehdfs.Config{})
-	tests := []struct {
-		name string
-		edit func(cfg *config.Config)
-		want string
-	}{
-		{"KerberosMissingKeytab", func(cfg *config.Config) {
-			cfg.HDFS.User = ""
-			cfg.HDFS.Kerberos = config.Kerberos{
-				Enabled: true, Principal: "landerd/host@EXAMPLE.COM", Keytab: "/no/such.keytab",
-				Krb5Conf: "/no/krb5.conf", ServicePrincipalName: "nn/_HOST",
-			}
-		}, "kerberos keytab /no/such.keytab"},
-		{"KerberosBadPrincipal", func(cfg *config.Config) {
-			cfg.HDFS.Kerberos = config.Kerberos{Enabled: true, Principal: "landerd", Keytab: "k", Krb5Conf: "c"}
-		}, "want name[/instance]@REALM"},
-		{"NoNameNode", func(cfg *config.Config) {
-			cfg.Lake.URL = "hdfs://127.0.0.1:1/lake"
-		}, "open lake"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cfg := hdfsConfig(c, "/lake")
-			tt.edit(&cfg)
-			lake, err := openLake(cfg)
-			if err == nil {
-				_ = closeLake(lake)
-				t.Fatal("open lake succeeded")
-			}
-			if !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("error %q does not contain %q", err, tt.want)
-			}
-		})
-	}
 }
 
 // outageEnv sets how long the NameNode stays down in TestRunLandsOnHDFS
@@ -198,22 +121,22 @@ func landOnHDFS(t *testing.T, inject func(c *fakehdfs.Cluster), outage time.Dura
 		t.Fatal(err)
 	}
 	cfg.Metrics.Addr = "127.0.0.1:0" // after validation, which rejects port 0
-	lake, err := openLake(cfg)
+	fsys, err := lake.Open(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer func() {
-		if err := closeLake(lake); err != nil {
+		if err := fsys.Close(); err != nil {
 			t.Errorf("close lake: %v", err)
 		}
 	}()
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- runLander(runCtx, cfg, lake, zap.NewNop(), nil) }()
+	go func() { done <- runLander(runCtx, cfg, fsys, zap.NewNop(), nil) }()
 	inject(c)
 	waitCtx, stopWait := context.WithTimeout(ctx, time.Minute+outage)
 	defer stopWait()
-	waitErr := waitLanded(waitCtx, lake, demoTopic, ends)
+	waitErr := waitLanded(waitCtx, fsys, demoTopic, ends)
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("run: %v", err)
@@ -221,7 +144,7 @@ func landOnHDFS(t *testing.T, inject func(c *fakehdfs.Cluster), outage time.Dura
 	if waitErr != nil {
 		t.Fatalf("wait for the lake: %v", waitErr)
 	}
-	landed := landedOffsets(t, lake)
+	landed := landedOffsets(t, fsys)
 	for p, end := range ends {
 		got := landed[p]
 		if int64(len(got)) != end {
@@ -239,17 +162,17 @@ func landOnHDFS(t *testing.T, inject func(c *fakehdfs.Cluster), outage time.Dura
 }
 
 // landedOffsets returns the Kafka offsets of the rows of the attempts and
-// quarantine tables in lake, by partition.
-func landedOffsets(t *testing.T, lake sink.FS) map[int32][]int64 {
+// quarantine tables in fsys, by partition.
+func landedOffsets(t *testing.T, fsys sink.ReadFS) map[int32][]int64 {
 	t.Helper()
 	offsets := make(map[int32][]int64)
 	for _, table := range []string{flatten.TableAttempts, flatten.TableQuarantine} {
-		files, err := sink.ListDataFiles(lake, table)
+		files, err := sink.ListDataFiles(fsys, table)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			t.Fatal(err)
 		}
 		for _, f := range files {
-			tbl, err := sink.ReadTable(context.Background(), lake, f.Path, nil)
+			tbl, err := sink.ReadTable(context.Background(), fsys, f.Path, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -275,5 +198,3 @@ func landedOffsets(t *testing.T, lake sink.FS) map[int32][]int64 {
 	}
 	return offsets
 }
-
-var _ io.Closer = (*sink.HDFS)(nil)
