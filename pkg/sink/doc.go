@@ -42,6 +42,35 @@
 // change of group) and nothing else. Without tenants it returns the FS
 // itself: the lake is written as before, with umask-derived modes.
 //
+// # Parquet files
+//
+// A [ParquetFile] is one data file being written: each Write appends a
+// record batch as its own row group. Its pages are encoded by landerd's
+// own encoder (package pkg/sink/internal/pages, whose doc says why),
+// which writes the same files as arrow-go's pqarrow.FileWriter given the
+// same properties, only cheaper; a schema the encoder does not support,
+// or [WriterOptions].Generic, goes through pqarrow.FileWriter.
+//
+// # Compression
+//
+// Importing this package replaces arrow-go's zstd codec, for the whole
+// process, with landerd's (pages.RegisterZstd, called from an init
+// function): arrow-go finds codecs in one process-wide registry, and the
+// page writer of either writer compresses with what it finds there.
+// landerd's codec writes the same standard zstd frames, but keeps idle
+// encoders in a free list (up to eight per level, about 4 MiB each),
+// where arrow-go's sync.Pool lost them at garbage collections and busy
+// writers rebuilt them, and gives them a 2 MiB window instead of 8 MiB,
+// a quarter of the history buffers; both are measured in
+// docs/performance.md. Every other arrow-go user in the same process,
+// through this package or not, compresses zstd pages with it too, with
+// the same bytes for pages up to 2 MiB; decoding and the other codecs
+// stay arrow-go's. The swap happens at init, as arrow-go asks, rather
+// than when the first file is made: its registry is a map read without
+// a lock, so a later swap would race with any goroutine already reading
+// or writing Parquet, and which codec a file got would depend on when it
+// was written.
+//
 // # Layout
 //
 //	<table>/<hive>/<topic>-<partition:05d>-<first:019d>-<last:019d>.parquet

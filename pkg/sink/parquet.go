@@ -10,7 +10,14 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/landerd/landerd/pkg/sink/internal/pages"
 )
+
+// init makes landerd's zstd codec arrow-go's for the whole process, once
+// and before any goroutine can write or read Parquet: see "Compression"
+// in the package documentation.
+func init() { pages.RegisterZstd() }
 
 // WriterOptions configures the Parquet files a [ParquetFile] writes.
 type WriterOptions struct {
@@ -30,9 +37,9 @@ type WriterOptions struct {
 	// memory.DefaultAllocator.
 	Allocator memory.Allocator
 	// Generic writes every column through pqarrow's generic FileWriter
-	// instead of the direct column writer. Both write the same files; the
-	// generic path is the reference the direct one is tested and
-	// benchmarked against.
+	// instead of landerd's page encoder. Both write the same files; the
+	// generic path is the reference the encoder is tested and benchmarked
+	// against.
 	Generic bool
 }
 
@@ -63,7 +70,9 @@ func (o WriterOptions) allocator() memory.Allocator {
 // appends one record batch as its own row group(s), so the encoder holds at
 // most one batch's pages in memory, whatever the file's final size. The
 // file tracks its rows, the bytes handed to the underlying File so far and
-// the range of Kafka offsets its rows came from.
+// the range of Kafka offsets its rows came from. It knows nothing of the
+// lake around it: a [Partition] that creates one keeps where it lives and
+// where it is published.
 //
 // Files are written the way Spark 3, Trino and DuckDB read them without
 // options: timestamps as TIMESTAMP(MICROS, isAdjustedToUTC=true) (never
@@ -75,19 +84,13 @@ type ParquetFile struct {
 	file   File
 	out    countingWriter
 	fw     *pqarrow.FileWriter // the generic writer, or nil
-	cw     *columnWriter       // the direct writer, or nil
+	pw     *pages.Writer       // the page encoder, or nil
 	rows   int64
 	first  int64 // smallest Kafka offset written; -1 before any row
 	last   int64 // largest Kafka offset written; -1 before any row
 	err    error // sticky: the first Write error
 	closed bool
 	cerr   error // the result of the first Close
-
-	// Set when the file belongs to a Partition.
-	owner *Partition
-	table string
-	hive  string
-	tmp   string
 }
 
 // NewParquetFile starts a Parquet file with the given schema on f and takes
@@ -138,12 +141,12 @@ func newParquetFile(f File, schema *arrow.Schema, opts WriterOptions) (*ParquetF
 	// The counting writer is not an io.Closer, so the writers' Close writes
 	// the footer without closing f; ParquetFile.Close closes f itself and
 	// reports its error.
-	if !opts.Generic && directWritable(schema, props) {
-		cw, err := newColumnWriter(schema, &pf.out, props, arrowProps)
+	if !opts.Generic && pages.Supports(schema, props) {
+		pw, err := pages.NewWriter(&pf.out, schema, props, arrowProps)
 		if err != nil {
 			return nil, err
 		}
-		pf.cw = cw
+		pf.pw = pw
 		return pf, nil
 	}
 	fw, err := pqarrow.NewFileWriter(schema, &pf.out, props, arrowProps)
@@ -154,7 +157,9 @@ func newParquetFile(f File, schema *arrow.Schema, opts WriterOptions) (*ParquetF
 	return pf, nil
 }
 
-// checkSchema rejects types the lake does not allow (see DESIGN.md §2).
+// checkSchema rejects types the lake does not allow (docs/schema.md):
+// unsigned integers, and timestamps that are not microsecond instants
+// (a unit other than microseconds, or no time zone).
 func checkSchema(schema *arrow.Schema) error {
 	var errs []error
 	for _, f := range schema.Fields() {
@@ -197,8 +202,8 @@ func (pf *ParquetFile) Write(rec arrow.RecordBatch, first, last int64) error {
 		return fmt.Errorf("write parquet: invalid offset range %d..%d", first, last)
 	}
 	var err error
-	if pf.cw != nil {
-		err = pf.cw.write(rec)
+	if pf.pw != nil {
+		err = pf.pw.Write(rec)
 	} else {
 		err = pf.fw.Write(rec)
 	}
@@ -227,14 +232,6 @@ func (pf *ParquetFile) Size() int64 { return pf.out.n }
 // -1, -1 before the first row.
 func (pf *ParquetFile) Offsets() (first, last int64) { return pf.first, pf.last }
 
-// Table is the lake table the file belongs to ("" for a file not created by
-// a Partition).
-func (pf *ParquetFile) Table() string { return pf.table }
-
-// Hive is the Hive partition directory of the file, e.g.
-// "ingest_date=2026-11-24" ("" for a file not created by a Partition).
-func (pf *ParquetFile) Hive() string { return pf.hive }
-
 // Close writes the footer and closes the underlying File, which makes the
 // data durable. It reports every error, including an earlier failed Write.
 // Calling it again returns the first call's result.
@@ -248,8 +245,8 @@ func (pf *ParquetFile) Close() error {
 		errs = append(errs, fmt.Errorf("earlier write failed: %w", pf.err))
 	}
 	var err error
-	if pf.cw != nil {
-		err = pf.cw.close()
+	if pf.pw != nil {
+		err = pf.pw.Close()
 	} else {
 		err = pf.fw.Close()
 	}
@@ -271,6 +268,7 @@ type countingWriter struct {
 	n int64
 }
 
+// Write writes p to the File and counts the bytes it took.
 func (c *countingWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)

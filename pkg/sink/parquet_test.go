@@ -1,11 +1,11 @@
 package sink
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/schema"
+	"github.com/klauspost/compress/zstd"
 )
 
 // A Parquet file reads back equal to what was written, with the lake's
@@ -182,89 +183,84 @@ func TestParquetFileRejectsTypesTheLakeForbids(t *testing.T) {
 	}
 }
 
-// discardFile is a File that drops its data, so that benchmarks measure
-// encoding alone.
-type discardFile struct{}
+// memFile is a File that keeps what is written.
+type memFile struct{ bytes.Buffer }
 
-func (discardFile) Write(p []byte) (int, error) { return len(p), nil }
-func (discardFile) Close() error                { return nil }
+func (*memFile) Close() error { return nil }
 
-// benchRecord is a synthetic batch like the attempts table: strings, ints,
-// doubles, booleans, timestamps.
-func benchRecord(mem memory.Allocator, rows int) arrow.RecordBatch {
-	sc := arrow.NewSchema([]arrow.Field{
-		{Name: "kafka_offset", Type: arrow.PrimitiveTypes.Int64},
-		{Name: "keen_id", Type: arrow.BinaryTypes.String},
-		{Name: "exam_name", Type: arrow.BinaryTypes.String},
-		{Name: "correct", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
-		{Name: "score", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
-		{Name: "certification", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
-		{Name: "started_at", Type: &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}},
-		{Name: "landed_at", Type: &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}},
-	}, nil)
-	b := array.NewRecordBuilder(mem, sc)
-	defer b.Release()
-	exams := []string{"Learning Git", "Introduction to Python", "Intermediate Python Programming", "Learning to Program with R", "Software Architecture Basics"}
-	base := time.Date(2018, 1, 23, 14, 23, 19, 0, time.UTC).UnixMicro()
-	for i := range rows {
-		b.Field(0).(*array.Int64Builder).Append(int64(i))
-		b.Field(1).(*array.StringBuilder).Append(fmt.Sprintf("5a6745820eb8ab00016be1f%d", 100000+i*7919%900000))
-		b.Field(2).(*array.StringBuilder).Append(exams[i*31%len(exams)])
-		b.Field(3).(*array.Int32Builder).Append(int32(i % 5))
-		b.Field(4).(*array.Float64Builder).Append(float64(i%5) / 4)
-		b.Field(5).(*array.BooleanBuilder).Append(false)
-		b.Field(6).(*array.TimestampBuilder).Append(arrow.Timestamp(base + int64(i)*1_234_567))
-		b.Field(7).(*array.TimestampBuilder).Append(arrow.Timestamp(base + 86_400_000_000 + int64(i)))
-	}
-	return b.NewRecordBatch()
-}
-
-// BenchmarkParquetFileWrite measures encoding throughput in bytes of Arrow
-// data per second: each iteration appends one 8192-row batch as a row group.
-func BenchmarkParquetFileWrite(b *testing.B) {
-	for _, compression := range []string{"zstd", "snappy", "none"} {
-		b.Run(compression, func(b *testing.B) {
-			mem := memory.NewGoAllocator()
-			rec := benchRecord(mem, 8192)
-			defer rec.Release()
-			pf, err := NewParquetFile(discardFile{}, rec.Schema(), WriterOptions{Compression: compression, Allocator: mem})
+// A ParquetFile writes through the page encoder unless told Generic, and
+// its Size is what its File took, through either writer. (That both
+// writers write the same bytes is tested in package pages.)
+func TestParquetFileWriters(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	for _, generic := range []bool{true, false} {
+		t.Run(fmt.Sprint("generic=", generic), func(t *testing.T) {
+			f := &memFile{}
+			pf, err := NewParquetFile(f, testSchema, WriterOptions{Generic: generic, Allocator: mem})
 			if err != nil {
-				b.Fatal(err)
+				t.Fatal(err)
 			}
-			b.SetBytes(recordSize(rec))
-			b.ReportAllocs()
-			for i := 0; b.Loop(); i++ {
-				if err := pf.Write(rec, int64(i)*8192, int64(i)*8192+8191); err != nil {
-					b.Fatal(err)
+			if (pf.pw != nil) == generic || (pf.fw != nil) != generic {
+				t.Fatalf("Generic=%v: page encoder in use = %v, generic writer in use = %v", generic, pf.pw != nil, pf.fw != nil)
+			}
+			for _, r := range [][2]int64{{0, 99}, {100, 250}} {
+				rec := testRecord(mem, 1, offsetRange(r[0], r[1]))
+				err := pf.Write(rec, r[0], r[1])
+				rec.Release()
+				if err != nil {
+					t.Fatal(err)
 				}
 			}
-			b.StopTimer()
 			if err := pf.Close(); err != nil {
-				b.Fatal(err)
+				t.Fatal(err)
 			}
-			b.ReportMetric(float64(pf.Size())/float64(pf.Rows()), "file-bytes/row")
+			if pf.Size() != int64(f.Len()) {
+				t.Fatalf("Size() = %d; %d bytes written", pf.Size(), f.Len())
+			}
 		})
 	}
 }
 
-// recordSize is the size of a record's Arrow buffers.
-func recordSize(rec arrow.RecordBatch) int64 {
-	var size func(d arrow.ArrayData) int64
-	size = func(d arrow.ArrayData) int64 {
-		var n int64
-		for _, buf := range d.Buffers() {
-			if buf != nil {
-				n += int64(buf.Len())
-			}
-		}
-		for _, c := range d.Children() {
-			n += size(c)
-		}
-		return n
+// A list of required elements is written by pqarrow's generic writer.
+func TestParquetFileLeavesRequiredElementsToPqarrow(t *testing.T) {
+	elem := arrow.StructOf(arrow.Field{Name: "n", Type: arrow.PrimitiveTypes.Int32, Nullable: true})
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "l", Type: arrow.ListOfField(arrow.Field{Name: "item", Type: elem}), Nullable: true},
+	}, nil)
+	pf, err := NewParquetFile(&memFile{}, schema, WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	var n int64
-	for _, col := range rec.Columns() {
-		n += size(col.Data())
+	if pf.pw != nil {
+		t.Fatal("a list of required elements is taken by the page encoder")
 	}
-	return n
+	defer pf.Close()
+	if pf.pw != nil || pf.fw == nil {
+		t.Fatal("file does not use the generic writer")
+	}
+}
+
+// Importing the package makes landerd's zstd codec arrow-go's for the
+// whole process: a page larger than its 2 MiB window comes out as a frame
+// that names that window, where arrow-go's own codec writes a 3 MiB page
+// as one segment.
+func TestZstdCodecRegistered(t *testing.T) {
+	c, err := compress.GetCodec(compress.Codecs.Zstd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := make([]byte, 3<<20)
+	for i := range src {
+		src[i] = "abcdefgh"[(i*7919)%8^(i>>10)%8]
+	}
+	for _, level := range []int{compress.DefaultCompressionLevel, 1} {
+		var h zstd.Header
+		if err := h.Decode(c.EncodeLevel(nil, src, level)); err != nil {
+			t.Fatal(err)
+		}
+		if h.SingleSegment || h.WindowSize != 2<<20 {
+			t.Fatalf("level %d: frame of one segment %v, window %d; want a 2 MiB window", level, h.SingleSegment, h.WindowSize)
+		}
+	}
 }

@@ -131,8 +131,8 @@ type Partition struct {
 	recovered Recovery
 	topicID   string // recorded in the states this Partition commits
 	seq       int
-	open      []*ParquetFile // created and not yet published or abandoned
-	done      error          // set once the Partition may no longer be used
+	open      []*dataFile // created and not yet published or abandoned
+	done      error       // set once the Partition may no longer be used
 
 	// dataDirs maps a table to the folder of its data files; a table
 	// absent from it publishes under its own name (SetDataDirs).
@@ -142,6 +142,16 @@ type Partition struct {
 	// hook, when set by tests, runs at the named points of Publish; an error
 	// stops Publish there, as a crash would.
 	hook func(point string) error
+}
+
+// dataFile is a data file that a Partition created: the ParquetFile its
+// owner writes, and where the Partition keeps it and publishes it. The
+// ParquetFile knows nothing of it.
+type dataFile struct {
+	pf    *ParquetFile
+	table string // the lake table, e.g. flatten.TableAttempts
+	hive  string // the Hive partition directory, e.g. "ingest_date=2026-11-24"
+	tmp   string // the temporary path, relative to the lake root
 }
 
 // PartitionDir is the control directory of a Kafka partition:
@@ -525,14 +535,15 @@ func (p *Partition) Create(table, hive string, schema *arrow.Schema, opts Writer
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("create data file %s: %w", tmp, err), f.Close(), p.fsys.RemoveAll(tmp))
 	}
-	pf.owner, pf.table, pf.hive, pf.tmp = p, table, hive, tmp
-	p.open = append(p.open, pf)
+	p.open = append(p.open, &dataFile{pf: pf, table: table, hive: hive, tmp: tmp})
 	return pf, nil
 }
 
-// finalName is where a data file is published.
-func (p *Partition) finalName(pf *ParquetFile) string {
-	return path.Join(p.dataDir(pf.table), pf.hive, FileName(p.topic, p.partition, pf.first, pf.last))
+// finalName is where a data file is published: named after the offsets of
+// its rows.
+func (p *Partition) finalName(df *dataFile) string {
+	first, last := df.pf.Offsets()
+	return path.Join(p.dataDir(df.table), df.hive, FileName(p.topic, p.partition, first, last))
 }
 
 // Publish atomically publishes one flush: the files holding the rows of
@@ -557,13 +568,14 @@ func (p *Partition) Publish(ctx context.Context, files []*ParquetFile, first, la
 }
 
 func (p *Partition) publish(ctx context.Context, files []*ParquetFile, first, last int64) error {
-	if err := p.checkFlush(files, first, last); err != nil {
+	flush, err := p.checkFlush(files, first, last)
+	if err != nil {
 		return err
 	}
 
 	// 1. Close every file: its data is durable under its temporary name.
-	for _, pf := range files {
-		if err := pf.Close(); err != nil {
+	for _, df := range flush {
+		if err := df.pf.Close(); err != nil {
 			return err
 		}
 	}
@@ -579,16 +591,17 @@ func (p *Partition) publish(ctx context.Context, files []*ParquetFile, first, la
 	if p.state != nil {
 		st.Gaps = p.state.Gaps
 	}
-	finals := make(map[string]bool, len(files))
-	for _, pf := range files {
-		final := p.finalName(pf)
+	finals := make(map[string]bool, len(flush))
+	for _, df := range flush {
+		final := p.finalName(df)
 		if finals[final] {
 			return fmt.Errorf("two files would be published as %s", final)
 		}
 		finals[final] = true
+		lo, hi := df.pf.Offsets()
 		st.Files = append(st.Files, StateFile{
-			Table: pf.table, Tmp: pf.tmp, Final: final,
-			Rows: pf.rows, Bytes: pf.Size(), First: pf.first, Last: pf.last,
+			Table: df.table, Tmp: df.tmp, Final: final,
+			Rows: df.pf.Rows(), Bytes: df.pf.Size(), First: lo, Last: hi,
 		})
 	}
 	if err := ctx.Err(); err != nil {
@@ -602,7 +615,7 @@ func (p *Partition) publish(ctx context.Context, files []*ParquetFile, first, la
 		return err
 	}
 	p.last, p.state = last, &st
-	p.open = removeFiles(p.open, files) // committed: no longer ours to abandon
+	p.open = removeFiles(p.open, flush) // committed: no longer ours to abandon
 	if err := p.at("committed"); err != nil {
 		return err
 	}
@@ -621,27 +634,32 @@ func (p *Partition) publish(ctx context.Context, files []*ParquetFile, first, la
 	return nil
 }
 
-// checkFlush validates a flush before anything is touched.
-func (p *Partition) checkFlush(files []*ParquetFile, first, last int64) error {
+// checkFlush validates a flush before anything is touched, and returns
+// its files as this Partition created them.
+func (p *Partition) checkFlush(files []*ParquetFile, first, last int64) ([]*dataFile, error) {
 	switch {
 	case len(files) == 0:
-		return errors.New("no files")
+		return nil, errors.New("no files")
 	case first < 0 || first > last:
-		return fmt.Errorf("invalid offset range %d..%d", first, last)
+		return nil, fmt.Errorf("invalid offset range %d..%d", first, last)
 	case first < p.NextOffset():
-		return fmt.Errorf("offset %d already published or recorded as lost (next offset %d)", first, p.NextOffset())
+		return nil, fmt.Errorf("offset %d already published or recorded as lost (next offset %d)", first, p.NextOffset())
 	}
-	for _, pf := range files {
+	flush := make([]*dataFile, len(files))
+	for i, pf := range files {
+		df := findFile(p.open, pf)
+		lo, hi := pf.Offsets()
 		switch {
-		case pf.owner != p || !containsFile(p.open, pf):
-			return fmt.Errorf("file %s does not belong to this owner's unpublished files", pf.tmp)
-		case pf.rows == 0:
-			return fmt.Errorf("file %s holds no rows", pf.tmp)
-		case pf.first < first || pf.last > last:
-			return fmt.Errorf("file %s holds offsets %d..%d, outside the flush", pf.tmp, pf.first, pf.last)
+		case df == nil:
+			return nil, fmt.Errorf("file %d of the flush (offsets %d..%d) is not one of this owner's unpublished files", i, lo, hi)
+		case pf.Rows() == 0:
+			return nil, fmt.Errorf("file %s holds no rows", df.tmp)
+		case lo < first || hi > last:
+			return nil, fmt.Errorf("file %s holds offsets %d..%d, outside the flush", df.tmp, lo, hi)
 		}
+		flush[i] = df
 	}
-	return nil
+	return flush, nil
 }
 
 // commit writes the state into the own epoch dir and renames it to
@@ -694,9 +712,9 @@ func (p *Partition) Abandon() error {
 		p.done = errors.New("partition abandoned")
 	}
 	var errs []error
-	for _, pf := range p.open {
-		_ = pf.Close() // the data is discarded; only its removal matters
-		if err := p.fsys.RemoveAll(pf.tmp); err != nil {
+	for _, df := range p.open {
+		_ = df.pf.Close() // the data is discarded; only its removal matters
+		if err := p.fsys.RemoveAll(df.tmp); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -707,21 +725,22 @@ func (p *Partition) Abandon() error {
 	return nil
 }
 
-func containsFile(list []*ParquetFile, pf *ParquetFile) bool {
-	for _, f := range list {
-		if f == pf {
-			return true
+// findFile returns the entry of list that holds pf, or nil.
+func findFile(list []*dataFile, pf *ParquetFile) *dataFile {
+	for _, df := range list {
+		if df.pf == pf {
+			return df
 		}
 	}
-	return false
+	return nil
 }
 
 // removeFiles returns list without the files in drop.
-func removeFiles(list, drop []*ParquetFile) []*ParquetFile {
+func removeFiles(list, drop []*dataFile) []*dataFile {
 	out := list[:0]
-	for _, f := range list {
-		if !containsFile(drop, f) {
-			out = append(out, f)
+	for _, df := range list {
+		if !slices.Contains(drop, df) {
+			out = append(out, df)
 		}
 	}
 	return out

@@ -1,4 +1,4 @@
-package sink
+package pages
 
 import (
 	"bytes"
@@ -18,6 +18,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
@@ -27,45 +28,103 @@ import (
 	"github.com/landerd/landerd/test/kit/realdata"
 )
 
-// memFile is a File that keeps what is written.
+// memFile keeps what is written to it.
 type memFile struct{ bytes.Buffer }
 
-func (*memFile) Close() error { return nil }
+func (f *memFile) Tell() int64 { return int64(f.Len()) }
+
+// options are the writer settings the tests vary, named as package sink's
+// WriterOptions names them.
+type options struct {
+	// Compression is "zstd" (also when empty), "snappy" or "none".
+	Compression      string
+	CompressionLevel int
+	// Dictionary lists the dictionary-encoded columns; nil means every
+	// column is.
+	Dictionary []string
+	Allocator  memory.Allocator
+}
+
+// properties are the writer properties that package sink's ParquetFile
+// builds from the same settings (newParquetFile in ../../parquet.go): the
+// lake's conventions, which both of its writers are given.
+func (o options) properties(t testing.TB) (*parquet.WriterProperties, pqarrow.ArrowWriterProperties) {
+	t.Helper()
+	codec := compress.Codecs.Zstd
+	switch o.Compression {
+	case "", "zstd":
+	case "snappy":
+		codec = compress.Codecs.Snappy
+	case "none":
+		codec = compress.Codecs.Uncompressed
+	default:
+		t.Fatalf("compression %q", o.Compression)
+	}
+	mem := o.Allocator
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	popts := []parquet.WriterProperty{
+		parquet.WithAllocator(mem),
+		parquet.WithCompression(codec),
+		parquet.WithStats(true),
+		parquet.WithDataPageVersion(parquet.DataPageV1),
+	}
+	if o.CompressionLevel != 0 {
+		popts = append(popts, parquet.WithCompressionLevel(o.CompressionLevel))
+	}
+	if o.Dictionary != nil {
+		popts = append(popts, parquet.WithDictionaryDefault(false))
+		for _, col := range o.Dictionary {
+			popts = append(popts, parquet.WithDictionaryFor(col, true))
+		}
+	}
+	return parquet.NewWriterProperties(popts...), pqarrow.NewArrowWriterProperties(
+		pqarrow.WithAllocator(mem),
+		pqarrow.WithStoreSchema(),
+		pqarrow.WithDeprecatedInt96Timestamps(false),
+		pqarrow.WithCoerceTimestamps(arrow.Microsecond),
+	)
+}
 
 // writeBoth writes the records as row groups of one file through the
-// generic pqarrow writer and through the direct column writer and
-// returns both files' bytes.
-func writeBoth(t *testing.T, schema *arrow.Schema, opts WriterOptions, recs []arrow.RecordBatch) (generic, direct []byte) {
+// generic pqarrow writer and through the page encoder and returns both
+// files' bytes.
+func writeBoth(t *testing.T, schema *arrow.Schema, opts options, recs []arrow.RecordBatch) (generic, direct []byte) {
 	t.Helper()
-	var out [2][]byte
-	for i, g := range []bool{true, false} {
-		o := opts
-		o.Generic = g
-		f := &memFile{}
-		pf, err := NewParquetFile(f, schema, o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !g && pf.cw == nil {
-			t.Fatalf("schema %s is not written by the direct writer", schema)
-		}
-		if (pf.cw != nil) == g {
-			t.Fatalf("Generic=%v: direct writer in use = %v", g, pf.cw != nil)
-		}
-		for j, rec := range recs {
-			if err := pf.Write(rec, int64(j), int64(j)); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := pf.Close(); err != nil {
-			t.Fatal(err)
-		}
-		if pf.Size() != int64(f.Len()) {
-			t.Fatalf("Size() = %d; %d bytes written", pf.Size(), f.Len())
-		}
-		out[i] = f.Bytes()
+	props, arrowProps := opts.properties(t)
+	var g bytes.Buffer
+	fw, err := pqarrow.NewFileWriter(schema, &g, props, arrowProps)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out[0], out[1]
+	for _, rec := range recs {
+		if err := fw.Write(rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := fw.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	props, arrowProps = opts.properties(t)
+	if !Supports(schema, props) {
+		t.Fatalf("schema %s is not written by the page encoder", schema)
+	}
+	d := &memFile{}
+	w, err := NewWriter(d, schema, props, arrowProps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range recs {
+		if err := w.Write(rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return g.Bytes(), d.Bytes()
 }
 
 // compareFiles checks that two Parquet files have the same schema (every
@@ -284,12 +343,12 @@ func TestColumnWriterMatchesPqarrow(t *testing.T) {
 		want := array.NewTableFromRecords(tbl.Schema, batches)
 		for _, o := range []struct {
 			name string
-			opts WriterOptions
+			opts options
 		}{
-			{"landerd", WriterOptions{Dictionary: tbl.Dictionary, CompressionLevel: 1}},
-			{"all-dictionary", WriterOptions{}},
-			{"no-dictionary-snappy", WriterOptions{Dictionary: []string{}, Compression: "snappy"}},
-			{"none", WriterOptions{Dictionary: tbl.Dictionary, Compression: "none"}},
+			{"landerd", options{Dictionary: tbl.Dictionary, CompressionLevel: 1}},
+			{"all-dictionary", options{}},
+			{"no-dictionary-snappy", options{Dictionary: []string{}, Compression: "snappy"}},
+			{"none", options{Dictionary: tbl.Dictionary, Compression: "none"}},
 		} {
 			t.Run(tbl.Name+"/"+o.name, func(t *testing.T) {
 				opts := o.opts
@@ -347,7 +406,7 @@ func TestColumnWriterListLevels(t *testing.T) {
 			}()
 			want := array.NewTableFromRecords(schema, recs)
 			defer want.Release()
-			g, d := writeBoth(t, schema, WriterOptions{Dictionary: []string{"s", "l.list.element.id"}, Allocator: mem}, recs)
+			g, d := writeBoth(t, schema, options{Dictionary: []string{"s", "l.list.element.id"}, Allocator: mem}, recs)
 			compareFiles(t, g, d, want)
 			// The last row group's ids span several data pages, so that
 			// page boundaries and page statistics are compared too.
@@ -418,22 +477,15 @@ func randomRecord(mem memory.Allocator, schema *arrow.Schema, rnd *rand.Rand, ro
 	return b.NewRecordBatch()
 }
 
-// A list of required elements is written by pqarrow's generic writer.
+// A list of required elements is left to pqarrow's generic writer.
 func TestColumnWriterLeavesRequiredElements(t *testing.T) {
 	elem := arrow.StructOf(arrow.Field{Name: "n", Type: arrow.PrimitiveTypes.Int32, Nullable: true})
 	schema := arrow.NewSchema([]arrow.Field{
 		{Name: "l", Type: arrow.ListOfField(arrow.Field{Name: "item", Type: elem}), Nullable: true},
 	}, nil)
-	pf, err := NewParquetFile(&memFile{}, schema, WriterOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if pf.cw != nil {
-		t.Fatal("a list of required elements is taken by the direct writer")
-	}
-	defer pf.Close()
-	if pf.cw != nil || pf.fw == nil {
-		t.Fatal("file does not use the generic writer")
+	props, _ := options{}.properties(t)
+	if Supports(schema, props) {
+		t.Fatal("a list of required elements is taken by the page encoder")
 	}
 }
 
@@ -499,7 +551,7 @@ func TestColumnWriterRealDataSet(t *testing.T) {
 		t.Run(tc.tbl.Name, func(t *testing.T) {
 			want := array.NewTableFromRecords(tc.tbl.Schema, []arrow.RecordBatch{tc.rec})
 			defer want.Release()
-			g, d := writeBoth(t, tc.tbl.Schema, WriterOptions{Dictionary: tc.tbl.Dictionary, CompressionLevel: 1, Allocator: mem}, []arrow.RecordBatch{tc.rec})
+			g, d := writeBoth(t, tc.tbl.Schema, options{Dictionary: tc.tbl.Dictionary, CompressionLevel: 1, Allocator: mem}, []arrow.RecordBatch{tc.rec})
 			compareFiles(t, g, d, want)
 		})
 	}
@@ -564,7 +616,7 @@ func TestColumnWriterSparseListStatistics(t *testing.T) {
 	defer rec.Release()
 	want := array.NewTableFromRecords(schema, []arrow.RecordBatch{rec})
 	defer want.Release()
-	g, d := writeBoth(t, schema, WriterOptions{Dictionary: []string{"l.list.element.id"}, Allocator: mem}, []arrow.RecordBatch{rec})
+	g, d := writeBoth(t, schema, options{Dictionary: []string{"l.list.element.id"}, Allocator: mem}, []arrow.RecordBatch{rec})
 	compareFiles(t, g, d, want)
 }
 

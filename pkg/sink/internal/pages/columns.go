@@ -1,9 +1,10 @@
-package sink
+package pages
 
 import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+	"io"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -15,20 +16,33 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
-// columnWriter writes record batches as row groups of a Parquet file it
+// WriterTell is where a [Writer] writes its file: an io.Writer that tells
+// how many bytes it has taken, from which arrow-go's page writer records
+// the offset of every column chunk.
+type WriterTell interface {
+	io.Writer
+	// Tell is the number of bytes written so far: the position in the
+	// file.
+	Tell() int64
+}
+
+// Writer writes record batches as row groups of a Parquet file it
 // assembles itself: leafWriter encodes every leaf's pages (levels,
 // values, dictionaries, statistics), arrow-go's page writer adds the page
 // headers, compresses and records each chunk's metadata, and arrow-go's
 // metadata builders make the footer. The definition and repetition
 // levels are computed here from the arrays' offsets and validity, for the
 // shapes the lake has: primitive columns and lists of structs of
-// primitives. The file's schema and key-value metadata (including the
-// stored Arrow schema) are built the way pqarrow.NewFileWriter builds
-// them, and its pages are the pages arrow-go's column writers make from
-// the same values: TestColumnWriterMatchesPqarrow and its siblings
-// compare the two writers' files byte for byte.
-type columnWriter struct {
-	out       *countingWriter
+// primitives ([Supports]). The file's schema and key-value metadata
+// (including the stored Arrow schema) are built the way
+// pqarrow.NewFileWriter builds them, and its pages are the pages
+// arrow-go's column writers make from the same values:
+// TestColumnWriterMatchesPqarrow and its siblings compare the two
+// writers' files byte for byte.
+//
+// A Writer is not safe for concurrent use.
+type Writer struct {
+	out       WriterTell
 	schema    *arrow.Schema
 	props     *parquet.WriterProperties
 	meta      *metadata.FileMetaDataBuilder
@@ -43,15 +57,16 @@ type columnWriter struct {
 // parquetMagic begins and ends every Parquet file.
 var parquetMagic = []byte("PAR1")
 
-// directWritable reports whether every column of schema has a shape
-// columnWriter writes: a primitive leafWriter encodes, or a list of
-// nullable structs of such primitives (arrow.ListOf makes elements
-// nullable), and whether props ask for nothing it does not do (a
-// dictionary for a type it has none for, encryption, page indexes, bloom
-// filters, other encodings). Lists of required elements are left to
-// pqarrow: for a chunk whose fields are all null, pqarrow records min/max
-// statistics that this writer does not.
-func directWritable(schema *arrow.Schema, props *parquet.WriterProperties) bool {
+// Supports reports whether a [Writer] writes files of schema with props:
+// whether every column of schema has a shape it writes, a primitive
+// leafWriter encodes or a list of nullable structs of such primitives
+// (arrow.ListOf makes elements nullable), and whether props ask for
+// nothing it does not do (a dictionary for a type it has none for,
+// encryption, page indexes, bloom filters, other encodings or data page
+// versions). Lists of required elements are left to pqarrow: for a chunk
+// whose fields are all null, pqarrow records min/max statistics that
+// this writer does not.
+func Supports(schema *arrow.Schema, props *parquet.WriterProperties) bool {
 	if props.FileEncryptionProperties() != nil || props.PageIndexEnabled() ||
 		props.DataPageVersion() != parquet.DataPageV1 {
 		return false
@@ -90,9 +105,13 @@ func directWritable(schema *arrow.Schema, props *parquet.WriterProperties) bool 
 	return true
 }
 
-// newColumnWriter starts a Parquet file on w with the schema and
-// key-value metadata pqarrow.NewFileWriter would give it.
-func newColumnWriter(schema *arrow.Schema, w *countingWriter, props *parquet.WriterProperties, arrowProps pqarrow.ArrowWriterProperties) (*columnWriter, error) {
+// NewWriter starts a Parquet file of schema on w, with the schema and
+// key-value metadata pqarrow.NewFileWriter would give it, and writes its
+// leading magic bytes. The caller must have checked with [Supports] that
+// the Writer writes schema with props (NewWriter does not check again:
+// that would cost allocations for every file); write the others with
+// pqarrow.FileWriter.
+func NewWriter(w WriterTell, schema *arrow.Schema, props *parquet.WriterProperties, arrowProps pqarrow.ArrowWriterProperties) (*Writer, error) {
 	pqschema, err := pqarrow.ToParquet(schema, props, arrowProps)
 	if err != nil {
 		return nil, err
@@ -110,7 +129,7 @@ func newColumnWriter(schema *arrow.Schema, w *countingWriter, props *parquet.Wri
 	if _, err := w.Write(parquetMagic); err != nil {
 		return nil, err
 	}
-	return &columnWriter{
+	return &Writer{
 		out:    w,
 		schema: schema,
 		props:  props,
@@ -135,56 +154,57 @@ func storedSchema(schema *arrow.Schema) *arrow.Schema {
 	return arrow.NewSchema(fields, &meta)
 }
 
-// write appends rec as one row group.
-func (cw *columnWriter) write(rec arrow.RecordBatch) error {
-	if !rec.Schema().Equal(cw.schema) {
-		return fmt.Errorf("record schema %s does not match the file's %s", rec.Schema(), cw.schema)
+// Write appends rec, whose schema must be the file's, as one row group.
+// After an error the file is unusable.
+func (w *Writer) Write(rec arrow.RecordBatch) error {
+	if !rec.Schema().Equal(w.schema) {
+		return fmt.Errorf("record schema %s does not match the file's %s", rec.Schema(), w.schema)
 	}
-	cw.rg = cw.meta.AppendRowGroup()
-	cw.col, cw.ordinal = 0, int16(cw.rowGroups)
-	cw.rowGroups++
-	cw.leaf = takeLeafWriter(cw.props)
+	w.rg = w.meta.AppendRowGroup()
+	w.col, w.ordinal = 0, int16(w.rowGroups)
+	w.rowGroups++
+	w.leaf = takeLeafWriter(w.props)
 	defer func() {
-		releaseLeafWriter(cw.leaf)
-		cw.leaf = nil
+		releaseLeafWriter(w.leaf)
+		w.leaf = nil
 	}()
 	for i, col := range rec.Columns() {
-		f := cw.schema.Field(i)
+		f := w.schema.Field(i)
 		var err error
 		if l, ok := col.(*array.List); ok {
-			err = cw.writeList(f, l)
+			err = w.writeList(f, l)
 		} else {
-			err = cw.writeLeaf(col, cw.flatLevels(f, col), nil, f.Nullable)
+			err = w.writeLeaf(col, w.flatLevels(f, col), nil, f.Nullable)
 		}
 		if err != nil {
 			return fmt.Errorf("column %s: %w", f.Name, err)
 		}
 	}
-	cw.rg.SetNumRows(int(rec.NumRows()))
-	return cw.rg.Finish(0, cw.ordinal)
+	w.rg.SetNumRows(int(rec.NumRows()))
+	return w.rg.Finish(0, w.ordinal)
 }
 
 // writeLeaf writes the row group's next leaf column chunk: values with
 // their levels.
-func (cw *columnWriter) writeLeaf(values arrow.Array, def, rep []int16, nullable bool) error {
-	meta := cw.rg.NextColumnChunk()
+func (w *Writer) writeLeaf(values arrow.Array, def, rep []int16, nullable bool) error {
+	meta := w.rg.NextColumnChunk()
 	path := meta.Descr().Path()
-	pager, err := file.NewPageWriter(cw.out, cw.props.CompressionFor(path), cw.props.CompressionLevelFor(path),
-		meta, cw.ordinal, int16(cw.col), cw.props.Allocator(), false, nil, nil)
+	pager, err := file.NewPageWriter(w.out, w.props.CompressionFor(path), w.props.CompressionLevelFor(path),
+		meta, w.ordinal, int16(w.col), w.props.Allocator(), false, nil, nil)
 	if err != nil {
 		return err
 	}
-	cw.col++
-	return cw.leaf.write(values, def, rep, nullable, meta, pager)
+	w.col++
+	return w.leaf.write(values, def, rep, nullable, meta, pager)
 }
 
 // flatLevels are the definition levels of a top-level primitive column:
 // none when it is required, 1 for a value and 0 for a null otherwise.
-func (cw *columnWriter) flatLevels(f arrow.Field, col arrow.Array) []int16 {
+func (w *Writer) flatLevels(f arrow.Field, col arrow.Array) []int16 {
 	if !f.Nullable {
 		return nil
 	}
-	def := grow(&cw.leaf.lvDef, col.Len())
+	def := grow(&w.leaf.lvDef, col.Len())
 	if col.NullN() == 0 {
 		for i := range def {
 			def[i] = 1
@@ -212,7 +232,7 @@ func (cw *columnWriter) flatLevels(f arrow.Field, col arrow.Array) []int16 {
 //
 // The values passed are the element slots of all rows (null elements
 // included), as pqarrow passes them.
-func (cw *columnWriter) writeList(f arrow.Field, l *array.List) error {
+func (w *Writer) writeList(f arrow.Field, l *array.List) error {
 	lt := f.Type.(*arrow.ListType)
 	st := lt.Elem().(*arrow.StructType)
 	elems := l.ListValues().(*array.Struct)
@@ -237,11 +257,11 @@ func (cw *columnWriter) writeList(f arrow.Field, l *array.List) error {
 			n++
 		}
 	}
-	rep, base := grow(&cw.leaf.lvRep, n), grow(&cw.leaf.lvBase, n)
-	if cap(cw.leaf.elemPos) < hi-lo {
-		cw.leaf.elemPos = make([]int32, hi-lo)
+	rep, base := grow(&w.leaf.lvRep, n), grow(&w.leaf.lvBase, n)
+	if cap(w.leaf.elemPos) < hi-lo {
+		w.leaf.elemPos = make([]int32, hi-lo)
 	}
-	elemPos := cw.leaf.elemPos[:hi-lo] // level of each element
+	elemPos := w.leaf.elemPos[:hi-lo] // level of each element
 	elemNulls := lt.ElemField().Nullable && elems.NullN() > 0
 	pos := 0
 	for r := range l.Len() {
@@ -270,10 +290,10 @@ func (cw *columnWriter) writeList(f arrow.Field, l *array.List) error {
 		}
 		rep[pos-(end-start)] = 0
 	}
-	cw.leaf.newRepetitionLevels()
+	w.leaf.newRepetitionLevels()
 	for k, sf := range st.Fields() {
 		leaf := elems.Field(k)
-		def := grow(&cw.leaf.lvDef, n)
+		def := grow(&w.leaf.lvDef, n)
 		copy(def, base)
 		if dLeaf := dElem + 1; sf.Nullable {
 			// A present element's field adds a level when it is not null.
@@ -286,7 +306,7 @@ func (cw *columnWriter) writeList(f arrow.Field, l *array.List) error {
 			}
 		}
 		values := array.NewSlice(leaf, int64(lo), int64(hi))
-		err := cw.writeLeaf(values, def, rep, sf.Nullable)
+		err := w.writeLeaf(values, def, rep, sf.Nullable)
 		values.Release()
 		if err != nil {
 			return fmt.Errorf("field %s: %w", sf.Name, err)
@@ -295,20 +315,22 @@ func (cw *columnWriter) writeList(f arrow.Field, l *array.List) error {
 	return nil
 }
 
-// close writes the footer: the file's metadata, its length and the magic.
-func (cw *columnWriter) close() error {
-	fm, err := cw.meta.Snapshot()
+// Close writes the footer: the file's metadata, its length and the magic.
+// It does not close the WriterTell the file was written to: the file is
+// complete once that has taken the footer.
+func (w *Writer) Close() error {
+	fm, err := w.meta.Snapshot()
 	if err != nil {
 		return err
 	}
-	n, err := fm.WriteTo(cw.out, nil)
+	n, err := fm.WriteTo(w.out, nil)
 	if err != nil {
 		return err
 	}
-	if _, err := cw.out.Write(binary.LittleEndian.AppendUint32(nil, uint32(n))); err != nil {
+	if _, err := w.out.Write(binary.LittleEndian.AppendUint32(nil, uint32(n))); err != nil {
 		return err
 	}
-	_, err = cw.out.Write(parquetMagic)
+	_, err = w.out.Write(parquetMagic)
 	return err
 }
 

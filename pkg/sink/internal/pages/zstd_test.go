@@ -1,17 +1,26 @@
-package sink
+package pages
 
 import (
 	"bytes"
 	"math/rand/v2"
+	"os"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/klauspost/compress/zstd"
 )
 
-// The process encodes zstd pages with zstdCodec; its frames decode with the
-// reference decoder and with the codec itself, for pages smaller and larger
-// than its window, at the default level and at level 1.
+// TestMain registers landerd's zstd codec, as package sink does when it
+// is imported, so that the tests compress as landerd does.
+func TestMain(m *testing.M) {
+	RegisterZstd()
+	os.Exit(m.Run())
+}
+
+// Once registered, zstd pages are encoded with zstdCodec, and registering
+// again keeps that codec; its frames decode with the reference decoder
+// and with the codec itself, for pages smaller and larger than its
+// window, at the default level and at level 1.
 func TestZstdCodecFrames(t *testing.T) {
 	c, err := compress.GetCodec(compress.Codecs.Zstd)
 	if err != nil {
@@ -20,6 +29,10 @@ func TestZstdCodecFrames(t *testing.T) {
 	zc, ok := c.(*zstdCodec)
 	if !ok {
 		t.Fatalf("registered zstd codec is %T; want *zstdCodec", c)
+	}
+	RegisterZstd()
+	if again, _ := compress.GetCodec(compress.Codecs.Zstd); again != c {
+		t.Fatalf("registering again replaced the codec with %T", again)
 	}
 	dec, err := zstd.NewReader(nil)
 	if err != nil {
@@ -73,5 +86,37 @@ func TestZstdCodecReusesEncoders(t *testing.T) {
 	}
 	if n := len(c.idle[zstd.SpeedDefault]); n != zstdIdle {
 		t.Fatalf("%d idle encoders kept; want %d", n, zstdIdle)
+	}
+}
+
+// Pages no larger than the window come out as the same bytes as
+// arrow-go's own codec writes them, at the default level and at level 1;
+// a larger page differs in its frame header at least (it names the
+// window).
+func TestZstdCodecMatchesArrowUpToItsWindow(t *testing.T) {
+	c, err := compress.GetCodec(compress.Codecs.Zstd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zc, ok := c.(*zstdCodec)
+	if !ok {
+		t.Fatalf("registered zstd codec is %T; want *zstdCodec", c)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, size := range []int{0, 1000, 200 << 10, zstdWindow, zstdWindow + 1} {
+		src := make([]byte, size)
+		for i := range src {
+			if rng.IntN(3) == 0 {
+				src[i] = byte(rng.IntN(256))
+			} else {
+				src[i] = "abcdefgh"[rng.IntN(8)]
+			}
+		}
+		for _, level := range []int{compress.DefaultCompressionLevel, 1} {
+			same := bytes.Equal(zc.EncodeLevel(nil, src, level), zc.base.EncodeLevel(nil, src, level))
+			if same != (size <= zstdWindow) {
+				t.Errorf("size %d level %d: same bytes as arrow-go's codec = %v", size, level, same)
+			}
+		}
 	}
 }
