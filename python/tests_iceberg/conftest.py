@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -71,7 +72,10 @@ def spark(sql_catalog, tmp_path_factory):
         proc = s.sparkContext._gateway.proc  # the JVM (spark-submit execs java)
         status = Path(f"/proc/{proc.pid}/status").read_text()
         hwm = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))
-        Path(out).write_text(json.dumps({"spark_jvm_peak_rss_kib": int(hwm)}))
+        python = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+        Path(out).write_text(
+            json.dumps({"spark_jvm_peak_rss_kib": int(hwm), "python_peak_rss_kib": python})
+        )
     s.stop()
 
 

@@ -23,17 +23,18 @@ func TestReaders(t *testing.T) {
 	env := append(Env(pg, Catalog{Name: "landerd_test", Warehouse: filepath.Join(dir, "unused")}),
 		"LANDERD_ICEBERG_MEASURE="+measure)
 	begin := time.Now()
-	out := Python(t, env, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--basetemp", filepath.Join(dir, "pytest"), "tests_iceberg")
+	out := Python(t, env, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--durations=0", "--basetemp", filepath.Join(dir, "pytest"), "tests_iceberg")
 	t.Logf("python/tests_iceberg in %s:\n%s", time.Since(begin).Round(100*time.Millisecond), tail(string(out), 3000))
 	b, err := os.ReadFile(measure)
 	if err != nil {
 		t.Fatalf("Spark's memory was not measured: %v", err)
 	}
 	var m struct {
-		PeakKiB int64 `json:"spark_jvm_peak_rss_kib"`
+		PeakKiB   int64 `json:"spark_jvm_peak_rss_kib"`
+		PythonKiB int64 `json:"python_peak_rss_kib"`
 	}
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("Spark's JVM peak RSS %d MiB; PostgreSQL %d MiB (Pss)", m.PeakKiB>>10, pg.Memory()>>20)
+	t.Logf("peak RSS: Spark's JVM %d MiB, Python (pyiceberg, DuckDB) %d MiB; PostgreSQL %d MiB (Pss)", m.PeakKiB>>10, m.PythonKiB>>10, pg.Memory()>>20)
 }
