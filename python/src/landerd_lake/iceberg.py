@@ -39,7 +39,7 @@ SQL_DIR = Path(__file__).resolve().parents[3] / "sql"
 #: The catalog name landerd registers its tables under: a SQL catalog keeps
 #: it in every row (catalog_name), so readers must use the writer's.
 DEFAULT_CATALOG_NAME = "landerd"
-DEFAULT_NAMESPACE = "lake"
+DEFAULT_NAMESPACE = "landerd"  # lake.iceberg.namespace's default
 
 #: The environment variables Catalog.from_env reads.
 ENV = {
@@ -91,7 +91,7 @@ class Catalog:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Catalog:
         """Build a Catalog from the LANDERD_ICEBERG_* variables of ENV;
-        type defaults to sql, name to landerd, namespace to lake."""
+        type defaults to sql, name to landerd, namespace to landerd."""
         env = os.environ if environ is None else environ
         get = {k: env.get(v) or None for k, v in ENV.items()}
         if get["warehouse"] is None:

@@ -23,7 +23,7 @@ const DefaultCatalogName = "landerd"
 type Catalog struct {
 	// Name is the catalog's name; empty means DefaultCatalogName.
 	Name string
-	// Namespace holds the tables; empty means "lake".
+	// Namespace holds the tables; empty means "landerd", lake.iceberg.namespace's default.
 	Namespace string
 	// Warehouse is the local folder (an absolute path) tables are created in.
 	Warehouse string
@@ -37,7 +37,7 @@ func Env(pg *postgres.Server, cat Catalog) []string {
 		name = DefaultCatalogName
 	}
 	if ns == "" {
-		ns = "lake"
+		ns = "landerd"
 	}
 	return append(os.Environ(),
 		"LANDERD_ICEBERG_CATALOG_TYPE=sql",
