@@ -29,8 +29,10 @@ test: deps vet fmt-check test-all fuzz pytest
 # MiniDFSCluster), both through Maven and cached in
 # ${LANDERD_CACHE:-$HOME/.cache/landerd}, Debian's Prometheus for the
 # dashboard check, Trino (through Maven) for the shipped Trino SQL, Debian's
-# PostgreSQL server for test/system/postgres, and the Python virtualenv with
-# pyspark for the Spark checks and the notebook.
+# PostgreSQL server for test/system/postgres, the Python virtualenv with
+# pyspark for the Spark checks and the notebook, and a second one for the
+# Iceberg readers (pyspark 4.1 with the Iceberg Spark runtime and the
+# PostgreSQL driver through Maven, pyiceberg, DuckDB's iceberg extension).
 deps:
 	sh scripts/duckdb/install.sh
 	sh scripts/kdc/install.sh
@@ -41,6 +43,7 @@ deps:
 	sh scripts/trino/install.sh >/dev/null
 	sh scripts/postgres/install.sh >/dev/null
 	sh scripts/python/install.sh
+	sh scripts/python/install-iceberg.sh
 
 vet:
 	$(GO) vet ./...

@@ -46,7 +46,11 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	opts := report.Options{PassThreshold: *threshold, Course: *course, RankingSize: *top, Tenant: *tenant}
-	err = printReport(ctx, stdout, fsys, opts, *asJSON)
+	if cfg.Lake.IsIceberg() {
+		err = printIcebergReport(ctx, stdout, cfg, fsys, opts, *asJSON)
+	} else {
+		err = printReport(ctx, stdout, fsys, opts, *asJSON)
+	}
 	if cerr := fsys.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("close lake: %w", cerr)
 	}

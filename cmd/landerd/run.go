@@ -126,7 +126,16 @@ func cmdRun(ctx context.Context, args []string, _ io.Writer, stderr io.Writer) e
 // nil, is told the server's address once it is bound.
 func runLander(ctx context.Context, cfg config.Config, fsys sink.FS, log *zap.Logger, listening func(addr string)) error {
 	reg := metrics.NewRegistry(version)
-	l := lander.New(cfg, fsys, log, lander.WithMetrics(metrics.NewLander(reg)))
+	tables, closeTables, err := icebergTables(cfg, reg, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := closeTables(); err != nil {
+			log.Warn("close iceberg catalog", zap.Error(err))
+		}
+	}()
+	l := lander.New(cfg, fsys, log, append([]lander.Option{lander.WithMetrics(metrics.NewLander(reg))}, tables...)...)
 	srvCtx, stopSrv := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSrv()
 	// srvDone reports the metrics server's end; it stays nil, and so is

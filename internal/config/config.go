@@ -152,6 +152,11 @@ type Lake struct {
 	Roll Roll `yaml:"roll"`
 	// RowGroupRows is the number of rows per Parquet row group.
 	RowGroupRows int `yaml:"row_group_rows"`
+	// Format is how the tables are laid out and committed: FormatHive or
+	// FormatIceberg.
+	Format LakeFormat `yaml:"format"`
+	// Iceberg configures the Iceberg tables of FormatIceberg.
+	Iceberg Iceberg `yaml:"iceberg"`
 }
 
 // PartitionBy names the column of a lake's Hive partitions.
@@ -295,6 +300,11 @@ func Default() Config {
 				MaxFileAge:     5 * time.Minute,
 			},
 			RowGroupRows: 65536,
+			Format:       FormatHive,
+			Iceberg: Iceberg{
+				Catalog:   IcebergCatalog{Type: CatalogSQL},
+				Namespace: DefaultIcebergNamespace,
+			},
 		},
 		HDFS: HDFS{
 			CallTimeout: 30 * time.Second,
@@ -343,6 +353,9 @@ func (c Config) Redacted() Config {
 	r.Kafka.Brokers = append([]string(nil), c.Kafka.Brokers...)
 	if r.Kafka.SASL.Password != "" {
 		r.Kafka.SASL.Password = redacted
+	}
+	if r.Lake.Iceberg.Catalog.Password != "" {
+		r.Lake.Iceberg.Catalog.Password = redacted
 	}
 	return r
 }

@@ -108,6 +108,8 @@ func TestGoodFiles(t *testing.T) {
 				Compression:  "snappy",
 				Roll:         Roll{MaxFileBytes: 1_000_000_000, MaxFileRecords: 5_000_000, MaxFileAge: 5 * time.Minute},
 				RowGroupRows: 131072,
+				Format:       FormatHive,
+				Iceberg:      Default().Lake.Iceberg,
 			}
 			c.HDFS.User = "etl"
 			c.HDFS.CallTimeout = time.Minute
@@ -125,6 +127,14 @@ func TestGoodFiles(t *testing.T) {
 				{Name: "pearson", Group: "pearson-readers"},
 				{Name: "acme", Group: "acme-readers"},
 				{Name: "globex", Group: "globex-readers"},
+			}
+		},
+		"iceberg.yaml": func(c *Config) {
+			c.Lake.URL = "file:///data/lake"
+			c.Lake.Format = FormatIceberg
+			c.Lake.Iceberg = Iceberg{
+				Catalog:   IcebergCatalog{Type: CatalogSQL, URI: "postgres://landerd@catalog.example.com:5432/iceberg?sslmode=verify-full"},
+				Namespace: "assessments",
 			}
 		},
 		"kerberos.yaml": func(c *Config) {

@@ -24,6 +24,7 @@
 //	LANDERD_KAFKA_SASL_USERNAME      kafka.sasl.username
 //	LANDERD_KAFKA_SASL_PASSWORD      kafka.sasl.password
 //	LANDERD_LAKE_URL                 lake.url
+//	LANDERD_ICEBERG_CATALOG_PASSWORD lake.iceberg.catalog.password
 //	LANDERD_HDFS_USER                hdfs.user
 //	LANDERD_HDFS_KERBEROS_PRINCIPAL  hdfs.kerberos.principal
 //	LANDERD_HDFS_KERBEROS_KEYTAB     hdfs.kerberos.keytab

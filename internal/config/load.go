@@ -49,6 +49,10 @@ func EnvVars() []EnvVar {
 			return nil
 		}},
 		str("LANDERD_LAKE_URL", "lake.url", func(c *Config) *string { return &c.Lake.URL }),
+		{Name: "LANDERD_ICEBERG_CATALOG_PASSWORD", Field: "lake.iceberg.catalog.password", set: func(c *Config, v string) error {
+			c.Lake.Iceberg.Catalog.Password = Secret(v)
+			return nil
+		}},
 		str("LANDERD_HDFS_USER", "hdfs.user", func(c *Config) *string { return &c.HDFS.User }),
 		str("LANDERD_HDFS_KERBEROS_PRINCIPAL", "hdfs.kerberos.principal", func(c *Config) *string { return &c.HDFS.Kerberos.Principal }),
 		str("LANDERD_HDFS_KERBEROS_KEYTAB", "hdfs.kerberos.keytab", func(c *Config) *string { return &c.HDFS.Kerberos.Keytab }),

@@ -108,3 +108,30 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestRedactionNeverLeaksCatalogPassword(t *testing.T) {
+	const password = "iceberg-catalog-s3cret"
+	doc := "lake:\n  format: iceberg\n  iceberg:\n    catalog:\n      type: sql\n      uri: postgres://landerd@localhost:5432/iceberg\n"
+	c, err := Parse([]byte(doc), envMap(map[string]string{"LANDERD_ICEBERG_CATALOG_PASSWORD": password}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Lake.Iceberg.Catalog.Password.Value(); got != password {
+		t.Fatalf("Password.Value() = %q, want the password from the environment", got)
+	}
+	out, err := yaml.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, s := range map[string]string{
+		"String": c.String(), "%+v": fmt.Sprintf("%+v", c), "%#v": fmt.Sprintf("%#v", c.Lake.Iceberg),
+		"yaml": string(out), "Redacted() value": c.Redacted().Lake.Iceberg.Catalog.Password.Value(),
+	} {
+		if strings.Contains(s, password) {
+			t.Errorf("%s leaks the catalog password: %s", name, s)
+		}
+		if !strings.Contains(s, redacted) {
+			t.Errorf("%s does not show that a catalog password is set: %s", name, s)
+		}
+	}
+}

@@ -250,6 +250,7 @@ func (c Config) validateLake(p *problems) {
 	case l.Roll.MaxFileRecords > 0 && int64(l.RowGroupRows) > l.Roll.MaxFileRecords:
 		p.add("lake.row_group_rows", "must not exceed lake.roll.max_file_records (%d), got %d", l.Roll.MaxFileRecords, l.RowGroupRows)
 	}
+	c.validateIceberg(p)
 }
 
 func (c Config) validateHDFS(p *problems) {

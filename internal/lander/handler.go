@@ -92,6 +92,9 @@ func (h *handler) setupTopic(sess sarama.ConsumerGroupSession, topic string, cla
 	var unknown []int32 // partitions the lake holds nothing of
 	for i, p := range claims {
 		part, err := sink.Claim(sess.Context(), h.l.fs, topic, p)
+		if err == nil {
+			err = h.l.claimTables(sess.Context(), part)
+		}
 		if err != nil {
 			return fmt.Errorf("claim partition %d of %s: %w", p, topic, err)
 		}

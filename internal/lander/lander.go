@@ -35,6 +35,7 @@ type Lander struct {
 	events *ownerEvents
 
 	probeEvery time.Duration
+	initErr    error // an option's failure, returned by Run
 
 	mu         sync.Mutex
 	ready      bool                     // a member of the group with its partitions claimed
@@ -150,6 +151,9 @@ func (l *Lander) readiness(r bool) {
 // landerd's credentials, certificate trust or ACLs (ErrRefused), are
 // returned as errors.
 func (l *Lander) Run(ctx context.Context) error {
+	if l.initErr != nil {
+		return l.initErr
+	}
 	scfg, err := saramaConfig(l.cfg.Kafka)
 	if err != nil {
 		return err

@@ -45,6 +45,8 @@ type lakePartition interface {
 	Publish(ctx context.Context, files []*sink.ParquetFile, first, last int64) error
 	// Abandon drops every unpublished file.
 	Abandon() error
+	// Committed is the state the last publish committed.
+	Committed() *sink.State
 }
 
 // ownerConfig is the configuration every owner reads, in the units it
@@ -58,6 +60,8 @@ type ownerConfig struct {
 	rowGroupRows    int
 	roll            rollPolicy
 	tenants         *tenantResolver
+	tables          Tables                 // nil for the Hive layout
+	schemas         [nTables]*arrow.Schema // the tables' file schemas; nil: the table's own
 }
 
 // ownerEvents is where owners report what happened: the metrics, and the
@@ -367,13 +371,16 @@ func (o *owner) writeRecords(hive string, hb *hiveBuf, recs [nTables]arrow.Recor
 			continue
 		}
 		if hb.files[t] == nil {
-			f, err := o.lake.Create(tables[t].Name, hive, tables[t].Schema, o.conf.writer(tables[t], o.wmem))
+			f, err := o.lake.Create(tables[t].Name, hive, o.conf.fileSchema(t), o.conf.writer(tables[t], o.wmem))
 			if err != nil {
 				return fmt.Errorf("write %s: %w", tables[t].Name, err)
 			}
 			hb.files[t] = f
 		}
-		if err := hb.files[t].Write(rec, hb.ranges[t][0], hb.ranges[t][1]); err != nil {
+		frec := o.conf.asFileRecord(t, rec)
+		err := hb.files[t].Write(frec, hb.ranges[t][0], hb.ranges[t][1])
+		frec.Release()
+		if err != nil {
 			return fmt.Errorf("write %s: %w", tables[t].Name, err)
 		}
 		o.largest = max(o.largest, hb.files[t].Size())
@@ -414,6 +421,9 @@ func (o *owner) flush(ctx context.Context, why rollReason) error {
 		delete(o.hives, hive)
 	}
 	if err := o.lake.Publish(ctx, files, o.first, o.last); err != nil {
+		return err
+	}
+	if err := o.commitTables(ctx); err != nil {
 		return err
 	}
 	m := o.events.metrics

@@ -82,6 +82,9 @@ func (m *memLake) Publish(_ context.Context, files []*sink.ParquetFile, first, l
 	return nil
 }
 
+// Committed implements lakePartition: memLake keeps no state.
+func (m *memLake) Committed() *sink.State { return nil }
+
 func (m *memLake) Abandon() error {
 	m.abandoned++
 	var errs []error

@@ -38,6 +38,12 @@ func Read(ctx context.Context, fsys sink.ReadFS, opts Options, mem memory.Alloca
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
+	return read(ctx, fsys, sc, opts, mem)
+}
+
+// read computes the report over the files of sc.
+func read(ctx context.Context, fsys sink.ReadFS, sc scope, opts Options, mem memory.Allocator) (*Report, error) {
+	var err error
 	acc := NewAccumulator(opts)
 	for _, name := range sc.attempts {
 		if err := ctx.Err(); err != nil {

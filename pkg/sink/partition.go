@@ -134,6 +134,10 @@ type Partition struct {
 	open      []*dataFile // created and not yet published or abandoned
 	done      error       // set once the Partition may no longer be used
 
+	// dataDirs maps a table to the folder of its data files; a table
+	// absent from it publishes under its own name (SetDataDirs).
+	dataDirs map[string]string
+
 	now func() time.Time
 	// hook, when set by tests, runs at the named points of Publish; an error
 	// stops Publish there, as a crash would.
@@ -539,7 +543,7 @@ func (p *Partition) Create(table, hive string, schema *arrow.Schema, opts Writer
 // its rows.
 func (p *Partition) finalName(df *dataFile) string {
 	first, last := df.pf.Offsets()
-	return path.Join(df.table, df.hive, FileName(p.topic, p.partition, first, last))
+	return path.Join(p.dataDir(df.table), df.hive, FileName(p.topic, p.partition, first, last))
 }
 
 // Publish atomically publishes one flush: the files holding the rows of

@@ -1,11 +1,13 @@
 #!/bin/sh
 # install.sh installs Trino for the tests in test/system/trino: the server
-# core (io.trino:trino-server-core, a tar.gz) and the Hive connector plugin
-# (io.trino:trino-hive, a zip), both from Maven Central through Maven (so the
-# downloads are kept in ~/.m2), unpacked into
-# ${LANDERD_CACHE:-$HOME/.cache/landerd}/trino/trino-server-$VERSION with the
-# plugin under plugin/hive. It prints the server's directory on stdout.
-# Running it again when the server is unpacked changes nothing.
+# core (io.trino:trino-server-core, a tar.gz) and the Hive and Iceberg
+# connector plugins (io.trino:trino-hive and io.trino:trino-iceberg, zips),
+# all from Maven Central through Maven (so the downloads are kept in ~/.m2),
+# unpacked into ${LANDERD_CACHE:-$HOME/.cache/landerd}/trino/trino-server-$VERSION
+# with the plugins under plugin/hive and plugin/iceberg. It prints the
+# server's directory on stdout. Running it again when the server and every
+# plugin are unpacked changes nothing; a server unpacked before a plugin
+# was added here gets only the missing plugin.
 #
 # Trino needs Java 24 or newer; TRINO_JAVA_HOME (default
 # /usr/lib/jvm/temurin-25-jdk-amd64) is checked here and used by the tests.
@@ -25,7 +27,16 @@ if [ ! -x "$java_home/bin/java" ]; then
 	exit 1
 fi
 
-if [ -f "$server/.landerd-complete" ]; then
+# The connector plugins, each unpacked to plugin/<name> from io.trino:trino-<name>.
+plugins="hive iceberg"
+
+installed() {
+	[ -f "$server/.landerd-complete" ] || return 1
+	for p in $plugins; do
+		[ -d "$server/plugin/$p" ] || return 1
+	done
+}
+if installed; then
 	printf '%s\n' "$server"
 	exit 0
 fi
@@ -41,11 +52,37 @@ mkdir -p "$cache"
 work=$(mktemp -d "$cache/install.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-log "fetching io.trino:trino-server-core:$version:tar.gz and io.trino:trino-hive:$version:zip from Maven Central"
-for artifact in "io.trino:trino-server-core:$version:tar.gz" "io.trino:trino-hive:$version:zip"; do
+fetch() {
 	mvn -q -B org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
-		-Dartifact="$artifact" -DoutputDirectory="$work/download" -Dmdep.overWriteIfNewer=true
-done
+		-Dartifact="$1" -DoutputDirectory="$work/download" -Dmdep.overWriteIfNewer=true
+}
+
+# plugin NAME DIR fetches io.trino:trino-NAME's zip and moves its one
+# top-level folder to DIR/plugin/NAME.
+plugin() {
+	log "fetching io.trino:trino-$1:$version:zip from Maven Central"
+	fetch "io.trino:trino-$1:$version:zip"
+	mkdir -p "$work/$1"
+	unzip -q "$work/download/trino-$1-$version.zip" -d "$work/$1"
+	top=$(find "$work/$1" -mindepth 1 -maxdepth 1 -type d | head -n 1)
+	mkdir -p "$2/plugin"
+	rm -rf "$2/plugin/$1"
+	mv "$top" "$2/plugin/$1"
+}
+
+if [ -f "$server/.landerd-complete" ]; then
+	for p in $plugins; do
+		if [ ! -d "$server/plugin/$p" ]; then
+			plugin "$p" "$server"
+		fi
+	done
+	log "ok (Trino $version, plugins added)"
+	printf '%s\n' "$server"
+	exit 0
+fi
+
+log "fetching io.trino:trino-server-core:$version:tar.gz from Maven Central"
+fetch "io.trino:trino-server-core:$version:tar.gz"
 
 log "unpacking into $server"
 mkdir -p "$work/unpack"
@@ -54,12 +91,9 @@ unpacked=$work/unpack/trino-server-core-$version
 if [ ! -d "$unpacked" ]; then
 	unpacked=$(find "$work/unpack" -mindepth 1 -maxdepth 1 -type d | head -n 1)
 fi
-mkdir -p "$work/hive"
-unzip -q "$work/download/trino-hive-$version.zip" -d "$work/hive"
-hive=$(find "$work/hive" -mindepth 1 -maxdepth 1 -type d | head -n 1)
-mkdir -p "$unpacked/plugin"
-rm -rf "$unpacked/plugin/hive"
-mv "$hive" "$unpacked/plugin/hive"
+for p in $plugins; do
+	plugin "$p" "$unpacked"
+done
 
 rm -rf "$server"
 mv "$unpacked" "$server"

@@ -33,6 +33,9 @@ type Options struct {
 	// Catalogs are the Hive catalogs to create, by name; each keeps its
 	// file metastore in local:///<name>/metastore.
 	Catalogs []string
+	// Iceberg are the Iceberg catalogs to create, each listing its tables
+	// in a PostgreSQL database (iceberg.catalog.type=jdbc).
+	Iceberg []IcebergCatalog
 	// MaxHeap is the JVM's -Xmx, e.g. "1G"; empty means "1G".
 	MaxHeap string
 	// StartTimeout bounds the wait for the server to start; zero means 3m.
@@ -78,7 +81,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	etc := filepath.Join(opts.Dir, "etc")
 	data := filepath.Join(opts.Dir, "data")
-	if err := writeConfig(etc, data, addr, heap, opts.Dir, opts.Catalogs); err != nil {
+	if err := writeConfig(etc, data, addr, heap, opts); err != nil {
 		return nil, fmt.Errorf("start trino: %w", err)
 	}
 	logPath := filepath.Join(opts.Dir, "trino.log")
@@ -123,9 +126,61 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	return s, nil
 }
 
-// writeConfig writes etc/: the node, the JVM, the coordinator and one Hive
-// catalog per name, over the local file system rooted at root.
-func writeConfig(etc, data, addr, heap, root string, catalogs []string) error {
+// IcebergCatalog is an Iceberg catalog of the JDBC type: its tables are
+// rows of a PostgreSQL database (the Java JdbcCatalog's iceberg_tables and
+// iceberg_namespace_properties, which iceberg-go's and pyiceberg's sql
+// catalogs share), their files on the local file system.
+type IcebergCatalog struct {
+	// Name is the catalog's name in Trino, e.g. "iceberg".
+	Name string
+	// JDBCURL, User and Password reach the database:
+	// jdbc:postgresql://host:port/db.
+	JDBCURL, User, Password string
+	// CatalogName is the name the rows are stored under (catalog_name),
+	// which must be the writer's; empty means DefaultIcebergCatalogName.
+	CatalogName string
+	// Warehouse is the absolute path of the folder tables created by Trino
+	// go in (as file:///<Warehouse>/<schema>/<table>-<id>). Tables written
+	// by others may be anywhere on the local file system: the catalog's
+	// local.location is /, so their file:// locations read as they are.
+	Warehouse string
+}
+
+// DefaultIcebergCatalogName is the catalog name landerd stores its
+// Iceberg tables under in a SQL catalog.
+const DefaultIcebergCatalogName = "landerd"
+
+// properties returns the catalog's etc/catalog/<Name>.properties lines.
+func (c IcebergCatalog) properties() (string, error) {
+	if c.Name == "" || c.JDBCURL == "" || !filepath.IsAbs(c.Warehouse) {
+		return "", fmt.Errorf("iceberg catalog %q: want a name, a JDBC URL and an absolute warehouse path", c.Name)
+	}
+	name := c.CatalogName
+	if name == "" {
+		name = DefaultIcebergCatalogName
+	}
+	return lines(
+		"connector.name=iceberg",
+		"iceberg.catalog.type=jdbc",
+		"iceberg.jdbc-catalog.driver-class=org.postgresql.Driver",
+		"iceberg.jdbc-catalog.connection-url="+c.JDBCURL,
+		"iceberg.jdbc-catalog.connection-user="+c.User,
+		"iceberg.jdbc-catalog.connection-password="+c.Password,
+		"iceberg.jdbc-catalog.catalog-name="+name,
+		"iceberg.jdbc-catalog.default-warehouse-dir=file://"+filepath.ToSlash(c.Warehouse),
+		"iceberg.file-format=PARQUET",
+		// file:///x and local:///x both name /x: Trino's local file
+		// system serves both schemes, relative to local.location.
+		"fs.native-local.enabled=true",
+		"local.location=/",
+	), nil
+}
+
+// writeConfig writes etc/: the node, the JVM, the coordinator, one Hive
+// catalog per name in opts.Catalogs, over the local file system rooted at
+// opts.Dir, and the Iceberg catalogs of opts.Iceberg.
+func writeConfig(etc, data, addr, heap string, opts Options) error {
+	root, catalogs := opts.Dir, opts.Catalogs
 	_, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return err
@@ -172,6 +227,16 @@ func writeConfig(etc, data, addr, heap, root string, catalogs []string) error {
 			"hive.parquet.time-zone=UTC",
 		)
 		if err := os.MkdirAll(filepath.Join(root, c, "metastore"), 0o755); err != nil {
+			return err
+		}
+	}
+	for _, c := range opts.Iceberg {
+		props, err := c.properties()
+		if err != nil {
+			return err
+		}
+		files[filepath.Join("catalog", c.Name+".properties")] = props
+		if err := os.MkdirAll(c.Warehouse, 0o755); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,25 @@
+// Package icetable lands landerd's tables as Apache Iceberg tables
+// (format version 2): attempts, questions and _quarantine in one
+// namespace of a catalog (SQL on PostgreSQL, or the Hadoop filesystem
+// catalog), with the columns and types of docs/schema.md.
+//
+// landerd writes the data files itself, through pkg/sink's claim and
+// publish protocol, under each table's location:
+//
+//	<lake>/<namespace>/<table>/data/ingest_date=<YYYY-MM-DD>/<topic>-<partition>-<first>-<last>.parquet
+//	<lake>/<namespace>/<table>/metadata/          the table's metadata, written by the catalog
+//
+// The files carry Iceberg's field ids (FileSchema). A flush's state.json
+// stays the lake's commit point; right after it, Tables.Commit adds the
+// flush's files to each table that got some, as one append per table,
+// whose snapshot summary records every Kafka partition's next offset
+// (SummaryOffsets). The check of that record and the catalog's
+// compare-and-swap of the table's metadata happen on the same base, so a
+// flush is added exactly once, whoever retries it: the owner after a
+// conflict or an unknown outcome, or the partition's next owner rolling
+// the last flush forward when it claims the partition
+// (docs/exactly-once.md, "Iceberg tables").
+//
+// Files lists the data files of a table's current snapshot, for readers
+// that must see what the table sees (landerd report).
+package icetable

@@ -1,0 +1,466 @@
+package icetable
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/iceberg-go"
+	"github.com/apache/iceberg-go/catalog"
+	"github.com/apache/iceberg-go/table"
+	"go.uber.org/zap"
+
+	"github.com/landerd/landerd/internal/config"
+	"github.com/landerd/landerd/pkg/flatten"
+	"github.com/landerd/landerd/pkg/metrics"
+	"github.com/landerd/landerd/pkg/sink"
+)
+
+// Config says where the tables live and how to reach their catalog.
+type Config struct {
+	// Location is the lake root and the tables' namespace.
+	Location Location
+	// Compression is the Parquet codec landerd writes, recorded in the
+	// tables' write.parquet.compression-codec.
+	Compression string
+	// Open connects to the catalog. Tables calls it on first use and again
+	// after it failed, never while it holds a catalog; the func it returns
+	// closes what it opened.
+	Open func(ctx context.Context) (catalog.Catalog, func() error, error)
+}
+
+// ConfigOf returns the Config of cfg's lake (lake.format iceberg).
+// readOnly opens the catalog without creating its own tables, for
+// readers.
+func ConfigOf(cfg config.Config, readOnly bool) (Config, error) {
+	loc, err := LocationOf(cfg)
+	if err != nil {
+		return Config{}, err
+	}
+	cc := cfg.Lake.Iceberg.Catalog
+	return Config{
+		Location:    loc,
+		Compression: string(cfg.Lake.Compression),
+		Open: func(ctx context.Context) (catalog.Catalog, func() error, error) {
+			return openCatalog(ctx, cc, loc, readOnly)
+		},
+	}, nil
+}
+
+// Retry limits of one table's commit of one flush. Past them the commit
+// fails: the partition stops and its next claim rolls the flush forward.
+const (
+	// maxConflicts is how many times a commit that found the table changed
+	// under it is retried on the new base.
+	maxConflicts = 32
+	// maxFailures is how many other failures in a row (the catalog
+	// unreachable, a connection lost mid-commit) are retried, each after
+	// reading the table back.
+	maxFailures = 4
+	// retryMin and retryMax bound the delay between attempts; each delay
+	// is drawn between half and all of the current bound.
+	retryMin = 25 * time.Millisecond
+	retryMax = 2 * time.Second
+)
+
+// Tables is a lake's three Iceberg tables, created on first use. Its
+// methods are safe for concurrent use: every partition's owner commits
+// through the same Tables.
+type Tables struct {
+	conf    Config
+	log     *zap.Logger
+	metrics *metrics.Iceberg
+
+	mu    sync.Mutex
+	cat   catalog.Catalog // nil until opened
+	close func() error
+	ready bool // the namespace and the tables exist and are landerd's
+}
+
+// New returns the tables of conf. It connects to nothing: the catalog is
+// opened, and the tables created, by the first call that needs them.
+func New(conf Config, log *zap.Logger, m *metrics.Iceberg) *Tables {
+	return &Tables{conf: conf, log: log.With(zap.String("component", "iceberg")), metrics: m}
+}
+
+// TableNames lists the tables, in the order a flush commits them.
+func TableNames() []string {
+	names := make([]string, 0, 3)
+	for _, t := range flatten.Tables() {
+		names = append(names, t.Name)
+	}
+	return names
+}
+
+// DataDir is the folder of table's data files relative to the lake root.
+func (t *Tables) DataDir(table string) string { return DataDir(t.conf.Location.Namespace, table) }
+
+// FileSchema is the Arrow schema of table's files: the table's columns
+// with their Iceberg field ids.
+func (t *Tables) FileSchema(table string) (*arrow.Schema, error) {
+	for _, ft := range flatten.Tables() {
+		if ft.Name == table {
+			return FileSchema(ft)
+		}
+	}
+	return nil, fmt.Errorf("file schema: %q is not one of landerd's tables", table)
+}
+
+// Close closes the catalog's connections.
+func (t *Tables) Close() error {
+	t.mu.Lock()
+	closeCat := t.close
+	t.cat, t.close, t.ready = nil, nil, false
+	t.mu.Unlock()
+	if closeCat == nil {
+		return nil
+	}
+	return closeCat()
+}
+
+// catalog returns the open catalog, opening it if need be. Two callers
+// may open it at once; the second to finish closes its own.
+func (t *Tables) catalog(ctx context.Context) (catalog.Catalog, error) {
+	t.mu.Lock()
+	cat := t.cat
+	t.mu.Unlock()
+	if cat != nil {
+		return cat, nil
+	}
+	cat, closeCat, err := t.conf.Open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.cat != nil {
+		_ = closeCat() // another caller opened it first
+		return t.cat, nil
+	}
+	t.cat, t.close = cat, closeCat
+	return cat, nil
+}
+
+func (t *Tables) ident(name string) table.Identifier {
+	return table.Identifier{t.conf.Location.Namespace, name}
+}
+
+// properties are the table properties of a new table with schema sc.
+func (t *Tables) properties(sc *iceberg.Schema) (iceberg.Properties, error) {
+	mapping, err := json.Marshal(sc.NameMapping())
+	if err != nil {
+		return nil, err
+	}
+	codec := t.conf.Compression
+	if codec == "none" || codec == "" {
+		codec = "uncompressed"
+	}
+	return iceberg.Properties{
+		table.PropertyFormatVersion: "2",
+		table.WriteFormatDefaultKey: "parquet",
+		table.ParquetCompressionKey: codec,
+		// Readers resolve columns by the files' field ids; the mapping is
+		// for files written without them.
+		table.DefaultNameMappingKey: string(mapping),
+		// Every flush adds a metadata file: keep the last hundred.
+		table.MetadataDeleteAfterCommitEnabledKey: "true",
+		table.MetadataPreviousVersionsMaxKey:      "100",
+	}, nil
+}
+
+// Prepare makes the tables ready: it opens the catalog, creates the
+// namespace and the three tables when they do not exist yet (a replica
+// that loses the race to create one loads it), and checks that each has
+// landerd's schema and partition spec. Once it succeeds it does nothing.
+func (t *Tables) Prepare(ctx context.Context) error {
+	t.mu.Lock()
+	ready := t.ready
+	t.mu.Unlock()
+	if ready {
+		return nil
+	}
+	cat, err := t.catalog(ctx)
+	if err != nil {
+		return fmt.Errorf("prepare iceberg tables: %w", err)
+	}
+	ns := table.Identifier{t.conf.Location.Namespace}
+	err = cat.CreateNamespace(ctx, ns, nil) // the hadoop catalog takes no properties
+	if err != nil && !errors.Is(err, catalog.ErrNamespaceAlreadyExists) {
+		return fmt.Errorf("prepare iceberg tables: create namespace %s: %w", ns, err)
+	}
+	for _, ft := range flatten.Tables() {
+		if _, err := t.ensure(ctx, cat, ft); err != nil {
+			return fmt.Errorf("prepare iceberg tables: %w", err)
+		}
+	}
+	t.mu.Lock()
+	t.ready = t.cat == cat
+	t.mu.Unlock()
+	return nil
+}
+
+// ensure loads table ft, creating it if it does not exist, and checks it.
+func (t *Tables) ensure(ctx context.Context, cat catalog.Catalog, ft *flatten.Table) (*table.Table, error) {
+	ident := t.ident(ft.Name)
+	sc, err := Schema(ft)
+	if err != nil {
+		return nil, err
+	}
+	spec, err := Spec(sc)
+	if err != nil {
+		return nil, err
+	}
+	tbl, err := cat.LoadTable(ctx, ident)
+	if errors.Is(err, catalog.ErrNoSuchTable) {
+		props, perr := t.properties(sc)
+		if perr != nil {
+			return nil, perr
+		}
+		opts := []catalog.CreateTableOpt{catalog.WithPartitionSpec(&spec), catalog.WithProperties(props)}
+		if cat.CatalogType() != catalog.Hadoop { // which places it there itself
+			opts = append(opts, catalog.WithLocation(t.conf.Location.URI()+"/"+Dir(t.conf.Location.Namespace, ft.Name)))
+		}
+		tbl, err = cat.CreateTable(ctx, ident, sc, opts...)
+		if errors.Is(err, catalog.ErrTableAlreadyExists) {
+			tbl, err = cat.LoadTable(ctx, ident) // another replica created it first
+		} else if err == nil {
+			t.log.Info("iceberg table created", zap.Strings("table", ident), zap.String("location", tbl.Location()))
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load table %s: %w", ident, err)
+	}
+	if want := "/" + Dir(t.conf.Location.Namespace, ft.Name); !strings.HasSuffix(tbl.Location(), want) || !strings.Contains(tbl.Location(), t.conf.Location.Root) {
+		return nil, fmt.Errorf("table %s: %w: location %s, want %s%s", ident, ErrForeignTable, tbl.Location(), t.conf.Location.URI(), want)
+	}
+	if err := check(tbl, sc, spec); err != nil {
+		return nil, fmt.Errorf("table %s: %w", ident, err)
+	}
+	return tbl, nil
+}
+
+// ErrForeignTable means that a table of the namespace is not the one
+// landerd lands: another schema, partition spec or format version.
+var ErrForeignTable = errors.New("not landerd's table")
+
+// check verifies that tbl has the schema, spec and format version landerd
+// writes its files for.
+func check(tbl *table.Table, sc *iceberg.Schema, spec iceberg.PartitionSpec) error {
+	switch {
+	case tbl.Metadata().Version() != 2:
+		return fmt.Errorf("%w: format version %d, want 2", ErrForeignTable, tbl.Metadata().Version())
+	case !tbl.Schema().Equals(sc):
+		return fmt.Errorf("%w: its schema differs from docs/schema.md's (schema evolution is not supported yet):\n%s", ErrForeignTable, tbl.Schema())
+	case !tbl.Spec().Equals(spec):
+		return fmt.Errorf("%w: partition spec %s, want %s", ErrForeignTable, tbl.Spec(), spec)
+	}
+	return nil
+}
+
+// Commit adds the files of the flush st records (its last published
+// flush) to the tables, as one append per table that got files, each
+// unless the table already holds the flush. It returns nil once every
+// table holds it. Conflicts with other writers are retried on the new
+// base; any other failure is retried after reading the table back, since
+// the commit may have happened. A nil st, or one without files (only a
+// gap recorded), commits nothing.
+func (t *Tables) Commit(ctx context.Context, st *sink.State) error {
+	if st == nil || len(st.Files) == 0 {
+		return nil
+	}
+	if err := t.Prepare(ctx); err != nil {
+		return fmt.Errorf("commit flush %d..%d of %s/%d: %w", st.First, st.Last, st.Topic, st.Partition, err)
+	}
+	byTable := map[string][]sink.StateFile{}
+	for _, f := range st.Files {
+		byTable[f.Table] = append(byTable[f.Table], f)
+	}
+	for _, name := range TableNames() {
+		files := byTable[name]
+		delete(byTable, name)
+		if len(files) == 0 {
+			continue
+		}
+		if err := t.commitTable(ctx, name, st, files); err != nil {
+			return fmt.Errorf("commit flush %d..%d of %s/%d to iceberg table %s: %w",
+				st.First, st.Last, st.Topic, st.Partition, t.ident(name), err)
+		}
+	}
+	for name := range byTable {
+		return fmt.Errorf("commit flush %d..%d of %s/%d: files of table %q, which is not landed as an iceberg table", st.First, st.Last, st.Topic, st.Partition, name)
+	}
+	return nil
+}
+
+// commitTable commits the flush's files of one table, retrying as Commit
+// says.
+func (t *Tables) commitTable(ctx context.Context, name string, st *sink.State, files []sink.StateFile) error {
+	var conflicts, failures int
+	delay := retryMin
+	for {
+		done, err := t.attempt(ctx, name, st, files)
+		if err == nil {
+			if done != "" {
+				t.log.Info("flush committed to iceberg table", zap.String("table", name), zap.String("topic", st.Topic),
+					zap.Int32("partition", st.Partition), zap.Int64("first_offset", st.First), zap.Int64("last_offset", st.Last),
+					zap.Int("files", len(files)), zap.String("outcome", done), zap.Int("conflicts", conflicts), zap.Int("failures", failures))
+			}
+			return nil
+		}
+		var perm permanent
+		if ctx.Err() != nil || errors.As(err, &perm) {
+			return err
+		}
+		if IsConflict(err) {
+			conflicts++
+			t.metrics.Conflict(name)
+			if conflicts > maxConflicts {
+				return fmt.Errorf("still conflicting after %d retries: %w", maxConflicts, err)
+			}
+		} else {
+			failures++
+			if failures > maxFailures {
+				return fmt.Errorf("%d attempts failed; the table is read back before the next one: %w", failures, err)
+			}
+			t.log.Warn("iceberg commit failed; reading the table back before retrying", zap.String("table", name),
+				zap.String("topic", st.Topic), zap.Int32("partition", st.Partition), zap.Int64("last_offset", st.Last), zap.Error(err))
+		}
+		if !sleep(ctx, delay/2+rand.N(delay/2+1)) {
+			return err
+		}
+		delay = min(2*delay, retryMax)
+	}
+}
+
+// permanent is an error that a retry would meet again: a data file that
+// contradicts the flush's state, or is not where the table expects it.
+type permanent struct{ error }
+
+func (p permanent) Unwrap() error { return p.error }
+
+// Outcomes of an attempt that needs no retry.
+const (
+	outcomeCommitted = "committed"
+	outcomePresent   = "already_present"
+)
+
+// attempt loads the table afresh and, unless its offsets say that it holds
+// the flush already, appends the flush's files on that same base. The
+// catalog commits only if the table is still at that base, so the check
+// and the append cannot be separated by another commit.
+func (t *Tables) attempt(ctx context.Context, name string, st *sink.State, files []sink.StateFile) (string, error) {
+	cat, err := t.catalog(ctx)
+	if err != nil {
+		return "", err
+	}
+	tbl, err := cat.LoadTable(ctx, t.ident(name))
+	if err != nil {
+		return "", fmt.Errorf("load: %w", err)
+	}
+	base, err := CommittedOffsets(tbl)
+	if err != nil {
+		return "", err
+	}
+	if base.Next(st.Topic, st.Partition) >= st.Last+1 {
+		return outcomePresent, nil
+	}
+	dfs, err := t.dataFiles(ctx, tbl, name, files)
+	if err != nil {
+		return "", err
+	}
+	props, err := summary(base, st.Topic, st.Partition, st.First, st.Last)
+	if err != nil {
+		return "", err
+	}
+	tx := tbl.NewTransaction()
+	if err := tx.AddDataFiles(ctx, dfs, props, table.WithoutDuplicateCheck()); err != nil {
+		return "", fmt.Errorf("add data files: %w", err)
+	}
+	start := time.Now()
+	_, err = tx.Commit(ctx)
+	t.metrics.Committed(name, time.Since(start))
+	if err != nil {
+		return "", err
+	}
+	return outcomeCommitted, nil
+}
+
+// dataFiles describes the flush's files of table name for an append: the
+// record count, size and column metrics read from each file's footer, and
+// the partition value, checked against the file's partition folder.
+func (t *Tables) dataFiles(ctx context.Context, tbl *table.Table, name string, files []sink.StateFile) ([]iceberg.DataFile, error) {
+	fsys, err := tbl.FS(ctx)
+	if err != nil {
+		return nil, err
+	}
+	dataDir := t.DataDir(name) + "/"
+	out := make([]iceberg.DataFile, len(files))
+	for i, f := range files {
+		rel, ok := strings.CutPrefix(f.Final, dataDir)
+		if !ok {
+			return nil, permanent{fmt.Errorf("%w: file %s was published outside the table's data folder %s (in the hive layout?): lake.format iceberg needs a lake of its own", ErrForeignTable, f.Final, dataDir)}
+		}
+		day, err := partitionDay(path.Dir(rel))
+		if err != nil {
+			return nil, permanent{fmt.Errorf("file %s: %w", f.Final, err)}
+		}
+		loc := tbl.Location() + "/data/" + rel
+		df, err := table.FileToDataFile(ctx, fsys, loc, tbl.Schema(), tbl.Spec(), 0, tbl.Properties())
+		if err != nil {
+			return nil, fmt.Errorf("read footer of %s: %w", loc, err)
+		}
+		if got, ok := dayValue(df.Partition()[partitionFieldID]); !ok || got != day {
+			return nil, permanent{fmt.Errorf("file %s: its rows' %s is day %v, its folder says %d", f.Final, partitionSource, df.Partition()[partitionFieldID], day)}
+		}
+		if df.Count() != f.Rows {
+			return nil, permanent{fmt.Errorf("file %s: %d rows, the flush's state says %d", f.Final, df.Count(), f.Rows)}
+		}
+		out[i] = df
+	}
+	return out, nil
+}
+
+// dayValue returns a day transform's partition value as days since
+// 1970-01-01.
+func dayValue(v any) (int32, bool) {
+	switch d := v.(type) {
+	case int32:
+		return d, true
+	case iceberg.Date:
+		return int32(d), true
+	}
+	return 0, false
+}
+
+// partitionDay parses a partition folder, ingest_date=YYYY-MM-DD, into
+// the day transform's value: days since 1970-01-01.
+func partitionDay(dir string) (int32, error) {
+	v, ok := strings.CutPrefix(dir, PartitionField+"=")
+	if !ok {
+		return 0, fmt.Errorf("partition folder %q: want %s=YYYY-MM-DD", dir, PartitionField)
+	}
+	d, err := time.Parse(time.DateOnly, v)
+	if err != nil {
+		return 0, fmt.Errorf("partition folder %q: %w", dir, err)
+	}
+	return int32(d.Unix() / (24 * 60 * 60)), nil
+}
+
+// sleep waits d, or until ctx ends; false if it ended.
+func sleep(ctx context.Context, d time.Duration) bool {
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,103 @@
+package lander
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/landerd/landerd/pkg/sink"
+)
+
+// Tables is a table format kept beside the lake's files, such as Iceberg
+// tables (internal/icetable): every published flush is committed to it
+// too. Without one, the lake's state is a flush's only commit (the Hive
+// layout).
+type Tables interface {
+	// DataDir is the folder of table's data files, relative to the lake
+	// root.
+	DataDir(table string) string
+	// FileSchema is the Arrow schema table's files are written with: the
+	// table's own types, with the format's metadata (field ids).
+	FileSchema(table string) (*arrow.Schema, error)
+	// Commit commits the flush st records to the tables; committing one
+	// that they hold already adds nothing.
+	Commit(ctx context.Context, st *sink.State) error
+}
+
+// WithTables commits every published flush to tables before its offset is
+// committed to Kafka, and, when a partition is claimed, its last published
+// flush first (a crash may have come between the two). An owner publishes
+// its next flush only once the last one is committed, so at most the one
+// that state.json records can be missing from the tables.
+func WithTables(tables Tables) Option {
+	return func(l *Lander) {
+		l.conf.tables = tables
+		l.initErr = l.conf.useTables()
+	}
+}
+
+// useTables sets up the owners' Tables: the file schemas. It runs once,
+// in New.
+func (c *ownerConfig) useTables() error {
+	if c.tables == nil {
+		return nil
+	}
+	for i, t := range tables {
+		s, err := c.tables.FileSchema(t.Name)
+		if err != nil {
+			return err
+		}
+		c.schemas[i] = s
+	}
+	return nil
+}
+
+// fileSchema is the schema of table t's files.
+func (c *ownerConfig) fileSchema(t int) *arrow.Schema {
+	if s := c.schemas[t]; s != nil {
+		return s
+	}
+	return tables[t].Schema
+}
+
+// asFileRecord returns rec under table t's file schema, retained; rec
+// itself when the two are the same.
+func (c *ownerConfig) asFileRecord(t int, rec arrow.RecordBatch) arrow.RecordBatch {
+	s := c.fileSchema(t)
+	if s == tables[t].Schema {
+		rec.Retain()
+		return rec
+	}
+	return array.NewRecordBatch(s, rec.Columns(), rec.NumRows())
+}
+
+// claimTables lays a claimed partition's files out for the tables and
+// commits its last published flush to them, which a crash may have kept
+// from it.
+func (l *Lander) claimTables(ctx context.Context, part *sink.Partition) error {
+	t := l.conf.tables
+	if t == nil {
+		return nil
+	}
+	dirs := make(map[string]string, len(tables))
+	for _, ft := range tables {
+		dirs[ft.Name] = t.DataDir(ft.Name)
+	}
+	if err := part.SetDataDirs(dirs); err != nil {
+		return err
+	}
+	if err := t.Commit(ctx, part.Committed()); err != nil {
+		return fmt.Errorf("roll the last flush forward into the tables: %w", err)
+	}
+	return nil
+}
+
+// commitTables commits the flush just published to the tables.
+func (o *owner) commitTables(ctx context.Context) error {
+	if o.conf.tables == nil {
+		return nil
+	}
+	return o.conf.tables.Commit(ctx, o.lake.Committed())
+}

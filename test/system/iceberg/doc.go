@@ -1,0 +1,14 @@
+// Package iceberg checks the readers of landerd's Iceberg tables
+// (lake.format: iceberg) without landerd: Spark with the Iceberg runtime
+// (jdbc and hadoop catalogs), pyiceberg and DuckDB with its iceberg
+// extension, all from python/src/landerd_lake/iceberg.py, against a SQL
+// catalog on a real PostgreSQL (test/system/postgres).
+//
+// Python cannot start the Go harness, so the Go test starts PostgreSQL and
+// runs the Python suite python/tests_iceberg with scripts/python/py-iceberg
+// (the Iceberg venv, pyspark 4.1), naming the database in the
+// LANDERD_ICEBERG_* variables. Env and Python are exported for other
+// suites that need the same (test/system/trino reads a table pyiceberg
+// wrote). The package is for tests only; a system that cannot be
+// installed or started fails the test, naming it; nothing skips.
+package iceberg
