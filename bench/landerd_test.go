@@ -13,19 +13,29 @@ import (
 
 func TestLanderdConfigIsValid(t *testing.T) {
 	// The harness's config file must load strictly and keep the production
-	// defaults apart from where to connect and land.
-	cfg, err := loadConfigText(t, landerdConfig("127.0.0.1:9092", "t1", "g1", "/tmp/lake", "127.0.0.1:19464"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg.Kafka.Brokers[0] != "127.0.0.1:9092" || cfg.Kafka.Topic != "t1" || cfg.Kafka.Group != "g1" || cfg.Lake.URL != "/tmp/lake" {
-		t.Errorf("overrides not applied: %+v %+v", cfg.Kafka, cfg.Lake)
-	}
-	if cfg.Metrics.Addr != "127.0.0.1:19464" {
-		t.Errorf("metrics address %q not applied", cfg.Metrics.Addr)
-	}
-	if !reflect.DeepEqual(cfg, defaultsWith(cfg)) {
-		t.Errorf("config differs from the defaults beyond brokers/topic/group/lake/metrics address")
+	// defaults apart from where to connect and land, and, for iceberg, the
+	// format and the catalog that needs no server.
+	for _, format := range []string{formatHive, formatIceberg} {
+		t.Run(format, func(t *testing.T) {
+			cfg, err := loadConfigText(t, landerdConfig("127.0.0.1:9092", "t1", "g1", "/tmp/lake", "127.0.0.1:19464", format))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Kafka.Brokers[0] != "127.0.0.1:9092" || cfg.Kafka.Topic != "t1" || cfg.Kafka.Group != "g1" || cfg.Lake.URL != "/tmp/lake" {
+				t.Errorf("overrides not applied: %+v %+v", cfg.Kafka, cfg.Lake)
+			}
+			if cfg.Metrics.Addr != "127.0.0.1:19464" {
+				t.Errorf("metrics address %q not applied", cfg.Metrics.Addr)
+			}
+			want := defaultsWith(cfg)
+			if format == formatIceberg {
+				want.Lake.Format = config.FormatIceberg
+				want.Lake.Iceberg.Catalog.Type = config.CatalogHadoop
+			}
+			if !reflect.DeepEqual(cfg, want) {
+				t.Errorf("config differs from the defaults beyond brokers/topic/group/lake/metrics address and the lake format")
+			}
+		})
 	}
 }
 
