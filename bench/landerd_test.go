@@ -76,3 +76,23 @@ func TestBrokersOption(t *testing.T) {
 		t.Errorf("-brokers with -addr: err = %v; want the two to be refused together", err)
 	}
 }
+
+// -formats lists the lake formats to measure, hive and iceberg by default,
+// each at most once.
+func TestFormatsOption(t *testing.T) {
+	o, err := parseOptions(nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{formatHive, formatIceberg}; !reflect.DeepEqual(o.formats, want) {
+		t.Errorf("default formats = %q; want %q", o.formats, want)
+	}
+	if o, err = parseOptions([]string{"-formats", "iceberg"}, io.Discard); err != nil || !reflect.DeepEqual(o.formats, []string{formatIceberg}) {
+		t.Errorf("-formats iceberg: formats %q, err %v", o.formats, err)
+	}
+	for _, bad := range []string{"parquet", "hive,hive", "hive,", ""} {
+		if _, err := parseOptions([]string{"-formats", bad}, io.Discard); err == nil || !strings.Contains(err.Error(), "-formats") {
+			t.Errorf("-formats %q: err = %v; want it refused", bad, err)
+		}
+	}
+}
