@@ -92,7 +92,8 @@ notebook:
 bench-flatten:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./pkg/flatten
 
-# bench: the whole daemon against a bare sarama consumer, same topic, same run.
+# bench: the whole daemon against a bare sarama consumer, same topic, same
+# run, with lake.format hive and iceberg (hadoop catalog) interleaved.
 bench:
 	$(GO) run ./bench -n 300000 -partitions 4 -runs 3
 

@@ -35,10 +35,11 @@ type usage struct {
 }
 
 // measure starts cmd, waits until done reports the work finished, records
-// the wall time, then (when term is set) sends SIGTERM and waits for the
-// child to exit, and returns what the child cost. done must return when
-// its context ends. A child that exits before done returns is an error.
-func measure(ctx context.Context, cmd *exec.Cmd, done func(context.Context) error, term bool) (usage, error) {
+// the wall time, calls before (when not nil) while the child still runs,
+// then (when term is set) sends SIGTERM and waits for the child to exit,
+// and returns what the child cost. done must return when its context ends.
+// A child that exits before done returns is an error.
+func measure(ctx context.Context, cmd *exec.Cmd, done, before func(context.Context) error, term bool) (usage, error) {
 	stderr := &tail{max: 16 << 10}
 	cmd.Stderr = stderr
 	start := time.Now()
@@ -71,6 +72,12 @@ func measure(ctx context.Context, cmd *exec.Cmd, done func(context.Context) erro
 		}
 	case err := <-exited:
 		return u, fmt.Errorf("%s exited before finishing (%v):\n%s", cmd.Path, err, stderr)
+	}
+	if before != nil {
+		if err := before(ctx); err != nil {
+			kill(cmd, exited)
+			return u, fmt.Errorf("%s: %w", cmd.Path, err)
+		}
 	}
 	if term {
 		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {

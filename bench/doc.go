@@ -8,7 +8,18 @@
 //     and fetch settings, that reads the whole topic and discards it; and
 //   - landerd: the real daemon binary (built from ./cmd/landerd) running
 //     `landerd run` with the production defaults, until every partition's
-//     published state in the lake reaches the topic's end offsets.
+//     published state in the lake reaches the topic's end offsets; and
+//   - landerd-iceberg: the same with lake.format iceberg, its tables in the
+//     hadoop catalog on the local lake (no server), until every table that
+//     got files of a partition's last flush has committed it as well. Before
+//     it stops, the harness scrapes its commit histogram
+//     (landerd_iceberg_commit_duration_seconds) and conflicts; after, it
+//     counts each table's snapshots, metadata files and manifests.
+//
+// The two landerd sides run one after the other in every run, in the
+// opposite order every other run, so that they share the machine's minutes;
+// -formats hive or -formats iceberg measures one (an older -landerd binary
+// knows only hive).
 //
 // Each side runs as a child process, so its wall time, CPU seconds (user +
 // system, from the child's rusage) and peak RSS are its own and not the
@@ -24,7 +35,7 @@
 //
 // Usage, from the module root:
 //
-//	go run ./bench [-n 300000] [-partitions 4] [-runs 1] [-json]
+//	go run ./bench [-n 300000] [-partitions 4] [-runs 1] [-formats hive,iceberg] [-json]
 //	go run ./bench -rss-sweep 100000,300000,600000
 //	go run ./bench -n 300000 -cpuprofile cpu.pprof
 //

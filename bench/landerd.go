@@ -46,16 +46,26 @@ func moduleRoot(ctx context.Context) (string, error) {
 // production defaults except where the benchmark's broker, topic, group
 // and lake are, and where the metrics server listens (a free port, so
 // that a benchmark does not collide with another landerd on the machine).
-func landerdConfig(brokers, topic, group, lake, metricsAddr string) string {
+// With format iceberg, the tables are registered in the hadoop catalog
+// (version files in the lake), which needs no server.
+func landerdConfig(brokers, topic, group, lake, metricsAddr, format string) string {
+	iceberg := ""
+	if format == formatIceberg {
+		iceberg = `  format: iceberg
+  iceberg:
+    catalog:
+      type: hadoop
+`
+	}
 	return fmt.Sprintf(`kafka:
   brokers: [%q]
   topic: %q
   group: %q
 lake:
   url: %q
-metrics:
+%smetrics:
   addr: %q
-`, brokers, topic, group, lake, metricsAddr)
+`, brokers, topic, group, lake, iceberg, metricsAddr)
 }
 
 // freeAddr returns a loopback address with a port that is free now.

@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -56,6 +57,7 @@ type options struct {
 	cpuprofile string
 	memprofile string
 	keep       bool
+	formats    []string
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
@@ -76,6 +78,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "also land the topic with internal/lander in a child under the CPU profiler and write the profile here")
 	fs.StringVar(&o.memprofile, "memprofile", "", "with -cpuprofile, also write that child's heap profile at its largest live heap here")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (landerd binary, configs, lakes)")
+	formats := fs.String("formats", formatHive+","+formatIceberg, "comma-separated lake.format values to measure landerd with, interleaved in each run (hive, iceberg: the hadoop catalog on the local lake); -rss-sweep uses the first")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -85,6 +88,15 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		if o.addr != "" {
 			errs = append(errs, errors.New("-addr and -brokers exclude each other"))
 		}
+	}
+	o.formats = strings.Split(*formats, ",")
+	seen := map[string]bool{}
+	for _, f := range o.formats {
+		if f != formatHive && f != formatIceberg || seen[f] {
+			errs = append(errs, fmt.Errorf("-formats %q: want hive, iceberg or both, each once", *formats))
+			break
+		}
+		seen[f] = true
 	}
 	if fs.NArg() > 0 {
 		errs = append(errs, fmt.Errorf("unexpected arguments %q", fs.Args()))
@@ -121,10 +133,18 @@ type Report struct {
 	Runs       int     `json:"runs,omitempty"`
 	Baseline   *Series `json:"baseline,omitempty"`
 	Landerd    *Series `json:"landerd,omitempty"`
+	// Iceberg is landerd with lake.format iceberg.
+	Iceberg *Series `json:"landerd_iceberg,omitempty"`
 	// ThroughputRatio is landerd's median records/s over the baseline's.
-	ThroughputRatio float64      `json:"throughput_ratio,omitempty"`
-	Sweep           []SweepPoint `json:"rss_sweep,omitempty"`
-	CPUProfile      string       `json:"cpu_profile,omitempty"`
+	ThroughputRatio float64 `json:"throughput_ratio,omitempty"`
+	// IcebergThroughputRatio and IcebergCPURatio are landerd's median
+	// records/s and CPU s per 100k with lake.format iceberg over those
+	// with hive.
+	IcebergThroughputRatio float64         `json:"iceberg_throughput_ratio,omitempty"`
+	IcebergCPURatio        float64         `json:"iceberg_cpu_ratio,omitempty"`
+	IcebergSummary         *icebergSummary `json:"iceberg,omitempty"`
+	Sweep                  []SweepPoint    `json:"rss_sweep,omitempty"`
+	CPUProfile             string          `json:"cpu_profile,omitempty"`
 }
 
 // Series is every run of one side and their medians.
@@ -227,26 +247,57 @@ func (b *bench) compare(ctx context.Context, rep *Report, stdout io.Writer) erro
 	if err != nil {
 		return err
 	}
-	var base, land []Result
+	var base []Result
+	land := map[string][]Result{}
 	for i := range b.opt.runs {
 		fmt.Fprintf(b.log, "run %d/%d: baseline ... ", i+1, b.opt.runs)
 		r, err := b.baseline(ctx, ends)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(b.log, "%.2fs; landerd ... ", r.Wall.Seconds())
+		fmt.Fprintf(b.log, "%.2fs", r.Wall.Seconds())
 		base = append(base, r)
-		if r, err = b.runLanderd(ctx, ends); err != nil {
-			return err
+		// Every other run measures the formats in the reverse order, so
+		// that neither always runs in the same minute of a run.
+		formats := slices.Clone(b.opt.formats)
+		if i%2 == 1 {
+			slices.Reverse(formats)
 		}
-		fmt.Fprintf(b.log, "%.2fs\n", r.Wall.Seconds())
-		land = append(land, r)
+		for _, f := range formats {
+			fmt.Fprintf(b.log, "; landerd %s ... ", f)
+			if r, err = b.runLanderd(ctx, ends, f); err != nil {
+				return err
+			}
+			fmt.Fprintf(b.log, "%.2fs", r.Wall.Seconds())
+			land[f] = append(land[f], r)
+		}
+		fmt.Fprintln(b.log)
 	}
 	rep.Records, rep.TopicBytes, rep.Runs = b.topic.n, b.topic.bytes, b.opt.runs
 	rep.Baseline = &Series{Runs: base, Median: median(base)}
-	rep.Landerd = &Series{Runs: land, Median: median(land)}
+	if rs := land[formatHive]; rs != nil {
+		rep.Landerd = &Series{Runs: rs, Median: median(rs)}
+	}
+	if rs := land[formatIceberg]; rs != nil {
+		rep.Iceberg = &Series{Runs: rs, Median: median(rs)}
+		if rep.IcebergSummary, err = summarizeIceberg(rs); err != nil {
+			return err
+		}
+	}
+	lead := rep.Landerd
+	if lead == nil {
+		lead = rep.Iceberg
+	}
 	if v := rep.Baseline.Median.RecordsPerSec(); v > 0 {
-		rep.ThroughputRatio = rep.Landerd.Median.RecordsPerSec() / v
+		rep.ThroughputRatio = lead.Median.RecordsPerSec() / v
+	}
+	if rep.Landerd != nil && rep.Iceberg != nil {
+		if v := rep.Landerd.Median.RecordsPerSec(); v > 0 {
+			rep.IcebergThroughputRatio = rep.Iceberg.Median.RecordsPerSec() / v
+		}
+		if v := rep.Landerd.Median.CPUPer100k(); v > 0 {
+			rep.IcebergCPURatio = rep.Iceberg.Median.CPUPer100k() / v
+		}
 	}
 	if b.opt.cpuprofile != "" {
 		fmt.Fprintf(b.log, "profiling internal/lander in a child ... ")
@@ -266,10 +317,22 @@ func (b *bench) compare(ctx context.Context, rep *Report, stdout io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "\n%d attempts (%.0f MB of JSON), %d partitions, broker %s, %d cores, landerd --max-file-age %s; "+title+"\n\n",
 		b.topic.n, float64(b.topic.bytes)/1e6, b.opt.partitions, rep.Broker, rep.GoMaxProcs, b.opt.maxFileAge, b.opt.runs)
-	if err := writeTable(stdout, []Result{rep.Baseline.Median, rep.Landerd.Median}); err != nil {
+	rows := []Result{rep.Baseline.Median}
+	for _, s := range []*Series{rep.Landerd, rep.Iceberg} {
+		if s != nil {
+			rows = append(rows, s.Median)
+		}
+	}
+	if err := writeTable(stdout, rows); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\nthroughput landerd/baseline: %.2f\n", rep.ThroughputRatio)
+	fmt.Fprintf(stdout, "\nthroughput %s/baseline: %.2f\n", lead.Median.Name, rep.ThroughputRatio)
+	if rep.IcebergThroughputRatio > 0 {
+		fmt.Fprintf(stdout, "iceberg/hive: throughput %.2f, CPU s per 100k %.2f\n", rep.IcebergThroughputRatio, rep.IcebergCPURatio)
+	}
+	if rep.IcebergSummary != nil {
+		return writeIceberg(stdout, rep.IcebergSummary, len(rep.Iceberg.Runs))
+	}
 	return nil
 }
 
@@ -286,7 +349,7 @@ func (b *bench) sweep(ctx context.Context, rep *Report, stdout io.Writer) error 
 			return err
 		}
 		fmt.Fprintf(b.log, "landerd against %d ... ", n)
-		r, err := b.runLanderd(ctx, ends)
+		r, err := b.runLanderd(ctx, ends, b.opt.formats[0])
 		if err != nil {
 			return err
 		}
@@ -296,7 +359,7 @@ func (b *bench) sweep(ctx context.Context, rep *Report, stdout io.Writer) error 
 	if b.opt.json {
 		return nil
 	}
-	fmt.Fprintf(stdout, "\nlanderd peak RSS by backlog (%d partitions, memory.budget_bytes default, --max-file-age %s)\n\n", b.opt.partitions, b.opt.maxFileAge)
+	fmt.Fprintf(stdout, "\nlanderd peak RSS by backlog (lake.format %s, %d partitions, memory.budget_bytes default, --max-file-age %s)\n\n", b.opt.formats[0], b.opt.partitions, b.opt.maxFileAge)
 	return writeSweep(stdout, rep.Sweep)
 }
 
@@ -313,17 +376,19 @@ func (b *bench) baseline(ctx context.Context, ends []int64) (Result, error) {
 	cmd := exec.CommandContext(ctx, b.self, consumeCmd,
 		"-brokers", b.topic.b.Addr(), "-topic", b.topic.name, "-group", b.next("baseline"), "-ends", formatEnds(ends))
 	cmd.Stdout = out
-	u, err := measure(ctx, cmd, out.wait, false)
+	u, err := measure(ctx, cmd, out.wait, nil, false)
 	if err != nil {
 		return Result{}, fmt.Errorf("baseline: %w", err)
 	}
 	return b.result("baseline", u), nil
 }
 
-func (b *bench) runLanderd(ctx context.Context, ends []int64) (Result, error) {
+// runLanderd measures landerd landing the topic into a fresh lake of the
+// given lake.format.
+func (b *bench) runLanderd(ctx context.Context, ends []int64, format string) (Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, b.opt.timeout)
 	defer cancel()
-	name := b.next("landerd")
+	name := b.next("landerd-" + format)
 	dir := filepath.Join(b.tmp, name)
 	lake := filepath.Join(dir, "lake")
 	if err := os.MkdirAll(lake, 0o755); err != nil {
@@ -334,19 +399,38 @@ func (b *bench) runLanderd(ctx context.Context, ends []int64) (Result, error) {
 		return Result{}, fmt.Errorf("landerd: metrics port: %w", err)
 	}
 	cfgFile := filepath.Join(dir, "landerd.yaml")
-	if err := os.WriteFile(cfgFile, []byte(landerdConfig(b.topic.b.Addr(), b.topic.name, name, lake, metricsAddr)), 0o644); err != nil {
+	if err := os.WriteFile(cfgFile, []byte(landerdConfig(b.topic.b.Addr(), b.topic.name, name, lake, metricsAddr, format)), 0o644); err != nil {
 		return Result{}, fmt.Errorf("landerd: %w", err)
 	}
 	cmd := exec.CommandContext(ctx, b.landerd, "run", "--config", cfgFile, "--max-file-age", b.opt.maxFileAge.String())
 	cmd.Env = cleanEnv()
 	done := func(ctx context.Context) error { return landed(ctx, lake, b.topic.name, ends) }
-	u, err := measure(ctx, cmd, done, true)
-	if err != nil {
-		return Result{}, fmt.Errorf("landerd: %w", err)
+	var commits Histogram
+	var conflicts float64
+	var before func(context.Context) error
+	if format == formatIceberg {
+		// Done when the tables have committed every last flush, which
+		// follows its publish; then the commit histogram, before the
+		// daemon stops.
+		done = func(ctx context.Context) error { return icebergLanded(ctx, lake, b.topic.name, ends) }
+		before = func(ctx context.Context) (err error) {
+			commits, conflicts, err = scrapeCommits(ctx, metricsAddr)
+			return err
+		}
 	}
-	r := b.result("landerd", u)
+	u, err := measure(ctx, cmd, done, before, true)
+	if err != nil {
+		return Result{}, fmt.Errorf("landerd %s: %w", format, err)
+	}
+	r := b.result(resultName(format), u)
 	if r.LakeBytes, err = dirBytes(lake); err != nil {
 		return r, fmt.Errorf("landerd: %w", err)
+	}
+	if format == formatIceberg {
+		r.Iceberg = &IcebergRun{Commits: commits, Conflicts: conflicts}
+		if r.Iceberg.Tables, err = icebergMetadata(ctx, lake); err != nil {
+			return r, fmt.Errorf("landerd: %w", err)
+		}
 	}
 	if !b.opt.keep {
 		if err := os.RemoveAll(dir); err != nil {
@@ -381,7 +465,7 @@ func (b *bench) profile(ctx context.Context, ends []int64) (Result, error) {
 	out := newLineWatcher()
 	cmd := exec.CommandContext(ctx, b.self, args...)
 	cmd.Stdout = out
-	u, err := measure(ctx, cmd, out.wait, false)
+	u, err := measure(ctx, cmd, out.wait, nil, false)
 	if err != nil {
 		return Result{}, fmt.Errorf("profile: %w", err)
 	}
@@ -390,6 +474,15 @@ func (b *bench) profile(ctx context.Context, ends []int64) (Result, error) {
 
 func (b *bench) result(name string, u usage) Result {
 	return Result{Name: name, Records: b.topic.n, InputBytes: b.topic.bytes, Wall: u.wall, CPU: u.cpu, PeakRSS: u.peakRSS, RusageMaxRSS: u.rusageMaxRSS}
+}
+
+// resultName names landerd's results by lake format: "landerd" for the
+// Hive layout, as before there was a choice.
+func resultName(format string) string {
+	if format == formatHive {
+		return "landerd"
+	}
+	return "landerd-" + format
 }
 
 // cleanEnv is the harness's environment without landerd's own variables,

@@ -33,6 +33,9 @@ type Result struct {
 	// LakeBytes is what landerd left in the lake (data and state files);
 	// zero for the baseline.
 	LakeBytes int64 `json:"lake_bytes,omitempty"`
+	// Iceberg is what a run with lake.format iceberg committed; nil
+	// otherwise, and in medians.
+	Iceberg *IcebergRun `json:"iceberg,omitempty"`
 }
 
 // RecordsPerSec is the end-to-end throughput in records.

@@ -269,6 +269,112 @@ func TestComposeSystem(t *testing.T) {
 		}
 	})
 
+	t.Run("landerd on Iceberg", func(t *testing.T) {
+		li := svc("landerd-iceberg")
+		cfgPath := li.mountOf(t, "/etc/landerd/landerd.yaml")
+		if cfgPath == "" || flagValue(li.Command, "--config") != "/etc/landerd/landerd.yaml" {
+			t.Fatalf("landerd-iceberg must run with --config /etc/landerd/landerd.yaml mounted from deploy/; command %q, mounts %v", li.Command, li.mounts(t))
+		}
+		// The catalog password reaches landerd, PostgreSQL and Trino from
+		// one variable, never from a file in clear.
+		const passwordVar = "LANDERD_ICEBERG_CATALOG_PASSWORD"
+		pg, tr := svc("postgres"), svc("trino")
+		password := li.Environment[passwordVar]
+		if !strings.HasPrefix(password, "${"+passwordVar+":-") && password != "${"+passwordVar+"}" {
+			t.Errorf("landerd-iceberg's %s is %q, want it from the environment: ${%s} or ${%s:-dev default}", passwordVar, password, passwordVar, passwordVar)
+		}
+		if pg.Environment["POSTGRES_PASSWORD"] != password || tr.Environment[passwordVar] != password {
+			t.Errorf("the catalog password differs: landerd-iceberg %q, postgres POSTGRES_PASSWORD %q, trino %s %q",
+				password, pg.Environment["POSTGRES_PASSWORD"], passwordVar, tr.Environment[passwordVar])
+		}
+		inFile, err := config.Load(repoFile(t, cfgPath), nil)
+		if err != nil {
+			t.Fatalf("landerd's config loader rejects %s:\n%v", cfgPath, err)
+		}
+		if inFile.Lake.Iceberg.Catalog.Password != "" {
+			t.Errorf("%s holds the catalog password; it must come from %s", cfgPath, passwordVar)
+		}
+		icfg, err := config.Load(repoFile(t, cfgPath), func(k string) (string, bool) {
+			return "from-the-environment", k == passwordVar
+		})
+		if err == nil {
+			err = icfg.Validate()
+		}
+		if err != nil {
+			t.Fatalf("%s with %s set: %v", cfgPath, passwordVar, err)
+		}
+		cat := icfg.Lake.Iceberg.Catalog
+		if icfg.Lake.Format != config.FormatIceberg || cat.Type != config.CatalogSQL || cat.Password.Value() != "from-the-environment" {
+			t.Errorf("%s: lake.format %q, catalog type %q, password from %s %v; want iceberg on a sql catalog",
+				cfgPath, icfg.Lake.Format, cat.Type, passwordVar, cat.Password.Value() != "")
+		}
+		if icfg.Kafka.Topic != cfg.Kafka.Topic || !slices.Equal(icfg.Kafka.Brokers, cfg.Kafka.Brokers) || icfg.Kafka.Group == cfg.Kafka.Group {
+			t.Errorf("landerd-iceberg reads %q from %v in group %q; want the HDFS replicas' topic and brokers in a group of its own (theirs is %q)",
+				icfg.Kafka.Topic, icfg.Kafka.Brokers, icfg.Kafka.Group, cfg.Kafka.Group)
+		}
+		if grace := composeDuration(t, li.StopGracePeriod); grace <= icfg.Shutdown.Deadline {
+			t.Errorf("landerd-iceberg's stop_grace_period %s must exceed shutdown.deadline %s", grace, icfg.Shutdown.Deadline)
+		}
+
+		// The catalog is the postgres service's database, as its user.
+		u, err := url.Parse(cat.URI)
+		if err != nil {
+			t.Fatalf("lake.iceberg.catalog.uri: %v", err)
+		}
+		db := strings.TrimPrefix(u.Path, "/")
+		if _, ok := f.Services[u.Hostname()]; !ok || u.Hostname() != "postgres" {
+			t.Errorf("the catalog URI names host %s, not the postgres service", u.Hostname())
+		}
+		if u.User.Username() != pg.Environment["POSTGRES_USER"] || db != pg.Environment["POSTGRES_DB"] {
+			t.Errorf("the catalog URI is %s@%s; postgres creates %s@%s", u.User.Username(), db, pg.Environment["POSTGRES_USER"], pg.Environment["POSTGRES_DB"])
+		}
+
+		// The lake is a named volume, writable by the image's user (the
+		// init service hands it over), at the same path in Trino, which
+		// reads the tables' file:// locations as they are.
+		lake := icfg.Lake.URL
+		vol := li.mountOf(t, lake)
+		if vol == "" || strings.HasPrefix(vol, ".") || strings.HasPrefix(vol, "/") {
+			t.Fatalf("lake.url %s is not a named volume of landerd-iceberg: %v", lake, li.mounts(t))
+		}
+		if got := tr.mountOf(t, lake); got != vol {
+			t.Errorf("trino mounts %q at %s; want landerd-iceberg's volume %s", got, lake, vol)
+		}
+		init := svc("iceberg-lake-init")
+		if init.mountOf(t, lake) != vol || !strings.Contains(strings.Join(init.Entrypoint, " "), "chown -R 65532:65532 "+lake) ||
+			!strings.Contains(string(readRepoFile(t, "Dockerfile")), "USER 65532:65532") {
+			t.Errorf("iceberg-lake-init does not hand %s (volume %s) to the image's user 65532: %q", lake, vol, init.Entrypoint)
+		}
+
+		// Trino's landerd catalog reads the same catalog rows.
+		catalog := tr.mountOf(t, "/etc/trino/catalog/landerd.properties")
+		props := properties(t, catalog)
+		port := u.Port()
+		if port == "" {
+			port = "5432"
+		}
+		want := map[string]string{
+			"connector.name":                           "iceberg",
+			"iceberg.catalog.type":                     "jdbc",
+			"iceberg.jdbc-catalog.driver-class":        "org.postgresql.Driver",
+			"iceberg.jdbc-catalog.connection-url":      "jdbc:postgresql://" + u.Hostname() + ":" + port + "/" + db,
+			"iceberg.jdbc-catalog.connection-user":     u.User.Username(),
+			"iceberg.jdbc-catalog.connection-password": "${ENV:" + passwordVar + "}",
+			// landerd registers its tables under the catalog name landerd
+			// (internal/icetable), which a JDBC reader must repeat.
+			"iceberg.jdbc-catalog.catalog-name": "landerd",
+			"fs.native-local.enabled":           "true",
+		}
+		for k, v := range want {
+			if props[k] != v {
+				t.Errorf("%s: %s=%q, want %q", catalog, k, props[k], v)
+			}
+		}
+		if loc := props["local.location"]; loc == "" || !strings.HasPrefix(lake, loc) {
+			t.Errorf("%s: local.location=%q does not contain the lake %s", catalog, loc, lake)
+		}
+	})
+
 	t.Run("health conditions", func(t *testing.T) {
 		// A service_healthy dependency needs a health check: one in the
 		// compose file, or the landerd image's HEALTHCHECK.
@@ -329,4 +435,23 @@ func TestComposeCLI(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, out)
 	}
+}
+
+// properties reads a Java properties file of key=value lines (no
+// continuations), skipping comments and blank lines.
+func properties(t *testing.T, rel string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for line := range strings.Lines(string(readRepoFile(t, rel))) {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			t.Fatalf("%s: %q is not key=value", rel, line)
+		}
+		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	return out
 }
