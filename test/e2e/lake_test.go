@@ -28,7 +28,10 @@ func (h *harness) checkExactlyOnce(ctx context.Context) lakecheck.Summary {
 	if h.setup.backend == lakeRealHDFS && h.mix != nil {
 		h.checkTenantAccess()
 	}
-	if h.realSystems() {
+	if h.setup.backend == lakeIceberg {
+		h.checkIcebergTables(ctx)
+	} else if h.realSystems() {
+		// DuckDB and Spark read the Hive layout's folders.
 		h.checkWithReaders(ctx, sum)
 	}
 	return sum
@@ -57,6 +60,9 @@ func (h *harness) verifyLake(ctx context.Context, lake sink.FS) (lakecheck.Summa
 		AllowGaps:   h.allowGaps,
 		File:        h.checkHive,
 		Quarantined: tenantDetail,
+	}
+	if h.setup.backend == lakeIceberg && lake == h.lake() {
+		want.Listed = lakecheck.CatalogFiles(lake, h.iceTables())
 	}
 	h.mu.Lock()
 	var total int
