@@ -61,6 +61,9 @@ func (h *harness) verifyLake(ctx context.Context, lake sink.FS) (lakecheck.Summa
 		File:        h.checkHive,
 		Quarantined: tenantDetail,
 	}
+	// An Iceberg lake is read through its catalog: the files of each
+	// table's current snapshot. A copy of a lake (the lake check's own
+	// tests damage copies) has no catalog and is read by its folders.
 	if h.setup.backend == lakeIceberg && lake == h.lake() {
 		want.Listed = lakecheck.CatalogFiles(lake, h.iceTables())
 	}
