@@ -41,6 +41,7 @@ type Lander struct {
 	ready      bool                     // a member of the group with its partitions claimed
 	stopping   bool                     // Run's context has ended
 	storageErr error                    // the last lake probe's failure
+	tablesErr  error                    // the last commit to the tables' failure; nil once one succeeds
 	refused    map[topicPartition]error // partitions held but not landed, and why
 	memberID   string                   // this member's id in the group's current generation
 }
@@ -83,8 +84,8 @@ func New(cfg config.Config, fsys sink.FS, log *zap.Logger, opts ...Option) *Land
 }
 
 // Ready reports whether the lander is a member of the group with its
-// partitions claimed in the lake, the lake is reachable, and it is not
-// shutting down.
+// partitions claimed in the lake, the lake is reachable, its last commit
+// to the tables (WithTables) succeeded, and it is not shutting down.
 func (l *Lander) Ready() bool { return l.CheckReady() == nil }
 
 // CheckReady returns nil when Ready is true, and otherwise why not.
@@ -96,6 +97,8 @@ func (l *Lander) CheckReady() error {
 		return errors.New("shutting down")
 	case l.storageErr != nil:
 		return fmt.Errorf("lake unreachable: %w", l.storageErr)
+	case l.tablesErr != nil:
+		return fmt.Errorf("%s catalog unreachable: %w", l.cfg.Lake.Format, l.tablesErr)
 	case !l.ready:
 		return errors.New("not a member of the consumer group")
 	case len(l.refused) > 0:

@@ -3,21 +3,26 @@ package lander
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/landerd/landerd/internal/attemptgen"
+	"github.com/landerd/landerd/internal/config"
 	"github.com/landerd/landerd/pkg/flatten"
 	"github.com/landerd/landerd/pkg/metrics"
 	"github.com/landerd/landerd/pkg/sink"
@@ -428,4 +433,54 @@ type dashPanel struct {
 	Targets []struct {
 		Expr string `json:"expr"`
 	} `json:"targets"`
+}
+
+// failingTables are tables kept in the lake's own folders whose commits
+// fail while down is set.
+type failingTables struct{ down *atomic.Bool }
+
+func (failingTables) DataDir(table string) string { return table }
+
+func (failingTables) FileSchema(table string) (*arrow.Schema, error) {
+	for _, t := range tables {
+		if t.Name == table {
+			return t.Schema, nil
+		}
+	}
+	return nil, fmt.Errorf("no table %s", table)
+}
+
+func (f failingTables) Commit(context.Context, *sink.State) error {
+	if f.down.Load() {
+		return errors.New("dial tcp 127.0.0.1:5432: connect: connection refused")
+	}
+	return nil
+}
+
+// TestReadinessNamesFailingTables: while commits to the tables fail, the
+// lander is not ready and says that the catalog is unreachable, rather than
+// only that it is not a member of the group; once they succeed it is
+// ready again.
+func TestReadinessNamesFailingTables(t *testing.T) {
+	f := newFixture(t, 1)
+	f.cfg.Lake.Format = config.FormatIceberg
+	var down atomic.Bool
+	l := New(f.cfg, f.lake, zaptest.NewLogger(t), WithTables(failingTables{&down}))
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := l.Run(ctx); err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	defer func() { cancel(); wg.Wait() }()
+	waitFor(t, 20*time.Second, "ready", l.Ready)
+	down.Store(true)
+	f.produce(t, attemptgen.New(attemptgen.Config{Seed: 3}), 50)
+	waitFor(t, 20*time.Second, "unready, naming the catalog", func() bool {
+		err := l.CheckReady()
+		return err != nil && strings.Contains(err.Error(), "iceberg catalog unreachable: ") && strings.Contains(err.Error(), "connection refused")
+	})
+	down.Store(false)
+	waitFor(t, 30*time.Second, "ready again", l.Ready)
 }

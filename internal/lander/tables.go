@@ -33,9 +33,29 @@ type Tables interface {
 // that state.json records can be missing from the tables.
 func WithTables(tables Tables) Option {
 	return func(l *Lander) {
-		l.conf.tables = tables
+		l.conf.tables = watchedTables{Tables: tables, l: l}
 		l.initErr = l.conf.useTables()
 	}
+}
+
+// watchedTables records the outcome of every commit to the tables for
+// readiness: while commits fail (the catalog is down, say) the lander is
+// not ready, and says why, until one succeeds. A commit cut short by its
+// context (a revoke, a shutdown) says nothing about the catalog.
+type watchedTables struct {
+	Tables
+	l *Lander
+}
+
+func (w watchedTables) Commit(ctx context.Context, st *sink.State) error {
+	err := w.Tables.Commit(ctx, st)
+	if err != nil && ctx.Err() != nil {
+		return err
+	}
+	w.l.mu.Lock()
+	w.l.tablesErr = err
+	w.l.mu.Unlock()
+	return err
 }
 
 // useTables sets up the owners' Tables: the file schemas. It runs once,

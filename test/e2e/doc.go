@@ -87,6 +87,19 @@
 //     their first offset without a restart) (anomalies_test.go). The lake
 //     check accepts missing offsets only where the lake records a gap, and
 //     only in tests that allow gaps.
+//   - TestSIGKILLExactlyOnceIcebergRealKafka,
+//     TestRebalanceUnderLoadIcebergRealKafka, TestBrokerFailureIcebergRealKafka:
+//     the same scenarios, smaller, with lake.format iceberg on a SQL catalog
+//     in a real PostgreSQL (test/system/postgres). The lake check then reads
+//     each table's current snapshot through the catalog rather than its
+//     folder, and each table's landerd.offsets must agree with the lake's
+//     state (iceberg_test.go, as the two below).
+//   - TestCatalogRestartIcebergRealKafka: PostgreSQL stopped for 20 s while
+//     landing; the failed commits are logged, /readyz names the catalog,
+//     nothing is committed to Kafka meanwhile, and landing resumes.
+//   - TestConcurrentCommitsIcebergRealKafka: three replicas on 12 partitions
+//     committing to the same tables; their conflicts are counted in
+//     landerd_iceberg_commit_conflicts_total and retried.
 //   - TestLakeCheckCatchesViolations: the lake check itself fails on
 //     duplicated, lost and leftover files.
 //   - TestOwnerGaps: the measurement of time without owner itself, on

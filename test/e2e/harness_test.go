@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/iceberg-go/catalog"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -18,9 +19,11 @@ import (
 	"github.com/landerd/landerd/internal/attemptgen"
 	"github.com/landerd/landerd/internal/fakehdfs"
 	"github.com/landerd/landerd/internal/fakekafka"
+	"github.com/landerd/landerd/internal/icetable"
 	"github.com/landerd/landerd/pkg/flatten"
 	"github.com/landerd/landerd/pkg/sink"
 	"github.com/landerd/landerd/test/system/minidfs"
+	"github.com/landerd/landerd/test/system/postgres"
 )
 
 // The group timing of the tests on the in-process broker: a SIGKILLed
@@ -84,6 +87,10 @@ const (
 	// lakeRealHDFS is /lake on Apache HDFS (test/system/minidfs), owned by
 	// the daemons' user lander; see realhdfs_test.go.
 	lakeRealHDFS
+	// lakeIceberg is a local lake of Iceberg tables (lake.format iceberg)
+	// on a SQL catalog in PostgreSQL (test/system/postgres); see
+	// iceberg_test.go.
+	lakeIceberg
 )
 
 // hdfsCallTimeout is the daemons' hdfs.call_timeout, and the reader's: a
@@ -115,6 +122,9 @@ type harness struct {
 	hdfs    *fakehdfs.Cluster // the HDFS lake's cluster, or nil
 	dfs     *minidfs.Cluster  // the Apache HDFS lake's cluster, or nil
 	reader  sink.FS           // the lake, opened for the checks
+	pg      *postgres.Server  // the Iceberg lake's catalog database, or nil
+	ice     *icetable.Tables  // the Iceberg tables, opened for the checks
+	iceCat  catalog.Catalog   // a reader's catalog of the Iceberg tables
 	logDir  string
 	cfgPath string
 	setup   setup
@@ -206,6 +216,9 @@ log:
 		cfg += fmt.Sprintf("hdfs:\n  user: lander\n  call_timeout: %s\n", hdfsCallTimeout)
 		cfg = strings.Replace(cfg, "lake:\n", fmt.Sprintf("lake:\n  url: %s\n", h.lakeURL), 1)
 	}
+	if h.setup.backend == lakeIceberg {
+		cfg = strings.Replace(cfg, "lake:\n", "lake:\n"+h.icebergYAML(), 1)
+	}
 	return cfg
 }
 
@@ -231,6 +244,8 @@ func (h *harness) openLake() {
 		h.readHDFS()
 	case lakeRealHDFS:
 		h.openRealHDFS()
+	case lakeIceberg:
+		h.startCatalog()
 	default:
 		h.t.Fatalf("unknown lake backend %d", h.setup.backend)
 	}

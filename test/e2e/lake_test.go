@@ -28,7 +28,10 @@ func (h *harness) checkExactlyOnce(ctx context.Context) lakecheck.Summary {
 	if h.setup.backend == lakeRealHDFS && h.mix != nil {
 		h.checkTenantAccess()
 	}
-	if h.realSystems() {
+	if h.setup.backend == lakeIceberg {
+		h.checkIcebergTables(ctx)
+	} else if h.realSystems() {
+		// DuckDB and Spark read the Hive layout's folders.
 		h.checkWithReaders(ctx, sum)
 	}
 	return sum
@@ -57,6 +60,12 @@ func (h *harness) verifyLake(ctx context.Context, lake sink.FS) (lakecheck.Summa
 		AllowGaps:   h.allowGaps,
 		File:        h.checkHive,
 		Quarantined: tenantDetail,
+	}
+	// An Iceberg lake is read through its catalog: the files of each
+	// table's current snapshot. A copy of a lake (the lake check's own
+	// tests damage copies) has no catalog and is read by its folders.
+	if h.setup.backend == lakeIceberg && lake == h.lake() {
+		want.Listed = lakecheck.CatalogFiles(lake, h.iceTables())
 	}
 	h.mu.Lock()
 	var total int

@@ -123,13 +123,19 @@ func TestRebalanceUnderLoadRealKafka(t *testing.T) {
 // surviving brokers, and land every record exactly once. It runs with the
 // production group timing: no member dies, so nothing waits on a session.
 func TestBrokerFailureRealKafka(t *testing.T) {
-	seed := testSeed(t)
 	total := 20000
 	if testing.Short() {
 		total = 8000
 	}
+	brokerFailure(t, lakeLocal, total)
+}
+
+// brokerFailure runs the broker-failure scenario with total records on a
+// lake on backend, with tenancy except into Iceberg tables.
+func brokerFailure(t *testing.T, backend lakeBackend, total int) {
+	seed := testSeed(t)
 	ks := kafkaSetup{cluster: &kafkacluster.Config{Brokers: 3}, timing: productionTiming()}
-	s := setup{partitions: 4, maxFileRecords: 1000, maxFileAge: time.Second, shutdown: 10 * time.Second, kafka: ks, tenancy: true}
+	s := setup{partitions: 4, maxFileRecords: 1000, maxFileAge: time.Second, shutdown: 10 * time.Second, backend: backend, kafka: ks, tenancy: backend != lakeIceberg}
 	h := newHarness(t, s, seed)
 	kc := h.broker.(realKafka).c
 	ctx := t.Context()

@@ -62,6 +62,11 @@ type Want struct {
 	// Quarantined, when set, returns what is wrong with the reason and
 	// detail of a quarantined row, or "".
 	Quarantined func(reason, detail string) string
+	// Listed, when set, lists the data files of a table that Check reads,
+	// in place of the walk of the table's folder (sink.ListDataFiles): for
+	// Iceberg tables, the files of each table's current snapshot as its
+	// catalog lists them (CatalogFiles).
+	Listed func(ctx context.Context, table string) ([]sink.DataFile, error)
 }
 
 // Summary is what Check found in the lake.
@@ -384,7 +389,13 @@ func sortedKeys[V any](m map[Key]V) []Key {
 // table, with the file and the tenant directory it is under; it counts
 // the files and reports what want.File finds wrong with them.
 func (c *checker) eachBatch(ctx context.Context, table string, batch func(f sink.DataFile, tenant string, rec arrow.RecordBatch) error) error {
-	files, err := sink.ListDataFiles(c.lake, table)
+	list := c.want.Listed
+	if list == nil {
+		list = func(_ context.Context, table string) ([]sink.DataFile, error) {
+			return sink.ListDataFiles(c.lake, table)
+		}
+	}
+	files, err := list(ctx, table)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"path"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -439,5 +440,54 @@ func TestLeftovers(t *testing.T) {
 	want := []string{"_quarantine/x.tmp", path.Join(sink.PartitionDir(topic, 0), "tmp/y")}
 	if err != nil || !reflect.DeepEqual(left, want) {
 		t.Fatalf("Leftovers = %q, %v; want %q", left, err, want)
+	}
+}
+
+// TestCheckListed: with Want.Listed, Check reads the files it lists (an
+// Iceberg snapshot's), not the folder's: a file the folder holds but the
+// listing leaves out is missing, one listed twice duplicated.
+func TestCheckListed(t *testing.T) {
+	dir := build(t, goodSpec())
+	lake, err := sink.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		edit func(table string, files []sink.DataFile) []sink.DataFile
+		want string
+	}{
+		{"the folder's files", func(_ string, files []sink.DataFile) []sink.DataFile { return files }, ""},
+		{"an attempts file left out", func(table string, files []sink.DataFile) []sink.DataFile {
+			if table != flatten.TableAttempts {
+				return files
+			}
+			return slices.DeleteFunc(files, func(f sink.DataFile) bool { return f.Partition == 1 })
+		}, "9 offsets missing, 0 duplicated"},
+		{"a quarantine file listed twice", func(table string, files []sink.DataFile) []sink.DataFile {
+			if table != flatten.TableQuarantine {
+				return files
+			}
+			return append(files, files[0])
+		}, "0 offsets missing, 1 duplicated"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := goodWant()
+			w.Listed = func(_ context.Context, table string) ([]sink.DataFile, error) {
+				files, err := sink.ListDataFiles(lake, table)
+				return tc.edit(table, files), err
+			}
+			_, problems, err := Check(context.Background(), lake, w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case tc.want == "" && len(problems) > 0:
+				t.Errorf("problems %q, want none", problems)
+			case tc.want != "" && (len(problems) == 0 || problems[0] != tc.want):
+				t.Errorf("problems %q, want first %q", problems, tc.want)
+			}
+		})
 	}
 }
