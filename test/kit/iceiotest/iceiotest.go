@@ -34,6 +34,7 @@ func TestIO(t *testing.T, newLake func(t *testing.T) *sink.HDFS) {
 	}{
 		{"Registry", testRegistry},
 		{"ReadWrite", testReadWrite},
+		{"ParallelReadAt", testParallelReadAt},
 		{"WalkDir", testWalkDir},
 		{"Rename", testRename},
 		{"RenameNoReplace", testRenameNoReplace},
@@ -179,6 +180,47 @@ func testReadWrite(t *testing.T, newLake func(t *testing.T) *sink.HDFS) {
 	}
 	if _, err := w.Stat(hint); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("Stat after RemoveAll = %v, want fs.ErrNotExist", err)
+	}
+}
+
+// testParallelReadAt reads one file by ReadAt from many goroutines at once,
+// as a Parquet reader does, while Read goes on: io.ReaderAt's promise.
+func testParallelReadAt(t *testing.T, newLake func(t *testing.T) *sink.HDFS) {
+	w, root := load(t, newLake(t))
+	data := make([]byte, 3<<20) // crosses MiniDFSCluster's 1 MiB blocks
+	for i := range data {
+		data[i] = byte(i * 7 / 5)
+	}
+	if err := w.WriteFile(root+"/big", data); err != nil {
+		t.Fatal(err)
+	}
+	f, err := w.Open(root + "/big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	head := make([]byte, 100)
+	if _, err := io.ReadFull(f, head); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for g := range 16 {
+		wg.Go(func() {
+			for i := range 8 {
+				off := int64((g*8+i)*(len(data)/128)) + int64(g)
+				buf := make([]byte, 4096+g)
+				n, err := f.ReadAt(buf, off)
+				if err != nil || !bytes.Equal(buf[:n], data[off:off+int64(n)]) || n != len(buf) {
+					t.Errorf("ReadAt(%d bytes at %d) = %d, %v, or wrong bytes", len(buf), off, n, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	next := make([]byte, 100)
+	if _, err := io.ReadFull(f, next); err != nil || !bytes.Equal(next, data[100:200]) {
+		t.Fatalf("Read after the ReadAt calls: %v, or not where the last Read stopped", err)
 	}
 }
 
