@@ -14,10 +14,10 @@
 // lake is an error, never another lake's filesystem.
 //
 // An IO implements what iceberg-go's code paths ask of a filesystem, as
-// small interfaces: io.IO, ReadFileIO, StatIO and ListableIO for any lake
-// (a report reads); WriteFileIO, RenameIO, RemoveAllIO and MkdirAllIO for a
-// lake that lands (the SQL catalog's commits, AddDataFiles, FileToDataFile
-// and scans); and RenameNoReplaceIO, which completes the hadoop catalog's
-// HadoopCatalogFS, for a lake whose filesystem implements
-// sink.RenameNoReplaceFS.
+// small interfaces: io.IO, ReadFileIO, StatIO and ListableIO to read;
+// WriteFileIO, RenameIO, RemoveAllIO and MkdirAllIO for the SQL catalog's
+// commits, AddDataFiles, FileToDataFile and scans; and RenameNoReplaceIO,
+// which completes the hadoop catalog's HadoopCatalogFS, through the
+// lake's sink.RenameNoReplaceFS. On a lake open for reading only (a
+// report's) the methods that change it fail with fs.ErrPermission.
 package iceio

@@ -17,28 +17,30 @@ import (
 	"github.com/landerd/landerd/pkg/sink"
 )
 
-// ReadIO is the Iceberg IO of a lake open for reading: it implements
-// io.IO, io.ReadFileIO, io.StatIO and io.ListableIO. Names are hdfs://
-// URLs under the lake's root; any other is an fs.ErrInvalid error.
+// ReadIO is the reading half of IO: io.IO (but Remove), io.ReadFileIO,
+// io.StatIO and io.ListableIO. Names are hdfs:// URLs under the lake's
+// root; any other is an fs.ErrInvalid error.
 type ReadIO struct {
 	fsys sink.ReadFS
 	host string
 	root string
 }
 
-// IO is the Iceberg IO of a lake that lands: ReadIO, and io.WriteFileIO,
+// IO is the Iceberg IO of a lake: ReadIO, and io.WriteFileIO,
 // io.RenameIO, io.RemoveAllIO, io.MkdirAllIO and io.RenameNoReplaceIO, so
-// that it is a hadoop.HadoopCatalogFS.
+// that it is a hadoop.HadoopCatalogFS. On a lake open for reading only
+// (a sink.ReadFS that is no sink.FS, as a report opens it) every method
+// that would change the lake fails with fs.ErrPermission: iceberg-go's
+// hadoop catalog asks for the whole interface even to read.
 type IO struct {
 	ReadIO
-	fsys sink.FS
+	fsys sink.FS // nil on a lake open for reading only
 }
 
 var (
-	_ iceio.ReadFileIO = (*ReadIO)(nil)
-	_ iceio.StatIO     = (*ReadIO)(nil)
-	_ iceio.ListableIO = (*ReadIO)(nil)
-
+	_ iceio.ReadFileIO        = (*IO)(nil)
+	_ iceio.StatIO            = (*IO)(nil)
+	_ iceio.ListableIO        = (*IO)(nil)
 	_ iceio.WriteFileIO       = (*IO)(nil)
 	_ iceio.RenameIO          = (*IO)(nil)
 	_ iceio.RenameNoReplaceIO = (*IO)(nil)
@@ -46,18 +48,30 @@ var (
 	_ iceio.MkdirAllIO        = (*IO)(nil)
 )
 
-// New returns the IO of lake, whose String is its hdfs:// URL: an *IO
-// when lake implements sink.FS, else a *ReadIO.
-func New(lake sink.ReadFS) (iceio.IO, error) {
+// New returns the IO of lake, whose String is its hdfs:// URL. It writes
+// when lake implements sink.FS.
+func New(lake sink.ReadFS) (*IO, error) {
 	host, root, err := split(lake.String())
 	if err != nil {
 		return nil, fmt.Errorf("iceberg io for %s: %w", lake, err)
 	}
-	r := ReadIO{fsys: lake, host: host, root: root}
-	if w, ok := lake.(sink.FS); ok {
-		return &IO{ReadIO: r, fsys: w}, nil
+	w, _ := lake.(sink.FS)
+	return &IO{ReadIO: ReadIO{fsys: lake, host: host, root: root}, fsys: w}, nil
+}
+
+// errReadOnly is the error of a change to a lake open for reading only.
+var errReadOnly = fmt.Errorf("%w: the lake is open for reading only", fs.ErrPermission)
+
+// writable maps name to its lake path if the lake may be changed.
+func (w *IO) writable(op, name string) (string, error) {
+	rel, err := w.rel(op, name)
+	if err != nil {
+		return "", err
 	}
-	return &r, nil
+	if w.fsys == nil {
+		return "", &fs.PathError{Op: op, Path: name, Err: errReadOnly}
+	}
+	return rel, nil
 }
 
 // errOutside is the error of a name outside the lake.
@@ -104,12 +118,6 @@ func (r *ReadIO) Open(name string) (iceio.File, error) {
 		return nil, reName("open", name, err)
 	}
 	return &file{ReadFile: f, name: path.Base(rel)}, nil
-}
-
-// Remove implements io.IO. A ReadIO removes nothing: it fails with
-// fs.ErrPermission.
-func (r *ReadIO) Remove(name string) error {
-	return &fs.PathError{Op: "remove", Path: name, Err: fmt.Errorf("%w: the lake is open for reading only", fs.ErrPermission)}
 }
 
 // ReadFile implements io.ReadFileIO.
@@ -194,7 +202,7 @@ func (w *IO) Remove(name string) error { return w.RemoveAll(name) }
 
 // RemoveAll implements io.RemoveAllIO.
 func (w *IO) RemoveAll(name string) error {
-	rel, err := w.rel("remove", name)
+	rel, err := w.writable("remove", name)
 	if err != nil {
 		return err
 	}
@@ -203,7 +211,7 @@ func (w *IO) RemoveAll(name string) error {
 
 // MkdirAll implements io.MkdirAllIO.
 func (w *IO) MkdirAll(name string) error {
-	rel, err := w.rel("mkdir", name)
+	rel, err := w.writable("mkdir", name)
 	if err != nil {
 		return err
 	}
@@ -215,7 +223,7 @@ func (w *IO) MkdirAll(name string) error {
 // exists (iceberg-go creates every metadata, manifest and data file under
 // a new unique name). The file's data is durable once Close returns nil.
 func (w *IO) Create(name string) (iceio.FileWriter, error) {
-	rel, err := w.rel("create", name)
+	rel, err := w.writable("create", name)
 	if err != nil {
 		return nil, err
 	}
@@ -267,7 +275,7 @@ func tempName(name string) (string, error) {
 
 // Rename implements io.RenameIO: it replaces newpath when it is a file.
 func (w *IO) Rename(oldpath, newpath string) error {
-	from, err := w.rel("rename", oldpath)
+	from, err := w.writable("rename", oldpath)
 	if err != nil {
 		return err
 	}
@@ -282,7 +290,7 @@ func (w *IO) Rename(oldpath, newpath string) error {
 // sink.RenameNoReplaceFS: atomically, it fails with fs.ErrExist when
 // newpath exists. A lake without one fails with errors.ErrUnsupported.
 func (w *IO) RenameNoReplace(oldpath, newpath string) error {
-	from, err := w.rel("rename", oldpath)
+	from, err := w.writable("rename", oldpath)
 	if err != nil {
 		return err
 	}

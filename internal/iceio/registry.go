@@ -110,5 +110,9 @@ func factory(_ context.Context, u *url.URL, _ map[string]string) (iceio.IO, erro
 	if e == nil {
 		return nil, fmt.Errorf("iceberg io: no landerd lake open for hdfs://%s%s", u.Host, p)
 	}
-	return New(e.fsys)
+	w, err := New(e.fsys)
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
 }

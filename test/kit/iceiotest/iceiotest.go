@@ -396,13 +396,28 @@ func testReadOnly(t *testing.T, newLake func(t *testing.T) *sink.HDFS) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := r.(icebergio.WriteFileIO); ok {
-		t.Fatalf("the IO of a read-only lake, %T, writes", r)
-	}
-	if got, err := r.(icebergio.ReadFileIO).ReadFile(root + "/x"); err != nil || string(got) != "x" {
+	if got, err := r.ReadFile(root + "/x"); err != nil || string(got) != "x" {
 		t.Fatalf("ReadFile = %q, %v", got, err)
 	}
-	if err := r.Remove(root + "/x"); !errors.Is(err, fs.ErrPermission) {
-		t.Fatalf("Remove = %v, want fs.ErrPermission", err)
+	for op, err := range map[string]error{
+		"Remove":          r.Remove(root + "/x"),
+		"RemoveAll":       r.RemoveAll(root + "/x"),
+		"WriteFile":       r.WriteFile(root+"/y", []byte("y")),
+		"MkdirAll":        r.MkdirAll(root + "/d"),
+		"Rename":          r.Rename(root+"/x", root+"/y"),
+		"RenameNoReplace": r.RenameNoReplace(root+"/x", root+"/y"),
+	} {
+		if !errors.Is(err, fs.ErrPermission) {
+			t.Errorf("%s on a read-only lake = %v, want fs.ErrPermission", op, err)
+		}
+	}
+	if _, err := r.Create(root + "/y"); !errors.Is(err, fs.ErrPermission) {
+		t.Errorf("Create on a read-only lake = %v, want fs.ErrPermission", err)
+	}
+	if got, err := r.ReadFile(root + "/x"); err != nil || string(got) != "x" {
+		t.Fatalf("after the refused changes, ReadFile = %q, %v", got, err)
+	}
+	if _, err := lake.Stat("y"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a read-only IO created y: %v", err)
 	}
 }
