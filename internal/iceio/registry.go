@@ -38,7 +38,8 @@ type entry struct {
 // Register makes lake, an HDFS lake whose String is its hdfs://host:port/root
 // URL, the filesystem of every hdfs:// URL under its root, until the
 // returned func unregisters it. Registering the same root twice is
-// allowed: the later registration serves until it is unregistered.
+// allowed: a lake that lands serves before one that only reads, and
+// otherwise the later registration serves until it is unregistered.
 func Register(lake sink.ReadFS) (unregister func(), err error) {
 	host, root, err := split(lake.String())
 	if err != nil {
@@ -87,7 +88,10 @@ func within(p, root string) bool {
 }
 
 // lookup returns the lake serving host and p: of the roots holding p the
-// deepest, and of those the latest registered.
+// deepest; of those one that writes (a lake that lands) before one that
+// only reads (a report's, in the same process), so that a reader opened
+// beside a writer never takes the writer's commits; and of those the
+// latest registered.
 func lookup(host, p string) *entry {
 	registry.mu.Lock()
 	defer registry.mu.Unlock()
@@ -96,11 +100,18 @@ func lookup(host, p string) *entry {
 		if e.host != host || !within(p, e.root) {
 			continue
 		}
-		if best == nil || len(e.root) >= len(best.root) {
+		if best == nil || len(e.root) > len(best.root) ||
+			len(e.root) == len(best.root) && (e.writes() || !best.writes()) {
 			best = e
 		}
 	}
 	return best
+}
+
+// writes reports whether the lake lands.
+func (e *entry) writes() bool {
+	_, ok := e.fsys.(sink.FS)
+	return ok
 }
 
 // factory is the io.SchemeFactory of hdfs:// locations.

@@ -108,6 +108,20 @@ func testRegistry(t *testing.T, newLake func(t *testing.T) *sink.HDFS) {
 	if _, err := icebergio.LoadFS(context.Background(), nil, rootB); err != nil {
 		t.Fatalf("the first registration of %s no longer serves: %v", rootB, err)
 	}
+	// A read-only registration of a root that a landing lake serves does
+	// not take its writes.
+	unregister, err = iceio.Register(readOnly{a})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unregister()
+	fsys, err := icebergio.LoadFS(context.Background(), nil, rootA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fsys.(icebergio.WriteFileIO).WriteFile(rootA+"/y", []byte("y")); err != nil {
+		t.Fatalf("with a read-only lake registered beside it, a landing lake's IO does not write: %v", err)
+	}
 }
 
 func testReadWrite(t *testing.T, newLake func(t *testing.T) *sink.HDFS) {
