@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/landerd/landerd/internal/config"
+	"github.com/landerd/landerd/internal/iceio"
 	"github.com/landerd/landerd/internal/icetable"
 	"github.com/landerd/landerd/internal/lander"
 	"github.com/landerd/landerd/internal/report"
@@ -21,8 +22,10 @@ import (
 // icebergTables returns, when lake.format is iceberg, the lander option
 // that commits every flush to the lake's Iceberg tables, and the func that
 // closes their catalog; nothing for the Hive layout. It connects to
-// nothing: the catalog is opened when the first partition is claimed.
-func icebergTables(cfg config.Config, reg prometheus.Registerer, log *zap.Logger) ([]lander.Option, func() error, error) {
+// nothing: the catalog is opened when the first partition is claimed. On
+// an HDFS lake it registers lake as the filesystem of the tables' hdfs://
+// URLs (internal/iceio) until that func runs.
+func icebergTables(cfg config.Config, lake sink.FS, reg prometheus.Registerer, log *zap.Logger) ([]lander.Option, func() error, error) {
 	if !cfg.Lake.IsIceberg() {
 		return nil, func() error { return nil }, nil
 	}
@@ -30,8 +33,24 @@ func icebergTables(cfg config.Config, reg prometheus.Registerer, log *zap.Logger
 	if err != nil {
 		return nil, nil, usageError{err}
 	}
+	unregister, err := registerIO(conf, lake)
+	if err != nil {
+		return nil, nil, err
+	}
 	tables := icetable.New(conf, log, metrics.NewIceberg(reg, icetable.TableNames()))
-	return []lander.Option{lander.WithTables(tables)}, tables.Close, nil
+	return []lander.Option{lander.WithTables(tables)}, func() error {
+		defer unregister()
+		return tables.Close()
+	}, nil
+}
+
+// registerIO makes lake the filesystem of the tables' hdfs:// URLs when
+// they live on HDFS; the func it returns undoes it.
+func registerIO(conf icetable.Config, lake sink.ReadFS) (func(), error) {
+	if !conf.Location.IsHDFS() {
+		return func() {}, nil
+	}
+	return iceio.Register(lake)
 }
 
 // printIcebergReport reads the report from the Iceberg tables of cfg's
@@ -44,6 +63,11 @@ func printIcebergReport(ctx context.Context, w io.Writer, cfg config.Config, lak
 	if err != nil {
 		return usageError{err}
 	}
+	unregister, err := registerIO(conf, lake)
+	if err != nil {
+		return err
+	}
+	defer unregister()
 	tables := icetable.New(conf, zap.NewNop(), metrics.NewIceberg(prometheus.NewRegistry(), nil))
 	defer func() {
 		if cerr := tables.Close(); cerr != nil && err == nil {

@@ -97,8 +97,11 @@ func (c Config) validateIceberg(p *problems) {
 	if l.PartitionBy != PartitionByIngestDate {
 		p.add("lake.format", "iceberg with lake.partition_by %s is not supported yet (questions has no started_at to partition by): use ingest_date", l.PartitionBy)
 	}
-	if l.IsHDFS() {
-		p.add("lake.format", "iceberg on an hdfs:// lake is not supported yet (no HDFS FileIO for the table metadata): use a local lake or lake.format hive")
+	// On HDFS the hadoop catalog commits with a rename without OVERWRITE,
+	// which landerd sends over a connection of its own that has no SASL
+	// handshake.
+	if l.IsHDFS() && ice.Catalog.Type == CatalogHadoop && c.HDFS.Kerberos.Enabled {
+		p.add("lake.iceberg.catalog.type", "hadoop on a Kerberized hdfs:// lake is not supported yet (its atomic commit needs a rename without overwrite, not implemented with Kerberos): use the sql catalog")
 	}
 }
 

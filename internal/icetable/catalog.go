@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"path"
 	"path/filepath"
 	"time"
 
@@ -29,25 +30,42 @@ const catalogTimeout = 15 * time.Second
 
 // Location is where a lake's Iceberg tables live.
 type Location struct {
-	// Root is the lake root as an absolute local path.
+	// Host is the NameNode (host:port) of an HDFS lake; empty for a local
+	// one.
+	Host string
+	// Root is the lake root as an absolute path: local, or on HDFS when
+	// Host is set.
 	Root string
 	// Namespace is the tables' namespace: their folder under Root.
 	Namespace string
 }
 
-// URI is the lake root as a file:// URL, the prefix of every table
-// location and data file path.
-func (l Location) URI() string { return (&url.URL{Scheme: "file", Path: l.Root}).String() }
+// URI is the lake root as a file:// or hdfs:// URL, the prefix of every
+// table location and data file path.
+func (l Location) URI() string {
+	if l.Host != "" {
+		return (&url.URL{Scheme: config.SchemeHDFS, Host: l.Host, Path: l.Root}).String()
+	}
+	return (&url.URL{Scheme: "file", Path: l.Root}).String()
+}
 
-// LocationOf returns where cfg's lake keeps its Iceberg tables. Only local
-// lakes are supported yet (config.Validate refuses the others).
+// IsHDFS reports whether the tables live on HDFS. iceberg-go reaches them
+// there through internal/iceio, with which the lake's filesystem must be
+// registered before the catalog opens.
+func (l Location) IsHDFS() bool { return l.Host != "" }
+
+// LocationOf returns where cfg's lake keeps its Iceberg tables.
 func LocationOf(cfg config.Config) (Location, error) {
 	loc, err := cfg.Lake.Location()
 	if err != nil {
 		return Location{}, err
 	}
-	if loc.Scheme != config.SchemeFile {
-		return Location{}, fmt.Errorf("iceberg tables on a %s lake are not supported yet", loc.Scheme)
+	switch loc.Scheme {
+	case config.SchemeHDFS:
+		return Location{Host: loc.Host, Root: path.Clean(loc.Path), Namespace: cfg.Lake.Iceberg.Namespace}, nil
+	case config.SchemeFile:
+	default:
+		return Location{}, fmt.Errorf("iceberg tables on a %s lake are not supported", loc.Scheme)
 	}
 	root, err := filepath.Abs(loc.Path)
 	if err != nil {
@@ -84,7 +102,19 @@ func openCatalog(ctx context.Context, cfg config.IcebergCatalog, loc Location, r
 		}
 		return cat, func() error { return errors.Join(cat.Close(), db.Close()) }, nil
 	case config.CatalogHadoop:
-		cat, err := hadoop.NewCatalog(catalogName, loc.URI(), iceberg.Properties{})
+		props := iceberg.Properties{}
+		if loc.IsHDFS() {
+			// iceberg-go refuses any warehouse but a local one unless told
+			// its commits are safe there. On HDFS they are: the catalog
+			// commits vN.metadata.json with RenameNoReplace, which
+			// internal/iceio implements with the NameNode's rename2 without
+			// OVERWRITE (sink.HDFS.RenameNoReplace), a check-and-move under
+			// the namesystem lock that fails when vN exists, so of
+			// concurrent committers of one version exactly one wins
+			// (docs/exactly-once.md).
+			props["allow-unsafe-commits"] = "true"
+		}
+		cat, err := hadoop.NewCatalog(catalogName, loc.URI(), props)
 		if err != nil {
 			return nil, nil, fmt.Errorf("iceberg hadoop catalog %s: %w", loc.URI(), err)
 		}

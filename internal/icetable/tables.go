@@ -34,6 +34,12 @@ type Config struct {
 	// after it failed, never while it holds a catalog; the func it returns
 	// closes what it opened.
 	Open func(ctx context.Context) (catalog.Catalog, func() error, error)
+	// ReadBack has every successful commit checked by reading the table
+	// back: its current offsets must hold the flush, or the commit counts
+	// as a conflict and is retried. ConfigOf sets it for the hadoop
+	// catalog, whose claim of a version another committer may clear after
+	// a minute (see docs/exactly-once.md).
+	ReadBack bool
 }
 
 // ConfigOf returns the Config of cfg's lake (lake.format iceberg).
@@ -51,6 +57,7 @@ func ConfigOf(cfg config.Config, readOnly bool) (Config, error) {
 		Open: func(ctx context.Context) (catalog.Catalog, func() error, error) {
 			return openCatalog(ctx, cc, loc, readOnly)
 		},
+		ReadBack: cc.Type == config.CatalogHadoop,
 	}, nil
 }
 
@@ -389,7 +396,35 @@ func (t *Tables) attempt(ctx context.Context, name string, st *sink.State, files
 	if err != nil {
 		return "", err
 	}
+	if t.conf.ReadBack {
+		if err := t.readBack(ctx, cat, name, st); err != nil {
+			return "", err
+		}
+	}
 	return outcomeCommitted, nil
+}
+
+// errNotReadBack is the error of a commit that returned success but whose
+// flush the table does not hold: another committer's metadata took its
+// version. It counts as a conflict (IsConflict).
+var errNotReadBack = fmt.Errorf("%w: the committed table does not hold the flush: another committer's metadata took its version", table.ErrCommitFailed)
+
+// readBack checks that table name, loaded afresh, holds the flush st.
+// Every later version descends from the one that committed it, so a flush
+// once held stays held.
+func (t *Tables) readBack(ctx context.Context, cat catalog.Catalog, name string, st *sink.State) error {
+	tbl, err := cat.LoadTable(ctx, t.ident(name))
+	if err != nil {
+		return fmt.Errorf("read back: %w", err)
+	}
+	offs, err := CommittedOffsets(tbl)
+	if err != nil {
+		return fmt.Errorf("read back: %w", err)
+	}
+	if offs.Next(st.Topic, st.Partition) < st.Last+1 {
+		return errNotReadBack
+	}
+	return nil
 }
 
 // dataFiles describes the flush's files of table name for an append: the

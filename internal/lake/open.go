@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/user"
 
@@ -56,6 +57,20 @@ type FS struct {
 // Close closes the lake's connections: an HDFS lake's client. A local
 // lake holds none.
 func (l *FS) Close() error { return closeFS(l.plain) }
+
+var _ sink.RenameNoReplaceFS = (*FS)(nil)
+
+// RenameNoReplace implements [sink.RenameNoReplaceFS] with the plain
+// filesystem's, past any wrapper: the Iceberg hadoop catalog's commit on
+// HDFS (tenancy, which would guard it, is refused with Iceberg). A
+// filesystem without one fails with errors.ErrUnsupported.
+func (l *FS) RenameNoReplace(from, to string) error {
+	nr, ok := l.plain.(sink.RenameNoReplaceFS)
+	if !ok {
+		return &fs.PathError{Op: "rename", Path: from, Err: fmt.Errorf("%w: %s cannot rename without replacing", errors.ErrUnsupported, l.plain)}
+	}
+	return nr.RenameNoReplace(from, to)
+}
 
 // Open opens the lake of cfg for landing: the directory lake.url names,
 // created when missing, on the local filesystem or on HDFS, wrapped as

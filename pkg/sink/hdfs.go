@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"net/url"
@@ -523,10 +524,48 @@ func closeReplicated(w *hdfs.FileWriter, limit time.Duration) error {
 }
 
 // hdfsReadFile is a file open for reading on HDFS.
+//
+// The client's FileReader.ReadAt is a Seek then a Read: it moves the
+// offset Read and Seek use, and two calls at once interleave and read the
+// wrong bytes. io.ReaderAt promises neither, and Parquet readers (arrow's,
+// in iceberg-go's scans) issue ReadAt calls in parallel, so every call is
+// serialised here and ReadAt puts the offset back where it was.
 type hdfsReadFile struct {
 	*hdfs.FileReader
 	h *HDFS
 	c *hdfsClient
+
+	mu sync.Mutex // serialises the reader's calls
+}
+
+// Read implements [ReadFile].
+func (r *hdfsReadFile) Read(b []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.FileReader.Read(b)
+}
+
+// Seek implements [ReadFile].
+func (r *hdfsReadFile) Seek(offset int64, whence int) (int64, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.FileReader.Seek(offset, whence)
+}
+
+// ReadAt implements [ReadFile]: it is safe for parallel use and leaves
+// the offset of Read as it was.
+func (r *hdfsReadFile) ReadAt(b []byte, off int64) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	cur, err := r.FileReader.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return 0, err
+	}
+	n, err := r.FileReader.ReadAt(b, off)
+	if _, serr := r.FileReader.Seek(cur, io.SeekStart); serr != nil && err == nil {
+		err = serr
+	}
+	return n, err
 }
 
 // Size implements [ReadFile].

@@ -29,7 +29,7 @@ const (
 
 // shared returns the package's cluster, failing the test when it cannot
 // start. /tmp is world-writable (1777), as on a real cluster.
-func shared(t *testing.T) *minidfs.Cluster {
+func shared(t testing.TB) *minidfs.Cluster {
 	t.Helper()
 	sharedOnce.Do(func() {
 		c, err := minidfs.New(minidfs.Config{})
