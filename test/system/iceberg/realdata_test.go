@@ -22,24 +22,28 @@ const realDataFirst = 2000
 // tables catalogued in PostgreSQL, in two steps, and has Spark (its jdbc
 // catalog), pyiceberg and DuckDB (iceberg_scan, offline) give the seven
 // answers of `landerd report --json`, and each step's row count by time
-// travel to the snapshot that step left.
+// travel to the snapshot that step left; then the snippets of
+// docs/iceberg.md for this catalog run on the same tables.
 func TestRealDataSQLCatalog(t *testing.T) {
 	begin := time.Now()
 	pg := postgres.Start(t, postgres.Config{Database: "iceberg", User: "iceberg"})
 	l := LandRealData(t, pg, realDataFirst)
 	t.Logf("landed in %s; snapshots after each step %v", time.Since(begin).Round(100*time.Millisecond), l.Snapshots)
 	checkReaders(t, l, l.ReaderEnv(pg))
+	checkSQLSnippets(t, l, pg)
 	t.Logf("PostgreSQL %d MiB (Pss); test took %s", pg.Memory()>>20, time.Since(begin).Round(100*time.Millisecond))
 }
 
 // TestRealDataHadoopCatalog does the same on a local lake whose tables are
 // catalogued by the hadoop catalog in the lake itself: Spark's
-// HadoopCatalog, pyiceberg's StaticTable and DuckDB read them.
+// HadoopCatalog, pyiceberg's StaticTable and DuckDB read them, and so do
+// the snippets of docs/iceberg.md for this catalog.
 func TestRealDataHadoopCatalog(t *testing.T) {
 	begin := time.Now()
 	l := LandRealData(t, nil, realDataFirst)
 	t.Logf("landed in %s; snapshots after each step %v", time.Since(begin).Round(100*time.Millisecond), l.Snapshots)
 	checkReaders(t, l, l.ReaderEnv(nil))
+	checkHadoopSnippets(t, l)
 	t.Logf("test took %s", time.Since(begin).Round(100*time.Millisecond))
 }
 

@@ -239,3 +239,53 @@ func TestShippedSQLOnIcebergTables(t *testing.T) {
 	}
 	t.Logf("questions answered in %s; test took %s", time.Since(start).Round(time.Millisecond), time.Since(begin).Round(100*time.Millisecond))
 }
+
+// TestDocTrinoProperties: the catalog file docs/iceberg.md shows,
+// docs/iceberg/trino-iceberg.properties, has the keys of the one
+// IcebergCatalog writes for the tests, with the same values but for the
+// database, user, password and warehouse, which are each site's.
+func TestDocTrinoProperties(t *testing.T) {
+	root, err := repo.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	parse := func(text string) map[string]string {
+		m := map[string]string{}
+		for _, line := range strings.Split(text, "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			k, v, ok := strings.Cut(line, "=")
+			if !ok {
+				t.Fatalf("not a property: %q", line)
+			}
+			m[k] = v
+		}
+		return m
+	}
+	doc := parse(readFile(t, root, "docs/iceberg/trino-iceberg.properties"))
+	props, err := IcebergCatalog{Name: "iceberg", JDBCURL: "jdbc:postgresql://127.0.0.1:5432/iceberg", User: "iceberg", Password: "pw", Warehouse: "/tmp/wh"}.properties()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tested := parse(props)
+	site := map[string]bool{
+		"iceberg.jdbc-catalog.connection-url": true, "iceberg.jdbc-catalog.connection-user": true,
+		"iceberg.jdbc-catalog.connection-password": true, "iceberg.jdbc-catalog.default-warehouse-dir": true,
+	}
+	for k, v := range tested {
+		d, ok := doc[k]
+		switch {
+		case !ok:
+			t.Errorf("docs/iceberg/trino-iceberg.properties lacks %s", k)
+		case !site[k] && d != v:
+			t.Errorf("docs/iceberg/trino-iceberg.properties: %s=%s, the tests run with %s", k, d, v)
+		}
+	}
+	for k := range doc {
+		if _, ok := tested[k]; !ok {
+			t.Errorf("docs/iceberg/trino-iceberg.properties sets %s, which the tests do not", k)
+		}
+	}
+}
