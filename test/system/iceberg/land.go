@@ -199,6 +199,9 @@ func (l *Landed) runUntil(ctx context.Context, tb testing.TB, env []string, n in
 	if err := <-done; err != nil {
 		tb.Fatalf("landerd run: %v\n%s", err, tail(logs.String(), 4000))
 	}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		tb.Logf("landerd run landed %d records in all; peak RSS %d MiB", n, ru.Maxrss>>10)
+	}
 }
 
 // landed returns the records in the tables so far, false while the
