@@ -72,11 +72,12 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./pkg/flatten
 
 # pytest: Spark (pyspark, in a venv under $${LANDERD_CACHE:-~/.cache/landerd})
-# reads the lake, runs sql/spark and the notebook; ruff checks the Python.
+# reads the lake, runs sql/spark and the notebook; ruff checks the Python,
+# docs/iceberg's snippets included.
 pytest:
 	sh scripts/python/install.sh
-	cd python && ../scripts/python/py -m ruff check . ../notebooks
-	cd python && ../scripts/python/py -m ruff format --check . ../notebooks
+	cd python && ../scripts/python/py -m ruff check . ../notebooks ../docs/iceberg
+	cd python && ../scripts/python/py -m ruff format --check . ../notebooks ../docs/iceberg
 	cd python && ../scripts/python/py -m pytest
 
 # notebook: run notebooks/assessments.ipynb headless against LAKE (a path,

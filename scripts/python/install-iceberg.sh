@@ -2,7 +2,7 @@
 # install-iceberg.sh creates or updates what the Iceberg readers' checks
 # need, beside the main venv of install.sh and without touching it:
 #
-#   - the virtualenv ${LANDERD_CACHE:-$HOME/.cache/landerd}/venv-iceberg, from
+#   - the virtualenv ${LANDERD_CACHE:-$HOME/.cache/landerd}/venv-iceberg-<key>, from
 #     the machine's python3 (3.10 or newer), with python/requirements-iceberg.txt
 #     (pyspark 4.1, pyiceberg, DuckDB and its iceberg and avro extensions),
 #     every version fixed by python/constraints-iceberg.txt;
@@ -15,15 +15,18 @@
 # A second venv because the Iceberg Spark runtime is built for Spark 4.1 and
 # none exists for the main venv's pyspark 4.3. Each part is rebuilt when what
 # it is made of changes (keyed by a hash: the requirement files, the jars'
-# coordinates); when nothing has, it prints nothing. It never uses the
-# system's site-packages. Concurrent runs wait on a lock.
+# coordinates); when nothing has, it prints nothing. The venv's folder is
+# named by the first 12 digits of its key, so checkouts with different
+# requirement files each keep their own rather than rebuilding one folder
+# under each other's running Spark (remove the folders no checkout uses);
+# `install-iceberg.sh --venv` prints the folder. It never uses the system's
+# site-packages. Concurrent runs wait on a lock.
 # scripts/python/py-iceberg runs the venv's Python with python/src on the path
 # and LANDERD_ICEBERG_JARS naming the jars.
 set -eu
 
 root=$(CDPATH= cd -- "$(dirname -- "$0")/../.." && pwd)
 cache=${LANDERD_CACHE:-$HOME/.cache/landerd}
-venv=$cache/venv-iceberg
 jars=$cache/iceberg-jars
 py=${LANDERD_PYTHON:-python3}
 
@@ -36,6 +39,11 @@ log() {
 }
 
 venv_key=$(cat "$root/python/requirements-iceberg.txt" "$root/python/constraints-iceberg.txt" | sha256sum | cut -d' ' -f1)
+venv=$cache/venv-iceberg-$(printf '%s' "$venv_key" | cut -c1-12)
+if [ "${1:-}" = --venv ]; then
+	printf '%s\n' "$venv"
+	exit 0
+fi
 venv_stamp=$venv/.landerd-requirements.sha256
 jars_key=$(printf '%s\n' $artifacts | sha256sum | cut -d' ' -f1)
 jars_stamp=$jars/.landerd-artifacts.sha256

@@ -9,6 +9,13 @@
 // (the Iceberg venv, pyspark 4.1), naming the database in the
 // LANDERD_ICEBERG_* variables. Env and Python are exported for other
 // suites that need the same (test/system/trino reads a table pyiceberg
-// wrote). The package is for tests only; a system that cannot be
-// installed or started fails the test, naming it; nothing skips.
+// wrote).
+//
+// LandRealData has the landerd binary land the real data set
+// (test/kit/realdata) into Iceberg tables in two steps, on the sql catalog
+// or the hadoop one; TestRealDataSQLCatalog and TestRealDataHadoopCatalog
+// check that every reader answers as `landerd report --json` and finds
+// each step's rows at the snapshot it left. They skip only when the data
+// set is absent. The package is for tests only; a system that cannot be
+// installed or started fails the test, naming it; nothing else skips.
 package iceberg

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/landerd/landerd/internal/report"
+	"github.com/landerd/landerd/test/kit/repo"
 	"github.com/landerd/landerd/test/kit/servertest"
 	"github.com/landerd/landerd/test/system/iceberg"
 	"github.com/landerd/landerd/test/system/postgres"
@@ -155,4 +157,135 @@ func TestIcebergJDBCCatalog(t *testing.T) {
 		t.Logf("read in %s", time.Since(start).Round(time.Millisecond))
 	})
 	t.Logf("test took %s", time.Since(begin).Round(time.Millisecond))
+}
+
+// TestShippedSQLOnIcebergTables has landerd land the real data set into
+// Iceberg tables catalogued in PostgreSQL, in two steps, starts Trino with
+// an Iceberg catalog of the JDBC type on the same database, registers the
+// views of sql/trino/00_views_iceberg.sql and runs the question files,
+// whose answers must be those of `landerd report --json`; the first step's
+// row count must come back FOR VERSION AS OF the snapshot it left. It
+// skips only when the real data set is absent.
+func TestShippedSQLOnIcebergTables(t *testing.T) {
+	begin := time.Now()
+	root, err := repo.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg := postgres.Start(t, postgres.Config{Database: "iceberg", User: "iceberg"})
+	l := iceberg.LandRealData(t, pg, 2000)
+	t.Logf("landerd landed the real data set in %s; snapshots after each step %v", time.Since(begin).Round(100*time.Millisecond), l.Snapshots)
+
+	home := installTrino(t)
+	javaHome := os.Getenv("TRINO_JAVA_HOME")
+	if javaHome == "" {
+		javaHome = "/usr/lib/jvm/temurin-25-jdk-amd64"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	wh := filepath.Join(dir, "warehouse")
+	if err := os.MkdirAll(wh, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := Start(ctx, Options{
+		Home: home, JavaHome: javaHome, Dir: dir,
+		Iceberg: []IcebergCatalog{{Name: "iceberg", JDBCURL: pg.JDBCURL(), User: pg.User(), Password: pg.Password(), Warehouse: wh}},
+	})
+	if err != nil {
+		t.Fatalf("Trino: %v", err)
+	}
+	t.Logf("trino started in %s at %s", srv.Started.Round(time.Millisecond), srv.URL())
+	defer func() {
+		if rss := servertest.PeakRSS(srv.Pid()); rss > 0 {
+			t.Logf("trino peak RSS: %d MiB", rss>>20)
+		}
+		if err := srv.Close(); err != nil {
+			t.Errorf("Trino: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("trino log:\n%s", srv.LogTail(40))
+		}
+	}()
+	start := time.Now()
+	for round := range 2 {
+		for _, st := range Statements(readFile(t, root, "sql/trino/00_views_iceberg.sql")) {
+			if _, err := srv.Query(ctx, "iceberg", "", st); err != nil {
+				t.Fatalf("sql/trino/00_views_iceberg.sql (run %d): %v", round+1, err)
+			}
+		}
+	}
+	q := func(sql string) []map[string]any {
+		t.Helper()
+		res, err := srv.Query(ctx, "iceberg", "landerd_views", sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Maps()
+	}
+	raw, dedup := checkAnswers(t, q, root, l.Reports[1], false)
+	for _, f := range []report.Figures{raw, dedup} {
+		t.Logf("trino %s: (1) %d assessments (2) %v (3) %d %s (4) most %v least %v (5) avg score %v over %d (6) pass share %v (%d passed) (7) avg duration %v s over %d; %d rows",
+			f.Basis, f.Assessments, f.Topics, f.CourseAttempts, l.Reports[1].Course, f.MostTaken, f.LeastTaken, *f.AvgScore, f.Scored, *f.PassShare, f.Passed, *f.AvgDurationSeconds, f.Timed, f.Attempts)
+	}
+	for i, s := range l.Snapshots {
+		n := intOf(t, q(fmt.Sprintf("SELECT count(*) AS n FROM iceberg.landerd.attempts FOR VERSION AS OF %d", s))[0]["n"])
+		if want := l.Reports[i].Raw.Attempts; n != want {
+			t.Errorf("%d rows FOR VERSION AS OF %d (step %d), want %d", n, s, i+1, want)
+		}
+	}
+	if n := intOf(t, q(`SELECT count(*) AS n FROM quarantine`)[0]["n"]); n != 0 {
+		t.Errorf("_quarantine: %d rows, want none", n)
+	}
+	t.Logf("questions answered in %s; test took %s", time.Since(start).Round(time.Millisecond), time.Since(begin).Round(100*time.Millisecond))
+}
+
+// TestDocTrinoProperties: the catalog file docs/iceberg.md shows,
+// docs/iceberg/trino-iceberg.properties, has the keys of the one
+// IcebergCatalog writes for the tests, with the same values but for the
+// database, user, password and warehouse, which are each site's.
+func TestDocTrinoProperties(t *testing.T) {
+	root, err := repo.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	parse := func(text string) map[string]string {
+		m := map[string]string{}
+		for _, line := range strings.Split(text, "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			k, v, ok := strings.Cut(line, "=")
+			if !ok {
+				t.Fatalf("not a property: %q", line)
+			}
+			m[k] = v
+		}
+		return m
+	}
+	doc := parse(readFile(t, root, "docs/iceberg/trino-iceberg.properties"))
+	props, err := IcebergCatalog{Name: "iceberg", JDBCURL: "jdbc:postgresql://127.0.0.1:5432/iceberg", User: "iceberg", Password: "pw", Warehouse: "/tmp/wh"}.properties()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tested := parse(props)
+	site := map[string]bool{
+		"iceberg.jdbc-catalog.connection-url": true, "iceberg.jdbc-catalog.connection-user": true,
+		"iceberg.jdbc-catalog.connection-password": true, "iceberg.jdbc-catalog.default-warehouse-dir": true,
+	}
+	for k, v := range tested {
+		d, ok := doc[k]
+		switch {
+		case !ok:
+			t.Errorf("docs/iceberg/trino-iceberg.properties lacks %s", k)
+		case !site[k] && d != v:
+			t.Errorf("docs/iceberg/trino-iceberg.properties: %s=%s, the tests run with %s", k, d, v)
+		}
+	}
+	for k := range doc {
+		if _, ok := tested[k]; !ok {
+			t.Errorf("docs/iceberg/trino-iceberg.properties sets %s, which the tests do not", k)
+		}
+	}
 }

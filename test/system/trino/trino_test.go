@@ -267,6 +267,16 @@ func checkLake(ctx context.Context, t *testing.T, srv *Server, root, catalog, la
 		}
 		return res.Maps()
 	}
+	checkAnswers(t, q, root, rep, hasQuarantine)
+}
+
+// checkAnswers runs the question files of sql/trino through q, in a
+// schema whose attempts, attempts_dedup, questions and (when hasQuarantine)
+// quarantine are landerd's tables, and compares each answer with rep; then
+// checks the questions table and the timestamps against the attempts. It
+// returns Trino's answers.
+func checkAnswers(t *testing.T, q func(string) []map[string]any, root string, rep report.Report, hasQuarantine bool) (raw, dedup report.Figures) {
+	t.Helper()
 	byBasis := func(rows []map[string]any) map[string][]map[string]any {
 		out := map[string][]map[string]any{}
 		for _, r := range rows {
@@ -367,6 +377,7 @@ func checkLake(ctx context.Context, t *testing.T, srv *Server, root, catalog, la
 		}
 		t.Logf("quarantine: %d rows in %d reasons", rep.QuarantinedRows, intOf(t, r["reasons"]))
 	}
+	return *figs[report.BasisRaw], *figs[report.BasisDedup]
 }
 
 // compareFigures reports every figure that differs. Counts, topics and
