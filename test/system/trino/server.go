@@ -403,7 +403,9 @@ type statementResponse struct {
 // places a catalog's work on from time to time, so the first statements
 // that need a worker can find none for a moment after the server has
 // announced itself as active, which is what Start waits for (seen: about
-// 1.5 s, the first hive query after start). Such a statement has not run,
+// 1.5 s, the first hive query after start). A write finds it as
+// GENERIC_INTERNAL_ERROR "nodes is empty" instead (seen: the first INSERT
+// into an Iceberg table, 2.5 s after start). Such a statement has not run,
 // and running it again is safe.
 const noNodesWait = 20 * time.Second
 
@@ -416,7 +418,7 @@ func (s *Server) Query(ctx context.Context, catalog, schema, sql string) (Result
 	for {
 		res, err := s.query(ctx, catalog, schema, sql)
 		var qe *QueryError
-		if !errors.As(err, &qe) || qe.Name != "NO_NODES_AVAILABLE" || time.Now().After(deadline) {
+		if !errors.As(err, &qe) || !qe.noNodes() || time.Now().After(deadline) {
 			return res, err
 		}
 		select {
@@ -425,6 +427,12 @@ func (s *Server) Query(ctx context.Context, catalog, schema, sql string) (Result
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
+}
+
+// noNodes reports whether the statement failed because the scheduler
+// found no node for its catalog yet (see noNodesWait).
+func (e *QueryError) noNodes() bool {
+	return e.Name == "NO_NODES_AVAILABLE" || e.Name == "GENERIC_INTERNAL_ERROR" && e.Message == "nodes is empty"
 }
 
 // query runs one statement once (see Query).
