@@ -294,23 +294,42 @@ func (h *harness) grow(partitions int32) {
 // producer produces total records in chunks, one chunk every interval,
 // in the background.
 type producer struct {
-	done  chan struct{}
-	hurry chan struct{} // closed by finish: produce the rest without pausing
-	once  sync.Once
-	err   error
+	done   chan struct{}
+	hurry  chan struct{} // closed by finish: produce the rest without pausing
+	once   sync.Once
+	steady bool // after total, keep producing a chunk per interval until finish
+	err    error
 }
 
 // startProducer starts producing in the background; the test waits for
 // it with wait or finish, and its cleanup stops it.
 func (h *harness) startProducer(ctx context.Context, total, chunk int, every time.Duration) *producer {
+	return h.runProducer(ctx, &producer{}, total, chunk, every)
+}
+
+// startSteadyProducer is startProducer for a scenario that needs records
+// arriving until its last step however slowly the machine runs it: once
+// total records are produced it keeps producing one chunk per interval
+// until finish is called. The harness counts every record produced, so the
+// lake is judged against all of them.
+func (h *harness) startSteadyProducer(ctx context.Context, total, chunk int, every time.Duration) *producer {
+	return h.runProducer(ctx, &producer{steady: true}, total, chunk, every)
+}
+
+// runProducer starts p.
+func (h *harness) runProducer(ctx context.Context, p *producer, total, chunk int, every time.Duration) *producer {
 	ctx, cancel := context.WithCancel(ctx)
-	p := &producer{done: make(chan struct{}), hurry: make(chan struct{})}
+	p.done, p.hurry = make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(p.done)
 		tick := time.NewTicker(every)
 		defer tick.Stop()
-		for sent := 0; sent < total; sent += chunk {
-			if err := h.produce(ctx, min(chunk, total-sent)); err != nil {
+		for sent := 0; sent < total || p.steady && !p.hurried(); sent += chunk {
+			n := chunk
+			if sent < total {
+				n = min(chunk, total-sent)
+			}
+			if err := h.produce(ctx, n); err != nil {
 				p.err = err
 				return
 			}
@@ -328,6 +347,16 @@ func (h *harness) startProducer(ctx context.Context, total, chunk int, every tim
 		<-p.done
 	})
 	return p
+}
+
+// hurried reports whether finish was called.
+func (p *producer) hurried() bool {
+	select {
+	case <-p.hurry:
+		return true
+	default:
+		return false
+	}
 }
 
 // wait waits for the producer to finish.

@@ -47,7 +47,7 @@ func rebalanceUnderLoadOn(t *testing.T, ks kafkaSetup, backend lakeBackend, tota
 	if err := h.produce(ctx, total/10); err != nil {
 		t.Fatal(err)
 	}
-	prod := h.startProducer(ctx, total-total/10, 300, 200*time.Millisecond)
+	prod := h.startSteadyProducer(ctx, total-total/10, 300, 200*time.Millisecond)
 	pause := func() { time.Sleep(500*time.Millisecond + time.Duration(rng.Int64N(int64(2*time.Second)))) }
 	stopOK := func(d *daemon) {
 		t.Helper()
