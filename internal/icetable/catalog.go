@@ -97,6 +97,12 @@ func openCatalog(ctx context.Context, cfg config.IcebergCatalog, loc Location, r
 			props["init_catalog_tables"] = "false"
 		}
 		cat, err := sqlcat.NewCatalog(catalogName, db, sqlcat.Postgres, props)
+		// Replicas starting at once on a new database race to create the
+		// catalog's tables; CREATE TABLE IF NOT EXISTS does not serialize
+		// them in PostgreSQL, and the losers fail. The tables exist then.
+		for try := 1; err != nil && try < 3 && concurrentCreate(err); try++ {
+			cat, err = sqlcat.NewCatalog(catalogName, db, sqlcat.Postgres, props)
+		}
 		if err != nil {
 			return nil, nil, errors.Join(fmt.Errorf("iceberg sql catalog %s: %w", redacted(cfg.URI), err), db.Close())
 		}
@@ -122,6 +128,19 @@ func openCatalog(ctx context.Context, cfg config.IcebergCatalog, loc Location, r
 	default:
 		return nil, nil, fmt.Errorf("iceberg catalog type %q is not supported", cfg.Type)
 	}
+}
+
+// concurrentCreate reports whether err is PostgreSQL's refusal of a
+// CREATE TABLE that another session ran at the same moment: a unique
+// violation (23505) on its catalog entries, or its table or row type
+// existing (42P07, 42710).
+func concurrentCreate(err error) bool {
+	var pe pgdriver.Error
+	if !errors.As(err, &pe) {
+		return false
+	}
+	code := pe.Field('C')
+	return code == "23505" || code == "42P07" || code == "42710"
 }
 
 // redacted prints a catalog URL without any password.

@@ -145,11 +145,20 @@ func (f *fixture) reader(t *testing.T) catalog.Catalog {
 	t.Helper()
 	db := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(f.pg.DSN())))
 	t.Cleanup(func() { _ = db.Close() })
-	cat, err := sqlcat.NewCatalog("landerd", db, sqlcat.Postgres, nil)
-	if err != nil {
-		t.Fatal(err)
+	// It creates the catalog's tables when they are missing, racing the
+	// landers that do the same at their start: a loser of that race tries
+	// again, as landerd does.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		cat, err := sqlcat.NewCatalog("landerd", db, sqlcat.Postgres, nil)
+		if err == nil {
+			return cat
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	return cat
 }
 
 // committed reports whether every record produced has landed and each
@@ -295,4 +304,44 @@ func counter(t *testing.T, reg *prometheus.Registry, name string) float64 {
 		}
 	}
 	return sum
+}
+
+// landHive lands what was produced a second time, with f's configuration
+// but into a Hive lake of its own, and returns that lake once every
+// partition is landed.
+func (f *fixture) landHive(t *testing.T) *sink.LocalFS {
+	t.Helper()
+	hive := f.cfg
+	hive.Lake.URL = t.TempDir()
+	hive.Lake.Format = config.FormatHive
+	hive.Lake.Iceberg = config.Default().Lake.Iceberg
+	hive.Kafka.Group += "-hive"
+	lake, err := sink.NewLocal(hive.Lake.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := lander.New(hive, lake, zaptest.NewLogger(t).Named("hive")).Run(ctx); err != nil {
+			t.Errorf("hive lander: %v", err)
+		}
+	})
+	defer func() { cancel(); wg.Wait() }()
+	deadline := time.Now().Add(time.Minute)
+	for p := int32(0); p < f.b.Partitions(); {
+		next, err := sink.Landed(lake, topic, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if next >= int64(len(f.want[p])) {
+			p++
+			continue
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the hive lake did not land everything")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return lake
 }

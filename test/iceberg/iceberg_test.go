@@ -11,11 +11,8 @@ import (
 	"github.com/apache/iceberg-go/catalog"
 	"github.com/apache/iceberg-go/table"
 	"github.com/prometheus/client_golang/prometheus"
-	"go.uber.org/zap/zaptest"
 
-	"github.com/landerd/landerd/internal/config"
 	"github.com/landerd/landerd/internal/icetable"
-	"github.com/landerd/landerd/internal/lander"
 	"github.com/landerd/landerd/internal/report"
 	"github.com/landerd/landerd/pkg/flatten"
 	"github.com/landerd/landerd/pkg/sink"
@@ -45,39 +42,7 @@ func TestLandsExactlyOnce(t *testing.T) {
 
 	// The report through the tables equals the report of a Hive lake of
 	// the same records.
-	hive := f.cfg
-	hive.Lake.URL = t.TempDir()
-	hive.Lake.Format = config.FormatHive
-	hive.Lake.Iceberg = config.Default().Lake.Iceberg
-	hive.Kafka.Group += "-hive"
-	hiveLake, err := sink.NewLocal(hive.Lake.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		if err := lander.New(hive, hiveLake, zaptest.NewLogger(t).Named("hive")).Run(ctx); err != nil {
-			t.Errorf("hive lander: %v", err)
-		}
-	})
-	deadline := time.Now().Add(time.Minute)
-	for p := int32(0); p < f.b.Partitions(); {
-		next, err := sink.Landed(hiveLake, topic, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if next >= int64(len(f.want[p])) {
-			p++
-			continue
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the hive lake did not land everything")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	cancel()
-	wg.Wait()
+	hiveLake := f.landHive(t)
 	want, err := report.Read(context.Background(), hiveLake, report.DefaultOptions(), memory.DefaultAllocator)
 	if err != nil {
 		t.Fatal(err)
@@ -253,4 +218,35 @@ func TestCatalogRestart(t *testing.T) {
 	f.waitCommitted(t, 2*time.Minute)
 	stop()
 	f.checkExactlyOnce(t)
+}
+
+// TestConcurrentCatalogOpen opens the catalog from several replicas at
+// once on a new database: they race to create the catalog's own tables,
+// and every one of them must open it.
+func TestConcurrentCatalogOpen(t *testing.T) {
+	f := newFixture(t, 1)
+	conf, err := icetable.ConfigOf(f.cfg, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Go(func() {
+			<-start
+			_, closeCat, err := conf.Open(context.Background())
+			if err == nil {
+				err = closeCat()
+			}
+			errs[i] = err
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("replica %d: %v", i, err)
+		}
+	}
 }
