@@ -14,7 +14,6 @@ import (
 	"github.com/landerd/landerd/internal/icetable"
 	"github.com/landerd/landerd/internal/lander"
 	"github.com/landerd/landerd/internal/report"
-	"github.com/landerd/landerd/pkg/flatten"
 	"github.com/landerd/landerd/pkg/metrics"
 	"github.com/landerd/landerd/pkg/sink"
 )
@@ -56,9 +55,6 @@ func registerIO(conf icetable.Config, lake sink.ReadFS) (func(), error) {
 // printIcebergReport reads the report from the Iceberg tables of cfg's
 // lake: the data files of each table's current snapshot, read from lake.
 func printIcebergReport(ctx context.Context, w io.Writer, cfg config.Config, lake sink.ReadFS, opts report.Options, asJSON bool) (err error) {
-	if opts.Tenant != "" {
-		return usagef("report: --tenant is not supported with lake.format iceberg yet")
-	}
 	conf, err := icetable.ConfigOf(cfg, true)
 	if err != nil {
 		return usageError{err}
@@ -74,11 +70,8 @@ func printIcebergReport(ctx context.Context, w io.Writer, cfg config.Config, lak
 			err = fmt.Errorf("close iceberg catalog: %w", cerr)
 		}
 	}()
-	var files report.Files
-	if files.Attempts, err = tables.Files(ctx, flatten.TableAttempts); err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	if files.Quarantine, err = tables.Files(ctx, flatten.TableQuarantine); err != nil {
+	files, err := tables.ReportFiles(ctx, lake, opts.Tenant)
+	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
 	rep, err := report.ReadFiles(ctx, lake, files, opts, memory.DefaultAllocator)

@@ -91,8 +91,10 @@ func (c Config) validateIceberg(p *problems) {
 	}
 	// What the Iceberg layout does not implement yet is refused, never
 	// landed some other way.
-	if c.Tenancy.Enabled() {
-		p.add("lake.format", "iceberg with tenancy (tenancy.source %s) is not supported yet: land one tenant per deployment, or use lake.format hive", c.Tenancy.Source)
+	// A hadoop catalog places a namespace's tables under the warehouse
+	// itself, where the tenants' folders could not be kept apart.
+	if c.Tenancy.Enabled() && ice.Catalog.Type == CatalogHadoop {
+		p.add("lake.iceberg.catalog.type", "hadoop with tenancy (tenancy.source %s) is not supported: each tenant's tables need a location of their own, which the sql catalog gives", c.Tenancy.Source)
 	}
 	if l.PartitionBy != PartitionByIngestDate {
 		p.add("lake.format", "iceberg with lake.partition_by %s is not supported yet (questions has no started_at to partition by): use ingest_date", l.PartitionBy)

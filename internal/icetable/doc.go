@@ -9,6 +9,15 @@
 //	<lake>/<namespace>/<table>/data/ingest_date=<YYYY-MM-DD>/<topic>-<partition>-<first>-<last>.parquet
 //	<lake>/<namespace>/<table>/metadata/          the table's metadata, written by the catalog
 //
+// With tenancy (SQL catalog only) each tenant T has the three tables of
+// its own in namespace <namespace>_T, located in T's folder, which
+// pkg/sink's access rules give T's group:
+//
+//	<lake>/<namespace>/tenant=<T>/<table>/data/ingest_date=<YYYY-MM-DD>/...
+//
+// Records of no known tenant go to the _quarantine table of
+// sink.UnassignedTenant alone.
+//
 // The files carry Iceberg's field ids (FileSchema). A flush's state.json
 // stays the lake's commit point; right after it, Tables.Commit adds the
 // flush's files to each table that got some, as one append per table,
@@ -20,6 +29,7 @@
 // the last flush forward when it claims the partition
 // (docs/exactly-once.md, "Iceberg tables").
 //
-// Files lists the data files of a table's current snapshot, for readers
-// that must see what the table sees (landerd report).
+// Files and TenantFiles list the data files of a table's current
+// snapshot, and ReportFiles those a report reads, for readers that must
+// see what the tables see (landerd report).
 package icetable

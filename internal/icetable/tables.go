@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -88,7 +90,7 @@ type Tables struct {
 	mu    sync.Mutex
 	cat   catalog.Catalog // nil until opened
 	close func() error
-	ready bool // the namespace and the tables exist and are landerd's
+	ready map[string]bool // tenants ("" without tenancy) whose namespace and tables exist and are landerd's
 }
 
 // New returns the tables of conf. It connects to nothing: the catalog is
@@ -106,8 +108,52 @@ func TableNames() []string {
 	return names
 }
 
-// DataDir is the folder of table's data files relative to the lake root.
-func (t *Tables) DataDir(table string) string { return DataDir(t.conf.Location.Namespace, table) }
+// DataDir is the folder, relative to the lake root, of a data file of
+// table in Hive partition hive: the partition's folder in the table's data
+// folder, in the tables of the tenant whose level hive starts with, if
+// any (sink.TenantHive).
+func (t *Tables) DataDir(table, hive string) string {
+	tenant, rest := splitTenant(hive)
+	return path.Join(DataDir(t.folder(tenant), table), rest)
+}
+
+// TenantDataDir is the data folder of tenant's table ("" without
+// tenancy), relative to the lake root: the partition folders are in it.
+func (t *Tables) TenantDataDir(tenant, table string) string {
+	return DataDir(t.folder(tenant), table)
+}
+
+// splitTenant splits a Hive partition into its tenant, "" when it has no
+// tenant level, and the rest.
+func splitTenant(hive string) (tenant, rest string) {
+	tenant, ok := sink.TenantOf(hive)
+	if !ok {
+		return "", hive
+	}
+	_, rest, _ = strings.Cut(hive, "/")
+	return tenant, rest
+}
+
+// folder is the folder of tenant's tables relative to the lake root: the
+// namespace's, or with tenancy the tenant's directory in it,
+// <namespace>/tenant=<T>, which pkg/sink's access rules give the tenant's
+// group (sink.WithAccess).
+func (t *Tables) folder(tenant string) string {
+	if tenant == "" {
+		return t.conf.Location.Namespace
+	}
+	return path.Join(t.conf.Location.Namespace, sink.TenantPartition(tenant))
+}
+
+// Namespace is the catalog namespace of tenant's tables: namespace itself
+// without tenancy (tenant ""), <namespace>_<tenant> with it, so that every
+// tenant's tables, metadata and manifests are its own.
+func Namespace(namespace, tenant string) string {
+	if tenant == "" {
+		return namespace
+	}
+	return namespace + "_" + tenant
+}
 
 // FileSchema is the Arrow schema of table's files: the table's columns
 // with their Iceberg field ids.
@@ -124,7 +170,7 @@ func (t *Tables) FileSchema(table string) (*arrow.Schema, error) {
 func (t *Tables) Close() error {
 	t.mu.Lock()
 	closeCat := t.close
-	t.cat, t.close, t.ready = nil, nil, false
+	t.cat, t.close, t.ready = nil, nil, nil
 	t.mu.Unlock()
 	if closeCat == nil {
 		return nil
@@ -155,8 +201,18 @@ func (t *Tables) catalog(ctx context.Context) (catalog.Catalog, error) {
 	return cat, nil
 }
 
-func (t *Tables) ident(name string) table.Identifier {
-	return table.Identifier{t.conf.Location.Namespace, name}
+// ident names table name of a lake without tenancy.
+func (t *Tables) ident(name string) table.Identifier { return t.identOf("", name) }
+
+// NamespaceOf is the catalog namespace of tenant's tables ("" without
+// tenancy); see Namespace.
+func (t *Tables) NamespaceOf(tenant string) string {
+	return Namespace(t.conf.Location.Namespace, tenant)
+}
+
+// identOf names tenant's table name ("" without tenancy).
+func (t *Tables) identOf(tenant, name string) table.Identifier {
+	return table.Identifier{Namespace(t.conf.Location.Namespace, tenant), name}
 }
 
 // properties are the table properties of a new table with schema sc.
@@ -182,13 +238,18 @@ func (t *Tables) properties(sc *iceberg.Schema) (iceberg.Properties, error) {
 	}, nil
 }
 
-// Prepare makes the tables ready: it opens the catalog, creates the
-// namespace and the three tables when they do not exist yet (a replica
-// that loses the race to create one loads it), and checks that each has
-// landerd's schema and partition spec. Once it succeeds it does nothing.
-func (t *Tables) Prepare(ctx context.Context) error {
+// Prepare makes the tables of a lake without tenancy ready (see
+// PrepareTenant).
+func (t *Tables) Prepare(ctx context.Context) error { return t.PrepareTenant(ctx, "") }
+
+// PrepareTenant makes tenant's tables ready ("" without tenancy): it opens
+// the catalog, creates the namespace and the three tables (for
+// sink.UnassignedTenant only _quarantine) when they do not exist yet (a replica that loses the race to create one loads it), and
+// checks that each has landerd's schema, partition spec and location. Once
+// it succeeds for a tenant it does nothing for it.
+func (t *Tables) PrepareTenant(ctx context.Context, tenant string) error {
 	t.mu.Lock()
-	ready := t.ready
+	ready := t.ready[tenant]
 	t.mu.Unlock()
 	if ready {
 		return nil
@@ -197,25 +258,38 @@ func (t *Tables) Prepare(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("prepare iceberg tables: %w", err)
 	}
-	ns := table.Identifier{t.conf.Location.Namespace}
+	if tenant != "" && cat.CatalogType() == catalog.Hadoop {
+		return fmt.Errorf("prepare iceberg tables of tenant %s: %w: the hadoop catalog places a namespace's tables itself; tenants need the sql catalog", tenant, ErrForeignTable)
+	}
+	ns := table.Identifier{Namespace(t.conf.Location.Namespace, tenant)}
 	err = cat.CreateNamespace(ctx, ns, nil) // the hadoop catalog takes no properties
 	if err != nil && !errors.Is(err, catalog.ErrNamespaceAlreadyExists) {
 		return fmt.Errorf("prepare iceberg tables: create namespace %s: %w", ns, err)
 	}
 	for _, ft := range flatten.Tables() {
-		if _, err := t.ensure(ctx, cat, ft); err != nil {
+		if tenant == sink.UnassignedTenant && ft.Name != flatten.TableQuarantine {
+			continue // records of no known tenant are quarantined, never landed
+		}
+		if _, err := t.ensure(ctx, cat, tenant, ft); err != nil {
 			return fmt.Errorf("prepare iceberg tables: %w", err)
 		}
 	}
 	t.mu.Lock()
-	t.ready = t.cat == cat
+	if t.cat == cat {
+		if t.ready == nil {
+			t.ready = map[string]bool{}
+		}
+		t.ready[tenant] = true
+	}
 	t.mu.Unlock()
 	return nil
 }
 
-// ensure loads table ft, creating it if it does not exist, and checks it.
-func (t *Tables) ensure(ctx context.Context, cat catalog.Catalog, ft *flatten.Table) (*table.Table, error) {
-	ident := t.ident(ft.Name)
+// ensure loads tenant's table ft, creating it if it does not exist, and
+// checks it.
+func (t *Tables) ensure(ctx context.Context, cat catalog.Catalog, tenant string, ft *flatten.Table) (*table.Table, error) {
+	ident := t.identOf(tenant, ft.Name)
+	dir := Dir(t.folder(tenant), ft.Name)
 	sc, err := Schema(ft)
 	if err != nil {
 		return nil, err
@@ -232,7 +306,7 @@ func (t *Tables) ensure(ctx context.Context, cat catalog.Catalog, ft *flatten.Ta
 		}
 		opts := []catalog.CreateTableOpt{catalog.WithPartitionSpec(&spec), catalog.WithProperties(props)}
 		if cat.CatalogType() != catalog.Hadoop { // which places it there itself
-			opts = append(opts, catalog.WithLocation(t.conf.Location.URI()+"/"+Dir(t.conf.Location.Namespace, ft.Name)))
+			opts = append(opts, catalog.WithLocation(t.conf.Location.URI()+"/"+dir))
 		}
 		tbl, err = cat.CreateTable(ctx, ident, sc, opts...)
 		if errors.Is(err, catalog.ErrTableAlreadyExists) {
@@ -244,7 +318,7 @@ func (t *Tables) ensure(ctx context.Context, cat catalog.Catalog, ft *flatten.Ta
 	if err != nil {
 		return nil, fmt.Errorf("load table %s: %w", ident, err)
 	}
-	if want := "/" + Dir(t.conf.Location.Namespace, ft.Name); !strings.HasSuffix(tbl.Location(), want) || !strings.Contains(tbl.Location(), t.conf.Location.Root) {
+	if want := "/" + dir; !strings.HasSuffix(tbl.Location(), want) || !strings.Contains(tbl.Location(), t.conf.Location.Root) {
 		return nil, fmt.Errorf("table %s: %w: location %s, want %s%s", ident, ErrForeignTable, tbl.Location(), t.conf.Location.URI(), want)
 	}
 	if err := check(tbl, sc, spec); err != nil {
@@ -272,9 +346,9 @@ func check(tbl *table.Table, sc *iceberg.Schema, spec iceberg.PartitionSpec) err
 }
 
 // Commit adds the files of the flush st records (its last published
-// flush) to the tables, as one append per table that got files, each
-// unless the table already holds the flush. It returns nil once every
-// table holds it. Conflicts with other writers are retried on the new
+// flush) to the tables, as one append per table that got files (per
+// tenant's table, with tenancy), each unless the table already holds the
+// flush. It returns nil once every table holds it. Conflicts with other writers are retried on the new
 // base; any other failure is retried after reading the table back, since
 // the commit may have happened. A nil st, or one without files (only a
 // gap recorded), commits nothing.
@@ -282,40 +356,66 @@ func (t *Tables) Commit(ctx context.Context, st *sink.State) error {
 	if st == nil || len(st.Files) == 0 {
 		return nil
 	}
-	if err := t.Prepare(ctx); err != nil {
-		return fmt.Errorf("commit flush %d..%d of %s/%d: %w", st.First, st.Last, st.Topic, st.Partition, err)
-	}
-	byTable := map[string][]sink.StateFile{}
+	// The files by tenant, and by table in the order TableNames gives.
+	byTenant := map[string]map[string][]sink.StateFile{}
 	for _, f := range st.Files {
-		byTable[f.Table] = append(byTable[f.Table], f)
-	}
-	for _, name := range TableNames() {
-		files := byTable[name]
-		delete(byTable, name)
-		if len(files) == 0 {
-			continue
+		tenant, err := t.TenantOf(f)
+		if err != nil {
+			return fmt.Errorf("commit flush %d..%d of %s/%d: %w", st.First, st.Last, st.Topic, st.Partition, err)
 		}
-		if err := t.commitTable(ctx, name, st, files); err != nil {
-			return fmt.Errorf("commit flush %d..%d of %s/%d to iceberg table %s: %w",
-				st.First, st.Last, st.Topic, st.Partition, t.ident(name), err)
+		if byTenant[tenant] == nil {
+			byTenant[tenant] = map[string][]sink.StateFile{}
 		}
+		byTenant[tenant][f.Table] = append(byTenant[tenant][f.Table], f)
 	}
-	for name := range byTable {
-		return fmt.Errorf("commit flush %d..%d of %s/%d: files of table %q, which is not landed as an iceberg table", st.First, st.Last, st.Topic, st.Partition, name)
+	for _, tenant := range slices.Sorted(maps.Keys(byTenant)) {
+		if err := t.PrepareTenant(ctx, tenant); err != nil {
+			return fmt.Errorf("commit flush %d..%d of %s/%d: %w", st.First, st.Last, st.Topic, st.Partition, err)
+		}
+		byTable := byTenant[tenant]
+		for _, name := range TableNames() {
+			files := byTable[name]
+			delete(byTable, name)
+			if len(files) == 0 {
+				continue
+			}
+			if err := t.commitTable(ctx, ref{tenant, name}, st, files); err != nil {
+				return fmt.Errorf("commit flush %d..%d of %s/%d to iceberg table %s: %w",
+					st.First, st.Last, st.Topic, st.Partition, t.identOf(tenant, name), err)
+			}
+		}
+		for name := range byTable {
+			return fmt.Errorf("commit flush %d..%d of %s/%d: files of table %q, which is not landed as an iceberg table", st.First, st.Last, st.Topic, st.Partition, name)
+		}
 	}
 	return nil
 }
 
+// ref names one table of one tenant ("" without tenancy).
+type ref struct{ tenant, table string }
+
+// TenantOf returns the tenant whose tables file f belongs in, "" on a lake
+// without tenancy, from the folder it was published in (DataDir).
+func (t *Tables) TenantOf(f sink.StateFile) (string, error) {
+	rel, ok := strings.CutPrefix(f.Final, t.conf.Location.Namespace+"/")
+	if !ok {
+		return "", permanent{fmt.Errorf("%w: file %s was published outside the namespace's folder %s (in the hive layout?): lake.format iceberg needs a lake of its own", ErrForeignTable, f.Final, t.conf.Location.Namespace)}
+	}
+	tenant, _ := splitTenant(rel)
+	return tenant, nil
+}
+
 // commitTable commits the flush's files of one table, retrying as Commit
 // says.
-func (t *Tables) commitTable(ctx context.Context, name string, st *sink.State, files []sink.StateFile) error {
+func (t *Tables) commitTable(ctx context.Context, r ref, st *sink.State, files []sink.StateFile) error {
+	name := r.table
 	var conflicts, failures int
 	delay := retryMin
 	for {
-		done, err := t.attempt(ctx, name, st, files)
+		done, err := t.attempt(ctx, r, st, files)
 		if err == nil {
 			if done != "" {
-				t.log.Info("flush committed to iceberg table", zap.String("table", name), zap.String("topic", st.Topic),
+				t.log.Info("flush committed to iceberg table", zap.Strings("table", t.identOf(r.tenant, name)), zap.String("topic", st.Topic),
 					zap.Int32("partition", st.Partition), zap.Int64("first_offset", st.First), zap.Int64("last_offset", st.Last),
 					zap.Int("files", len(files)), zap.String("outcome", done), zap.Int("conflicts", conflicts), zap.Int("failures", failures))
 			}
@@ -336,7 +436,7 @@ func (t *Tables) commitTable(ctx context.Context, name string, st *sink.State, f
 			if failures > maxFailures {
 				return fmt.Errorf("%d attempts failed; the table is read back before the next one: %w", failures, err)
 			}
-			t.log.Warn("iceberg commit failed; reading the table back before retrying", zap.String("table", name),
+			t.log.Warn("iceberg commit failed; reading the table back before retrying", zap.Strings("table", t.identOf(r.tenant, name)),
 				zap.String("topic", st.Topic), zap.Int32("partition", st.Partition), zap.Int64("last_offset", st.Last), zap.Error(err))
 		}
 		if !sleep(ctx, delay/2+rand.N(delay/2+1)) {
@@ -362,12 +462,13 @@ const (
 // the flush already, appends the flush's files on that same base. The
 // catalog commits only if the table is still at that base, so the check
 // and the append cannot be separated by another commit.
-func (t *Tables) attempt(ctx context.Context, name string, st *sink.State, files []sink.StateFile) (string, error) {
+func (t *Tables) attempt(ctx context.Context, r ref, st *sink.State, files []sink.StateFile) (string, error) {
+	name := r.table
 	cat, err := t.catalog(ctx)
 	if err != nil {
 		return "", err
 	}
-	tbl, err := cat.LoadTable(ctx, t.ident(name))
+	tbl, err := cat.LoadTable(ctx, t.identOf(r.tenant, name))
 	if err != nil {
 		return "", fmt.Errorf("load: %w", err)
 	}
@@ -378,7 +479,7 @@ func (t *Tables) attempt(ctx context.Context, name string, st *sink.State, files
 	if base.Next(st.Topic, st.Partition) >= st.Last+1 {
 		return outcomePresent, nil
 	}
-	dfs, err := t.dataFiles(ctx, tbl, name, files)
+	dfs, err := t.dataFiles(ctx, tbl, r, files)
 	if err != nil {
 		return "", err
 	}
@@ -397,7 +498,7 @@ func (t *Tables) attempt(ctx context.Context, name string, st *sink.State, files
 		return "", err
 	}
 	if t.conf.ReadBack {
-		if err := t.readBack(ctx, cat, name, st); err != nil {
+		if err := t.readBack(ctx, cat, r, st); err != nil {
 			return "", err
 		}
 	}
@@ -412,8 +513,8 @@ var errNotReadBack = fmt.Errorf("%w: the committed table does not hold the flush
 // readBack checks that table name, loaded afresh, holds the flush st.
 // Every later version descends from the one that committed it, so a flush
 // once held stays held.
-func (t *Tables) readBack(ctx context.Context, cat catalog.Catalog, name string, st *sink.State) error {
-	tbl, err := cat.LoadTable(ctx, t.ident(name))
+func (t *Tables) readBack(ctx context.Context, cat catalog.Catalog, r ref, st *sink.State) error {
+	tbl, err := cat.LoadTable(ctx, t.identOf(r.tenant, r.table))
 	if err != nil {
 		return fmt.Errorf("read back: %w", err)
 	}
@@ -430,12 +531,12 @@ func (t *Tables) readBack(ctx context.Context, cat catalog.Catalog, name string,
 // dataFiles describes the flush's files of table name for an append: the
 // record count, size and column metrics read from each file's footer, and
 // the partition value, checked against the file's partition folder.
-func (t *Tables) dataFiles(ctx context.Context, tbl *table.Table, name string, files []sink.StateFile) ([]iceberg.DataFile, error) {
+func (t *Tables) dataFiles(ctx context.Context, tbl *table.Table, r ref, files []sink.StateFile) ([]iceberg.DataFile, error) {
 	fsys, err := tbl.FS(ctx)
 	if err != nil {
 		return nil, err
 	}
-	dataDir := t.DataDir(name) + "/"
+	dataDir := DataDir(t.folder(r.tenant), r.table) + "/"
 	out := make([]iceberg.DataFile, len(files))
 	for i, f := range files {
 		rel, ok := strings.CutPrefix(f.Final, dataDir)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
 	"sync"
 	"testing"
 	"time"
@@ -74,10 +75,7 @@ func (l *lake) publish(ctx context.Context, partition int32, first, last int64) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	dirs := map[string]string{}
-	for _, name := range TableNames() {
-		dirs[name] = DataDir(l.loc.Namespace, name)
-	}
+	dirs := func(table, hive string) string { return path.Join(DataDir(l.loc.Namespace, table), hive) }
 	if err := part.SetDataDirs(dirs); err != nil {
 		t.Fatal(err)
 	}
@@ -412,7 +410,7 @@ func TestIsConflict(t *testing.T) {
 	if err := b.Commit(ctx, l.publish(ctx, 1, 0, 9)); err != nil {
 		t.Fatal(err)
 	}
-	dfs, err := a.dataFiles(ctx, tblA, flatten.TableAttempts, st.Files[:1])
+	dfs, err := a.dataFiles(ctx, tblA, ref{table: flatten.TableAttempts}, st.Files[:1])
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path"
 	"regexp"
 	"strings"
 	"sync"
@@ -439,7 +440,7 @@ type dashPanel struct {
 // fail while down is set.
 type failingTables struct{ down *atomic.Bool }
 
-func (failingTables) DataDir(table string) string { return table }
+func (failingTables) DataDir(table, hive string) string { return path.Join(table, hive) }
 
 func (failingTables) FileSchema(table string) (*arrow.Schema, error) {
 	for _, t := range tables {

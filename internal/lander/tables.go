@@ -15,9 +15,10 @@ import (
 // too. Without one, the lake's state is a flush's only commit (the Hive
 // layout).
 type Tables interface {
-	// DataDir is the folder of table's data files, relative to the lake
-	// root.
-	DataDir(table string) string
+	// DataDir is the folder, relative to the lake root, of a data file of
+	// table in Hive partition hive (a tenant level first when tenancy is
+	// on, sink.TenantHive).
+	DataDir(table, hive string) string
 	// FileSchema is the Arrow schema table's files are written with: the
 	// table's own types, with the format's metadata (field ids).
 	FileSchema(table string) (*arrow.Schema, error)
@@ -101,11 +102,7 @@ func (l *Lander) claimTables(ctx context.Context, part *sink.Partition) error {
 	if t == nil {
 		return nil
 	}
-	dirs := make(map[string]string, len(tables))
-	for _, ft := range tables {
-		dirs[ft.Name] = t.DataDir(ft.Name)
-	}
-	if err := part.SetDataDirs(dirs); err != nil {
+	if err := part.SetDataDirs(t.DataDir); err != nil {
 		return err
 	}
 	if err := t.Commit(ctx, part.Committed()); err != nil {

@@ -60,7 +60,7 @@ func read(ctx context.Context, fsys sink.ReadFS, sc scope, opts Options, mem mem
 			return nil, fmt.Errorf("report: %w", err)
 		}
 		acc.AddQuarantined(n)
-		if sc.unassigned != "" && strings.HasPrefix(name, sc.unassigned) {
+		if sc.unassigned[name] {
 			unassigned += n
 		}
 	}
@@ -120,11 +120,11 @@ func readGaps(fsys sink.ReadFS) ([]Gap, error) {
 
 // scope is what a report reads.
 type scope struct {
-	multi      bool     // the lake has tenant directories
-	tenants    []string // the tenants read, sorted
-	attempts   []string // data files of attempts
-	quarantine []string // data files of _quarantine
-	unassigned string   // the prefix of the quarantine files of no tenant
+	multi      bool            // the lake has tenant directories
+	tenants    []string        // the tenants read, sorted
+	attempts   []string        // data files of attempts
+	quarantine []string        // data files of _quarantine
+	unassigned map[string]bool // those of quarantine that hold records of no tenant
 }
 
 // scopeOf lists the files a report for tenant ("" for the whole lake) reads.
@@ -132,7 +132,7 @@ func scopeOf(fsys sink.ReadFS, tenant string) (scope, error) {
 	if tenant != "" {
 		return tenantScope(fsys, tenant)
 	}
-	sc := scope{tenants: []string{}, unassigned: TenantDir(flatten.TableQuarantine, sink.UnassignedTenant) + "/"}
+	sc := scope{tenants: []string{}, unassigned: map[string]bool{}}
 	for _, table := range []string{flatten.TableAttempts, flatten.TableQuarantine} {
 		names, multi, err := tenantsOf(fsys, table)
 		if err != nil {
@@ -155,6 +155,12 @@ func scopeOf(fsys sink.ReadFS, tenant string) (scope, error) {
 			return scope{}, err
 		}
 		*to.files = files
+	}
+	prefix := TenantDir(flatten.TableQuarantine, sink.UnassignedTenant) + "/"
+	for _, name := range sc.quarantine {
+		if strings.HasPrefix(name, prefix) {
+			sc.unassigned[name] = true
+		}
 	}
 	return sc, nil
 }

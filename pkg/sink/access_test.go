@@ -417,11 +417,7 @@ func TestAccessFixesExistingDirectories(t *testing.T) {
 			t.Fatalf("mkdir %s: %v", dir, err)
 		}
 	}
-	for _, tt := range []struct {
-		name  string
-		group string
-		perm  fs.FileMode
-	}{
+	wantModes(t, fsys, []wantMode{
 		{".", groupFirm, 0o751},
 		{"attempts", groupFirm, 0o751},
 		{"attempts/tenant=a", groupA, 0o750},
@@ -431,14 +427,7 @@ func TestAccessFixesExistingDirectories(t *testing.T) {
 		// Not on the way of any MkdirAll: untouched.
 		{"attempts/ingest_date=2026-11-24", "", 0o755},
 		{"attempts/ingest_date=2026-11-24/old.parquet", "", 0o644},
-	} {
-		if got := sinktest.Perm(t, fsys, tt.name); got != tt.perm {
-			t.Errorf("%s: mode %v; want %v", tt.name, got, tt.perm)
-		}
-		if got := sinktest.Group(t, fsys, tt.name); tt.group != "" && got != tt.group {
-			t.Errorf("%s: group %q; want %q", tt.name, got, tt.group)
-		}
-	}
+	})
 }
 
 // Owners of several partitions share one wrapped lake, as in landerd.
@@ -484,5 +473,56 @@ func TestAccessConcurrentOwners(t *testing.T) {
 	}
 	if files != 6*4*3 {
 		t.Errorf("%d data files; want %d", files, 6*4*3)
+	}
+}
+
+// The Iceberg layout keeps a tenant's tables, metadata and manifests in
+// <namespace>/tenant=T/<table>: the same rule gives all of it T's group,
+// and the namespace's folder, like a table's, stays traversable.
+func TestAccessIcebergLayout(t *testing.T) {
+	c := fakehdfs.Start(t, fakehdfs.Config{})
+	fsys := newHDFS(t, c.Addr(), sink.HDFSOptions{User: "lander"})
+	lake := sink.WithAccess(fsys, testAccess(t, groupFirm, map[string]string{"a": groupA, "b": groupB}))
+	for _, name := range []string{
+		"landerd/tenant=a/attempts/metadata/00000-x.metadata.json",
+		"landerd/tenant=a/attempts/data/ingest_date=2026-11-24/f.parquet",
+		"landerd/tenant=_unassigned/_quarantine/metadata/snap-1.avro",
+	} {
+		if err := lake.MkdirAll(path.Dir(name)); err != nil {
+			t.Fatal(err)
+		}
+		if err := sinktest.WriteFile(lake, name, []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantModes(t, fsys, []wantMode{
+		{"landerd", groupFirm, 0o751},
+		{"landerd/tenant=a", groupA, 0o750},
+		{"landerd/tenant=a/attempts/metadata", groupA, 0o750},
+		{"landerd/tenant=a/attempts/metadata/00000-x.metadata.json", groupA, 0o640},
+		{"landerd/tenant=a/attempts/data/ingest_date=2026-11-24/f.parquet", groupA, 0o640},
+		{"landerd/tenant=_unassigned", groupFirm, 0o750},
+		{"landerd/tenant=_unassigned/_quarantine/metadata/snap-1.avro", groupFirm, 0o640},
+	})
+}
+
+// wantMode is the group and mode a path of the lake must have; group ""
+// is not checked.
+type wantMode struct {
+	name  string
+	group string
+	perm  fs.FileMode
+}
+
+// wantModes checks each path of wants in fsys.
+func wantModes(t *testing.T, fsys sink.ReadFS, wants []wantMode) {
+	t.Helper()
+	for _, tt := range wants {
+		if got := sinktest.Perm(t, fsys, tt.name); got != tt.perm {
+			t.Errorf("%s: mode %v; want %v", tt.name, got, tt.perm)
+		}
+		if got := sinktest.Group(t, fsys, tt.name); tt.group != "" && got != tt.group {
+			t.Errorf("%s: group %q; want %q", tt.name, got, tt.group)
+		}
 	}
 }

@@ -1,38 +1,46 @@
 package sink
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
-	"maps"
+	"path"
 	"slices"
 	"strings"
 )
 
-// SetDataDirs publishes the data files of each table in dirs under
-// dirs[table], a folder relative to the lake root (such as
-// "landerd/attempts/data", an Iceberg table's data folder), instead of
-// under the table's own name as the Hive layout does. Call it before the
-// first Create; the states it commits record each file's final path, so
-// a later Claim rolls a flush forward wherever its files go.
-func (p *Partition) SetDataDirs(dirs map[string]string) error {
-	for table, dir := range dirs {
-		if err := checkTable(table); err != nil {
-			return fmt.Errorf("set data dirs: %w", err)
-		}
-		if dir == "" || dir == "." || !fs.ValidPath(dir) || dir == ControlDir || strings.HasPrefix(dir, ControlDir+"/") {
-			return fmt.Errorf("set data dirs: invalid folder %q for table %s", dir, table)
-		}
+// DataDirs says where a table format keeps a table's data files: the
+// folder, relative to the lake root, of a data file of table in Hive
+// partition hive (such as "landerd/attempts/data/ingest_date=2026-11-24",
+// the partition folder inside an Iceberg table's data folder, or, with a
+// tenant level in hive, a folder of that tenant's own table).
+type DataDirs func(table, hive string) string
+
+// SetDataDirs publishes the data files under the folders dirs gives
+// instead of under <table>/<hive> as the Hive layout does. Call it before
+// the first Create; the states it commits record each file's final path,
+// so a later Claim rolls a flush forward wherever its files go. A folder
+// outside the lake, or in landerd's control directory, fails the Create of
+// its file.
+func (p *Partition) SetDataDirs(dirs DataDirs) error {
+	if dirs == nil {
+		return errors.New("set data dirs: nil DataDirs")
 	}
-	p.dataDirs = maps.Clone(dirs)
+	p.dataDirs = dirs
 	return nil
 }
 
-// dataDir is the folder table's files are published under.
-func (p *Partition) dataDir(table string) string {
-	if dir, ok := p.dataDirs[table]; ok {
-		return dir
+// dataDir is the folder a data file of table in partition hive is
+// published in.
+func (p *Partition) dataDir(table, hive string) (string, error) {
+	if p.dataDirs == nil {
+		return path.Join(table, hive), nil
 	}
-	return table
+	dir := p.dataDirs(table, hive)
+	if dir == "" || dir == "." || !fs.ValidPath(dir) || dir == ControlDir || strings.HasPrefix(dir, ControlDir+"/") {
+		return "", fmt.Errorf("invalid data folder %q for table %s, partition %s", dir, table, hive)
+	}
+	return dir, nil
 }
 
 // Committed returns a copy of the committed state, the last published

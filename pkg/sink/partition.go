@@ -134,9 +134,9 @@ type Partition struct {
 	open      []*dataFile // created and not yet published or abandoned
 	done      error       // set once the Partition may no longer be used
 
-	// dataDirs maps a table to the folder of its data files; a table
-	// absent from it publishes under its own name (SetDataDirs).
-	dataDirs map[string]string
+	// dataDirs places the data files; nil publishes them under
+	// <table>/<hive> (SetDataDirs).
+	dataDirs DataDirs
 
 	now func() time.Time
 	// hook, when set by tests, runs at the named points of Publish; an error
@@ -151,6 +151,7 @@ type dataFile struct {
 	pf    *ParquetFile
 	table string // the lake table, e.g. flatten.TableAttempts
 	hive  string // the Hive partition directory, e.g. "ingest_date=2026-11-24"
+	dir   string // the folder it is published in, relative to the lake root
 	tmp   string // the temporary path, relative to the lake root
 }
 
@@ -525,6 +526,10 @@ func (p *Partition) Create(table, hive string, schema *arrow.Schema, opts Writer
 	if err := checkHive(hive); err != nil {
 		return nil, fmt.Errorf("create data file: %w", err)
 	}
+	dir, err := p.dataDir(table, hive)
+	if err != nil {
+		return nil, fmt.Errorf("create data file: %w", err)
+	}
 	p.seq++
 	tmp := path.Join(p.dir, tmpDir, fmt.Sprintf("e%010d-%06d-%s.parquet.tmp", p.epoch, p.seq, table))
 	f, err := p.fsys.Create(tmp)
@@ -535,7 +540,7 @@ func (p *Partition) Create(table, hive string, schema *arrow.Schema, opts Writer
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("create data file %s: %w", tmp, err), f.Close(), p.fsys.RemoveAll(tmp))
 	}
-	p.open = append(p.open, &dataFile{pf: pf, table: table, hive: hive, tmp: tmp})
+	p.open = append(p.open, &dataFile{pf: pf, table: table, hive: hive, dir: dir, tmp: tmp})
 	return pf, nil
 }
 
@@ -543,7 +548,7 @@ func (p *Partition) Create(table, hive string, schema *arrow.Schema, opts Writer
 // its rows.
 func (p *Partition) finalName(df *dataFile) string {
 	first, last := df.pf.Offsets()
-	return path.Join(p.dataDir(df.table), df.hive, FileName(p.topic, p.partition, first, last))
+	return path.Join(df.dir, FileName(p.topic, p.partition, first, last))
 }
 
 // Publish atomically publishes one flush: the files holding the rows of

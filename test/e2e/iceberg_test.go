@@ -116,65 +116,108 @@ func (h *harness) checkIcebergTables(ctx context.Context) {
 	}
 	list := lakecheck.CatalogFiles(h.lake(), tables)
 	for _, name := range icetable.TableNames() {
-		tbl, err := cat.LoadTable(ctx, table.Identifier{config.DefaultIcebergNamespace, name})
-		if err != nil {
-			h.t.Fatalf("load iceberg table %s: %v", name, err)
-		}
-		offs, err := icetable.CommittedOffsets(tbl)
+		all, err := list(ctx, name)
 		if err != nil {
 			h.t.Fatal(err)
 		}
-		files, err := list(ctx, name)
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		maxRow := map[int32]int64{}
-		inSnapshot := map[string]bool{}
-		for _, f := range files {
-			inSnapshot[f.Path] = true
-			if v, ok := maxRow[f.Partition]; !ok || f.Last > v {
-				maxRow[f.Partition] = f.Last
-			}
-		}
-		for key := range offs {
-			topic, p, ok := strings.Cut(key, "/")
-			n, err := strconv.Atoi(p)
-			if !ok || err != nil || topic != h.topic || n < 0 || n >= int(h.setup.partitions) {
-				h.t.Errorf("iceberg table %s: landerd.offsets names %q, not a partition of %s", name, key, h.topic)
-			}
-		}
-		for p := range h.setup.partitions {
-			next := offs.Next(h.topic, p)
-			st := states[p]
-			last := int64(-1)
-			touched := false
-			if st != nil {
-				last = st.Last
-				touched = slices.ContainsFunc(st.Files, func(f sink.StateFile) bool { return f.Table == name })
-			}
+		for _, tenant := range h.iceTenants() {
+			ident := table.Identifier{tables.NamespaceOf(tenant), name}
+			var offs icetable.Offsets
+			tbl, err := cat.LoadTable(ctx, ident)
 			switch {
-			case touched && next != last+1:
-				h.t.Errorf("iceberg table %s, partition %d: landerd.offsets says %d, the lake's last flush (..%d) has files of it: want %d", name, p, next, last, last+1)
-			case next > last+1:
-				h.t.Errorf("iceberg table %s, partition %d: landerd.offsets says %d, beyond the lake's last flush (..%d)", name, p, next, last)
+			case errors.Is(err, catalog.ErrNoSuchTable) || errors.Is(err, catalog.ErrNoSuchNamespace):
+				tbl = nil // then no flush may have files of it
+			case err != nil:
+				h.t.Fatalf("load iceberg table %v: %v", ident, err)
+			default:
+				if offs, err = icetable.CommittedOffsets(tbl); err != nil {
+					h.t.Fatal(err)
+				}
 			}
-			if m, ok := maxRow[p]; ok && m >= next {
-				h.t.Errorf("iceberg table %s, partition %d: rows up to offset %d, landerd.offsets says %d", name, p, m, next)
+			h.checkIcebergTable(tenant, name, ident, offs, tenantsFiles(all, tenant), states)
+			if tbl != nil {
+				h.t.Logf("iceberg table %s: %d data files, %d snapshots, landerd.offsets %v", strings.Join(ident, "."), len(tenantsFiles(all, tenant)), len(tbl.Metadata().Snapshots()), offs)
 			}
 		}
-		var unlisted []string
-		if err := lakecheck.WalkFiles(h.lake(), tables.DataDir(name), func(f string) {
-			if !inSnapshot[f] {
-				unlisted = append(unlisted, f)
-			}
-		}); err != nil {
-			h.t.Fatal(err)
-		}
-		if len(unlisted) > 0 {
-			h.t.Errorf("iceberg table %s: %d files in its data folder are not in its current snapshot, e.g. %s", name, len(unlisted), unlisted[0])
-		}
-		h.t.Logf("iceberg table %s: %d data files, %d snapshots, landerd.offsets %v", name, len(files), len(tbl.Metadata().Snapshots()), offs)
 	}
+}
+
+// checkIcebergTable checks one tenant's table as checkIcebergTables says,
+// given its landerd.offsets, the data files of its snapshot and the state
+// of every partition.
+func (h *harness) checkIcebergTable(tenant, name string, ident table.Identifier, offs icetable.Offsets, files []sink.DataFile, states map[int32]*sink.State) {
+	h.t.Helper()
+	tables := h.iceTables()
+	maxRow := map[int32]int64{}
+	inSnapshot := map[string]bool{}
+	for _, f := range files {
+		inSnapshot[f.Path] = true
+		if v, ok := maxRow[f.Partition]; !ok || f.Last > v {
+			maxRow[f.Partition] = f.Last
+		}
+	}
+	for key := range offs {
+		topic, p, ok := strings.Cut(key, "/")
+		n, err := strconv.Atoi(p)
+		if !ok || err != nil || topic != h.topic || n < 0 || n >= int(h.setup.partitions) {
+			h.t.Errorf("iceberg table %v: landerd.offsets names %q, not a partition of %s", ident, key, h.topic)
+		}
+	}
+	for p := range h.setup.partitions {
+		next := offs.Next(h.topic, p)
+		st := states[p]
+		last := int64(-1)
+		touched := false
+		if st != nil {
+			last = st.Last
+			touched = slices.ContainsFunc(st.Files, func(f sink.StateFile) bool {
+				ft, err := tables.TenantOf(f)
+				return err == nil && f.Table == name && ft == tenant
+			})
+		}
+		switch {
+		case touched && next != last+1:
+			h.t.Errorf("iceberg table %v, partition %d: landerd.offsets says %d, the lake's last flush (..%d) has files of it: want %d", ident, p, next, last, last+1)
+		case next > last+1:
+			h.t.Errorf("iceberg table %v, partition %d: landerd.offsets says %d, beyond the lake's last flush (..%d)", ident, p, next, last)
+		}
+		if m, ok := maxRow[p]; ok && m >= next {
+			h.t.Errorf("iceberg table %v, partition %d: rows up to offset %d, landerd.offsets says %d", ident, p, m, next)
+		}
+	}
+	var unlisted []string
+	if err := lakecheck.WalkFiles(h.lake(), tables.TenantDataDir(tenant, name), func(f string) {
+		if !inSnapshot[f] {
+			unlisted = append(unlisted, f)
+		}
+	}); err != nil {
+		h.t.Fatal(err)
+	}
+	if len(unlisted) > 0 {
+		h.t.Errorf("iceberg table %v: %d files in its data folder are not in its current snapshot, e.g. %s", ident, len(unlisted), unlisted[0])
+	}
+}
+
+// iceTenants are the tenants whose tables the lake may hold: "" (the
+// tables without tenancy) and every tenant with a folder.
+func (h *harness) iceTenants() []string {
+	h.t.Helper()
+	found, err := h.iceTables().Tenants(h.lake())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return append([]string{""}, found...)
+}
+
+// tenantsFiles are those of files in tenant's table ("" without tenancy).
+func tenantsFiles(files []sink.DataFile, tenant string) []sink.DataFile {
+	var out []sink.DataFile
+	for _, f := range files {
+		if t, _ := sink.TenantOf(f.Hive); t == tenant {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // readerCatalog returns an iceberg-go SQL catalog of the test's own on
@@ -219,18 +262,21 @@ func (h *harness) icebergBehind(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	offs := map[string]icetable.Offsets{}
-	for _, name := range icetable.TableNames() {
-		tbl, err := cat.LoadTable(ctx, table.Identifier{config.DefaultIcebergNamespace, name})
-		if errors.Is(err, catalog.ErrNoSuchTable) || errors.Is(err, catalog.ErrNoSuchNamespace) {
-			offs[name] = icetable.Offsets{}
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		if offs[name], err = icetable.CommittedOffsets(tbl); err != nil {
-			return nil, err
+	tables := h.iceTables()
+	type ref struct{ tenant, table string }
+	offs := map[ref]icetable.Offsets{}
+	for _, tenant := range h.iceTenants() {
+		for _, name := range icetable.TableNames() {
+			tbl, err := cat.LoadTable(ctx, table.Identifier{tables.NamespaceOf(tenant), name})
+			if errors.Is(err, catalog.ErrNoSuchTable) || errors.Is(err, catalog.ErrNoSuchNamespace) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			if offs[ref{tenant, name}], err = icetable.CommittedOffsets(tbl); err != nil {
+				return nil, err
+			}
 		}
 	}
 	var behind []string
@@ -243,8 +289,12 @@ func (h *harness) icebergBehind(ctx context.Context) ([]string, error) {
 			continue
 		}
 		for _, f := range st.Files {
-			if offs[f.Table].Next(h.topic, p) < st.Last+1 {
-				behind = append(behind, fmt.Sprintf("%s/%d", f.Table, p))
+			tenant, err := tables.TenantOf(f)
+			if err != nil {
+				return nil, err
+			}
+			if offs[ref{tenant, f.Table}].Next(h.topic, p) < st.Last+1 {
+				behind = append(behind, fmt.Sprintf("%s.%s/%d", tables.NamespaceOf(tenant), f.Table, p))
 			}
 		}
 	}
@@ -253,9 +303,9 @@ func (h *harness) icebergBehind(ctx context.Context) ([]string, error) {
 
 // TestSIGKILLExactlyOnceIcebergRealKafka is TestSIGKILLExactlyOnceRealKafka
 // with lake.format iceberg on a PostgreSQL SQL catalog, at the -short size
-// of the Hive run (8,000 attempts, two SIGKILLs; -short: 5,000, one), and
-// without tenancy, which Iceberg does not support yet. The lake is read
-// back through the catalog: each table's current snapshot.
+// of the Hive run (8,000 attempts, two SIGKILLs; -short: 5,000, one), with
+// three tenants, each in tables of its own. The lake is read back through
+// the catalog: each tenant's tables' current snapshots.
 func TestSIGKILLExactlyOnceIcebergRealKafka(t *testing.T) {
 	total := 8000
 	kills := []killMoment{killAfterFlush, killAtRandom}

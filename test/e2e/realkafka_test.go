@@ -131,11 +131,11 @@ func TestBrokerFailureRealKafka(t *testing.T) {
 }
 
 // brokerFailure runs the broker-failure scenario with total records on a
-// lake on backend, with tenancy except into Iceberg tables.
+// lake on backend, with tenancy.
 func brokerFailure(t *testing.T, backend lakeBackend, total int) {
 	seed := testSeed(t)
 	ks := kafkaSetup{cluster: &kafkacluster.Config{Brokers: 3}, timing: productionTiming()}
-	s := setup{partitions: 4, maxFileRecords: 1000, maxFileAge: time.Second, shutdown: 10 * time.Second, backend: backend, kafka: ks, tenancy: backend != lakeIceberg}
+	s := setup{partitions: 4, maxFileRecords: 1000, maxFileAge: time.Second, shutdown: 10 * time.Second, backend: backend, kafka: ks, tenancy: true}
 	h := newHarness(t, s, seed)
 	kc := h.broker.(realKafka).c
 	ctx := t.Context()

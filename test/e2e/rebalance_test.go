@@ -37,11 +37,11 @@ func rebalanceUnderLoad(t *testing.T, backend lakeBackend, total int) {
 }
 
 // rebalanceUnderLoadOn is rebalanceUnderLoad against the Kafka of ks,
-// with tenancy except into Iceberg tables.
+// with tenancy.
 func rebalanceUnderLoadOn(t *testing.T, ks kafkaSetup, backend lakeBackend, total int) {
 	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(uint64(seed), 2))
-	s := setup{partitions: 6, maxFileRecords: 1000, maxFileAge: time.Second, shutdown: 10 * time.Second, backend: backend, kafka: ks, tenancy: backend != lakeIceberg}
+	s := setup{partitions: 6, maxFileRecords: 1000, maxFileAge: time.Second, shutdown: 10 * time.Second, backend: backend, kafka: ks, tenancy: true}
 	h := newHarness(t, s, seed)
 	ctx := t.Context()
 	if err := h.produce(ctx, total/10); err != nil {

@@ -65,12 +65,11 @@ func sigkillExactlyOnce(t *testing.T, backend lakeBackend, total int, kills []ki
 }
 
 // sigkillExactlyOnceOn is sigkillExactlyOnce against the Kafka of ks. It
-// lands several tenants, except into Iceberg tables, which do not support
-// tenancy yet.
+// lands several tenants.
 func sigkillExactlyOnceOn(t *testing.T, ks kafkaSetup, backend lakeBackend, total int, kills []killMoment) {
 	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(uint64(seed), 1))
-	s := setup{partitions: 4, maxFileRecords: 1000, maxFileAge: time.Second, shutdown: 10 * time.Second, backend: backend, kafka: ks, tenancy: backend != lakeIceberg}
+	s := setup{partitions: 4, maxFileRecords: 1000, maxFileAge: time.Second, shutdown: 10 * time.Second, backend: backend, kafka: ks, tenancy: true}
 	h := newHarness(t, s, seed)
 	ctx := t.Context()
 	// A backlog, then a steady stream while the daemon is killed and

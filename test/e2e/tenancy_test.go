@@ -60,7 +60,7 @@ func (m *tenantMix) configYAML(group func(tenant string) string) string {
 // has its own, "<tenant>-readers"; on Apache HDFS the daemons' user is a
 // member of all of them (openRealHDFS).
 func (h *harness) tenantGroup(tenant string) string {
-	if h.setup.backend == lakeLocal {
+	if h.setup.backend == lakeLocal || h.setup.backend == lakeIceberg {
 		return sinktest.LocalGroup(h.t)
 	}
 	return tenant + "-readers"

@@ -86,7 +86,11 @@ func newFixture(t *testing.T, partitions int32) *fixture {
 }
 
 // produce sends n generated records, round-robin over the partitions.
-func (f *fixture) produce(t *testing.T, n int) {
+func (f *fixture) produce(t *testing.T, n int) { f.produceWith(t, n, nil) }
+
+// produceWith is produce with each record, and the reason it must be
+// quarantined for, first passed to edit when that is not nil.
+func (f *fixture) produceWith(t *testing.T, n int, edit func(i int, r *fakekafka.Record, want *flatten.Reason)) {
 	t.Helper()
 	parts := f.b.Partitions()
 	recs := make([]fakekafka.Record, n)
@@ -94,7 +98,11 @@ func (f *fixture) produce(t *testing.T, n int) {
 		r := f.gen.Next()
 		p := int32(i) % parts
 		recs[i] = fakekafka.Record{Key: r.Key, Value: r.Value, Partition: p}
-		f.want[p] = append(f.want[p], r.Want)
+		want := r.Want
+		if edit != nil {
+			edit(i, &recs[i], &want)
+		}
+		f.want[p] = append(f.want[p], want)
 	}
 	if err := f.b.ProduceWith(context.Background(), fakekafka.ProduceOptions{ManualPartition: true}, recs); err != nil {
 		t.Fatal(err)

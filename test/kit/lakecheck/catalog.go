@@ -11,34 +11,56 @@ import (
 )
 
 // CatalogFiles returns a Want.Listed that lists a table's data files from
-// its Iceberg catalog: the files of the table's current snapshot
-// (icetable.Tables.Files), not what its folder holds. Each file's Hive
-// partition is its folder below the table's data folder. A file the
-// snapshot names that lake lacks, or whose name is not a data file's, is an
-// error: the table then references what is not there.
+// its Iceberg catalog: the files of the current snapshots of the table
+// without tenancy and of every tenant's table (icetable.Tables.TenantFiles),
+// not what their folders hold. Each file's Hive partition is its folder
+// below the table's data folder, with the tenant's level in front
+// (sink.TenantHive) for a tenant's table. A file a snapshot names that
+// lake lacks, or whose name is not a data file's, is an error: the table
+// then references what is not there.
 func CatalogFiles(lake sink.ReadFS, tables *icetable.Tables) func(ctx context.Context, table string) ([]sink.DataFile, error) {
 	return func(ctx context.Context, table string) ([]sink.DataFile, error) {
-		paths, err := tables.Files(ctx, table)
+		tenants, err := tables.Tenants(lake)
 		if err != nil {
 			return nil, err
 		}
-		dataDir := tables.DataDir(table) + "/"
-		out := make([]sink.DataFile, 0, len(paths))
-		for _, p := range paths {
-			hive, ok := strings.CutPrefix(path.Dir(p), dataDir)
-			if !ok {
-				return nil, fmt.Errorf("iceberg table %s: data file %s is not under %s", table, p, dataDir)
-			}
-			topic, part, first, last, err := sink.ParseFileName(path.Base(p))
+		var out []sink.DataFile
+		for _, tenant := range append([]string{""}, tenants...) {
+			files, err := tenantFiles(ctx, lake, tables, tenant, table)
 			if err != nil {
-				return nil, fmt.Errorf("iceberg table %s: data file %s: %w", table, p, err)
+				return nil, err
 			}
-			fi, err := lake.Stat(p)
-			if err != nil {
-				return nil, fmt.Errorf("iceberg table %s: data file %s: %w", table, p, err)
-			}
-			out = append(out, sink.DataFile{Path: p, Hive: hive, Topic: topic, Partition: part, First: first, Last: last, Size: fi.Size()})
+			out = append(out, files...)
 		}
 		return out, nil
 	}
+}
+
+// tenantFiles lists the data files of tenant's table ("" without tenancy).
+func tenantFiles(ctx context.Context, lake sink.ReadFS, tables *icetable.Tables, tenant, table string) ([]sink.DataFile, error) {
+	paths, err := tables.TenantFiles(ctx, tenant, table)
+	if err != nil {
+		return nil, err
+	}
+	dataDir := tables.TenantDataDir(tenant, table) + "/"
+	out := make([]sink.DataFile, 0, len(paths))
+	for _, p := range paths {
+		hive, ok := strings.CutPrefix(path.Dir(p), dataDir)
+		if !ok {
+			return nil, fmt.Errorf("iceberg table %s: data file %s is not under %s", table, p, dataDir)
+		}
+		if tenant != "" {
+			hive = sink.TenantHive(tenant, hive)
+		}
+		topic, part, first, last, err := sink.ParseFileName(path.Base(p))
+		if err != nil {
+			return nil, fmt.Errorf("iceberg table %s: data file %s: %w", table, p, err)
+		}
+		fi, err := lake.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("iceberg table %s: data file %s: %w", table, p, err)
+		}
+		out = append(out, sink.DataFile{Path: p, Hive: hive, Topic: topic, Partition: part, First: first, Last: last, Size: fi.Size()})
+	}
+	return out, nil
 }
