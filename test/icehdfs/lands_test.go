@@ -121,8 +121,9 @@ func register(t *testing.T, fsys sink.ReadFS) {
 	t.Cleanup(unregister)
 }
 
-// produce sends n generated records, round-robin over the partitions.
-func (f *fixture) produce(t *testing.T, n int) {
+// produce sends n generated records, round-robin over the partitions;
+// header, when not nil, gives record i its headers.
+func (f *fixture) produce(t *testing.T, n int, header ...func(i int) []fakekafka.Header) {
 	t.Helper()
 	parts := f.b.Partitions()
 	recs := make([]fakekafka.Record, n)
@@ -130,6 +131,9 @@ func (f *fixture) produce(t *testing.T, n int) {
 		r := f.gen.Next()
 		p := int32(i) % parts
 		recs[i] = fakekafka.Record{Key: r.Key, Value: r.Value, Partition: p}
+		for _, h := range header {
+			recs[i].Headers = h(i)
+		}
 		f.want[p] = append(f.want[p], r.Want)
 	}
 	if err := f.b.ProduceWith(context.Background(), fakekafka.ProduceOptions{ManualPartition: true}, recs); err != nil {
