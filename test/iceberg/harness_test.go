@@ -3,7 +3,6 @@ package iceberg
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"net/url"
 	"strings"
 	"sync"
@@ -27,6 +26,7 @@ import (
 	"github.com/landerd/landerd/pkg/flatten"
 	"github.com/landerd/landerd/pkg/metrics"
 	"github.com/landerd/landerd/pkg/sink"
+	"github.com/landerd/landerd/test/kit/lakecheck"
 	"github.com/landerd/landerd/test/system/postgres"
 )
 
@@ -171,36 +171,12 @@ func (f *fixture) reader(t *testing.T) catalog.Catalog {
 
 // committed reports whether every record produced has landed and each
 // partition's last published flush is in every table it has files of.
-func (f *fixture) committed(t *testing.T, cat catalog.Catalog) (bool, error) {
-	t.Helper()
-	offs := map[string]icetable.Offsets{}
-	for _, name := range icetable.TableNames() {
-		tbl, err := cat.LoadTable(context.Background(), table.Identifier{f.cfg.Lake.Iceberg.Namespace, name})
-		if errors.Is(err, catalog.ErrNoSuchTable) || errors.Is(err, catalog.ErrNoSuchNamespace) {
-			return false, nil
-		}
-		if err != nil {
-			return false, err
-		}
-		if offs[name], err = icetable.CommittedOffsets(tbl); err != nil {
-			return false, err
-		}
-	}
+func (f *fixture) committed(cat catalog.Catalog) (bool, error) {
+	produced := map[int32]int{}
 	for p, want := range f.want {
-		st, err := sink.ReadState(f.lake, topic, p)
-		if err != nil {
-			return false, err
-		}
-		if st == nil || st.Last+1 < int64(len(want)) {
-			return false, nil
-		}
-		for _, file := range st.Files {
-			if offs[file.Table].Next(topic, p) < st.Last+1 {
-				return false, nil
-			}
-		}
+		produced[p] = len(want)
 	}
-	return true, nil
+	return lakecheck.Committed(context.Background(), cat, f.cfg.Lake.Iceberg.Namespace, f.lake, topic, produced)
 }
 
 // waitCommitted waits until committed is true.
@@ -209,7 +185,7 @@ func (f *fixture) waitCommitted(t *testing.T, within time.Duration) {
 	cat := f.reader(t)
 	deadline := time.Now().Add(within)
 	for {
-		ok, err := f.committed(t, cat)
+		ok, err := f.committed(cat)
 		if err != nil {
 			t.Logf("reading the tables: %v", err) // e.g. PostgreSQL restarting
 		}

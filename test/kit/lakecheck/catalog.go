@@ -2,9 +2,13 @@ package lakecheck
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"strings"
+
+	"github.com/apache/iceberg-go/catalog"
+	"github.com/apache/iceberg-go/table"
 
 	"github.com/landerd/landerd/internal/icetable"
 	"github.com/landerd/landerd/pkg/sink"
@@ -63,4 +67,40 @@ func tenantFiles(ctx context.Context, lake sink.ReadFS, tables *icetable.Tables,
 		out = append(out, sink.DataFile{Path: p, Hive: hive, Topic: topic, Partition: part, First: first, Last: last, Size: fi.Size()})
 	}
 	return out, nil
+}
+
+// Committed reports whether the Iceberg tables of namespace in cat hold
+// everything landed: every partition of topic has landed produced[p]
+// records (its state's last flush reaches them) and that flush is in
+// every table it has files of (the table's landerd.offsets). A table that
+// does not exist yet is not committed.
+func Committed(ctx context.Context, cat catalog.Catalog, namespace string, lake sink.ReadFS, topic string, produced map[int32]int) (bool, error) {
+	offs := map[string]icetable.Offsets{}
+	for _, name := range icetable.TableNames() {
+		tbl, err := cat.LoadTable(ctx, table.Identifier{namespace, name})
+		if errors.Is(err, catalog.ErrNoSuchTable) || errors.Is(err, catalog.ErrNoSuchNamespace) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if offs[name], err = icetable.CommittedOffsets(tbl); err != nil {
+			return false, err
+		}
+	}
+	for p, n := range produced {
+		st, err := sink.ReadState(lake, topic, p)
+		if err != nil {
+			return false, err
+		}
+		if st == nil || st.Last+1 < int64(n) {
+			return false, nil
+		}
+		for _, file := range st.Files {
+			if offs[file.Table].Next(topic, p) < st.Last+1 {
+				return false, nil
+			}
+		}
+	}
+	return true, nil
 }
