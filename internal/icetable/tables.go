@@ -381,7 +381,7 @@ func (t *Tables) Commit(ctx context.Context, st *sink.State) error {
 			}
 			if err := t.commitTable(ctx, ref{tenant, name}, st, files); err != nil {
 				return fmt.Errorf("commit flush %d..%d of %s/%d to iceberg table %s: %w",
-					st.First, st.Last, st.Topic, st.Partition, t.identOf(tenant, name), err)
+					st.First, st.Last, st.Topic, st.Partition, strings.Join(t.identOf(tenant, name), "."), err)
 			}
 		}
 		for name := range byTable {
@@ -415,7 +415,7 @@ func (t *Tables) commitTable(ctx context.Context, r ref, st *sink.State, files [
 		done, err := t.attempt(ctx, r, st, files)
 		if err == nil {
 			if done != "" {
-				t.log.Info("flush committed to iceberg table", zap.Strings("table", t.identOf(r.tenant, name)), zap.String("topic", st.Topic),
+				t.log.Info("flush committed to iceberg table", zap.String("table", name), zap.String("namespace", t.NamespaceOf(r.tenant)), zap.String("topic", st.Topic),
 					zap.Int32("partition", st.Partition), zap.Int64("first_offset", st.First), zap.Int64("last_offset", st.Last),
 					zap.Int("files", len(files)), zap.String("outcome", done), zap.Int("conflicts", conflicts), zap.Int("failures", failures))
 			}
@@ -436,7 +436,7 @@ func (t *Tables) commitTable(ctx context.Context, r ref, st *sink.State, files [
 			if failures > maxFailures {
 				return fmt.Errorf("%d attempts failed; the table is read back before the next one: %w", failures, err)
 			}
-			t.log.Warn("iceberg commit failed; reading the table back before retrying", zap.Strings("table", t.identOf(r.tenant, name)),
+			t.log.Warn("iceberg commit failed; reading the table back before retrying", zap.String("table", name), zap.String("namespace", t.NamespaceOf(r.tenant)),
 				zap.String("topic", st.Topic), zap.Int32("partition", st.Partition), zap.Int64("last_offset", st.Last), zap.Error(err))
 		}
 		if !sleep(ctx, delay/2+rand.N(delay/2+1)) {
