@@ -27,34 +27,34 @@ func (t *Tables) Files(ctx context.Context, name string) ([]string, error) {
 
 // TenantFiles is Files of tenant's table name ("" without tenancy).
 func (t *Tables) TenantFiles(ctx context.Context, tenant, name string) ([]string, error) {
+	ident := t.identOf(tenant, name)
+	label := strings.Join(ident, ".")
 	cat, err := t.catalog(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("list files of iceberg table %s: %w", name, err)
+		return nil, fmt.Errorf("list files of iceberg table %s: %w", label, err)
 	}
-	ident := t.identOf(tenant, name)
-	name = strings.Join(ident, ".")
 	tbl, err := cat.LoadTable(ctx, ident)
 	if errors.Is(err, catalog.ErrNoSuchTable) || errors.Is(err, catalog.ErrNoSuchNamespace) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("list files of iceberg table %s: %w", name, err)
+		return nil, fmt.Errorf("list files of iceberg table %s: %w", label, err)
 	}
 	if tbl.CurrentSnapshot() == nil {
 		return nil, nil
 	}
 	tasks, err := tbl.Scan().PlanFiles(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("list files of iceberg table %s: %w", name, err)
+		return nil, fmt.Errorf("list files of iceberg table %s: %w", label, err)
 	}
 	prefix := tbl.Location() + "/"
 	out := make([]string, 0, len(tasks))
 	for _, task := range tasks {
 		rel, ok := strings.CutPrefix(task.File.FilePath(), prefix)
 		if !ok {
-			return nil, fmt.Errorf("list files of iceberg table %s: data file %s lies outside the table's location %s", name, task.File.FilePath(), tbl.Location())
+			return nil, fmt.Errorf("list files of iceberg table %s: data file %s lies outside the table's location %s", label, task.File.FilePath(), tbl.Location())
 		}
-		out = append(out, path.Join(Dir(t.folder(tenant), ident[len(ident)-1]), rel))
+		out = append(out, path.Join(Dir(t.folder(tenant), name), rel))
 	}
 	slices.Sort(out)
 	return out, nil

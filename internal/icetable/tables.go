@@ -114,7 +114,7 @@ func TableNames() []string {
 // any (sink.TenantHive).
 func (t *Tables) DataDir(table, hive string) string {
 	tenant, rest := splitTenant(hive)
-	return path.Join(DataDir(t.folder(tenant), table), rest)
+	return path.Join(t.TenantDataDir(tenant, table), rest)
 }
 
 // TenantDataDir is the data folder of tenant's table ("" without
@@ -244,9 +244,10 @@ func (t *Tables) Prepare(ctx context.Context) error { return t.PrepareTenant(ctx
 
 // PrepareTenant makes tenant's tables ready ("" without tenancy): it opens
 // the catalog, creates the namespace and the three tables (for
-// sink.UnassignedTenant only _quarantine) when they do not exist yet (a replica that loses the race to create one loads it), and
-// checks that each has landerd's schema, partition spec and location. Once
-// it succeeds for a tenant it does nothing for it.
+// sink.UnassignedTenant only _quarantine) when they do not exist yet (a
+// replica that loses the race to create one loads it), and checks that
+// each has landerd's schema, partition spec and location. Once it
+// succeeds for a tenant it does nothing for it.
 func (t *Tables) PrepareTenant(ctx context.Context, tenant string) error {
 	t.mu.Lock()
 	ready := t.ready[tenant]
@@ -348,8 +349,8 @@ func check(tbl *table.Table, sc *iceberg.Schema, spec iceberg.PartitionSpec) err
 // Commit adds the files of the flush st records (its last published
 // flush) to the tables, as one append per table that got files (per
 // tenant's table, with tenancy), each unless the table already holds the
-// flush. It returns nil once every table holds it. Conflicts with other writers are retried on the new
-// base; any other failure is retried after reading the table back, since
+// flush. It returns nil once every table holds it. Conflicts with other
+// writers are retried on the new base; any other failure is retried after reading the table back, since
 // the commit may have happened. A nil st, or one without files (only a
 // gap recorded), commits nothing.
 func (t *Tables) Commit(ctx context.Context, st *sink.State) error {
@@ -536,7 +537,7 @@ func (t *Tables) dataFiles(ctx context.Context, tbl *table.Table, r ref, files [
 	if err != nil {
 		return nil, err
 	}
-	dataDir := DataDir(t.folder(r.tenant), r.table) + "/"
+	dataDir := t.TenantDataDir(r.tenant, r.table) + "/"
 	out := make([]iceberg.DataFile, len(files))
 	for i, f := range files {
 		rel, ok := strings.CutPrefix(f.Final, dataDir)
