@@ -19,6 +19,7 @@ import (
 	"github.com/landerd/landerd/internal/attemptgen"
 	"github.com/landerd/landerd/internal/fakehdfs"
 	"github.com/landerd/landerd/internal/fakekafka"
+	"github.com/landerd/landerd/internal/iceio"
 	"github.com/landerd/landerd/internal/icetable"
 	"github.com/landerd/landerd/pkg/flatten"
 	"github.com/landerd/landerd/pkg/sink"
@@ -91,7 +92,32 @@ const (
 	// on a SQL catalog in PostgreSQL (test/system/postgres); see
 	// iceberg_test.go.
 	lakeIceberg
+	// lakeIcebergHDFS is lakeHDFS's lake holding Iceberg tables on the SQL
+	// catalog.
+	lakeIcebergHDFS
+	// lakeIcebergRealHDFS is lakeRealHDFS's lake holding Iceberg tables on
+	// the SQL catalog.
+	lakeIcebergRealHDFS
 )
+
+// iceberg reports whether the daemons land Iceberg tables.
+func (b lakeBackend) iceberg() bool {
+	return b == lakeIceberg || b == lakeIcebergHDFS || b == lakeIcebergRealHDFS
+}
+
+// storage is where the lake's files live: lakeLocal, lakeHDFS or
+// lakeRealHDFS.
+func (b lakeBackend) storage() lakeBackend {
+	switch b {
+	case lakeIceberg:
+		return lakeLocal
+	case lakeIcebergHDFS:
+		return lakeHDFS
+	case lakeIcebergRealHDFS:
+		return lakeRealHDFS
+	}
+	return b
+}
 
 // hdfsCallTimeout is the daemons' hdfs.call_timeout, and the reader's: a
 // call to a NameNode that is down fails quickly.
@@ -210,13 +236,13 @@ log:
 	if h.mix != nil {
 		cfg += h.mix.configYAML(h.tenantGroup)
 	}
-	if h.setup.backend == lakeHDFS || h.setup.backend == lakeRealHDFS {
+	if st := h.setup.backend.storage(); st == lakeHDFS || st == lakeRealHDFS {
 		// landerd checks the hdfs section against the file's lake.url,
 		// before --lake applies, and rejects it for any other lake.
 		cfg += fmt.Sprintf("hdfs:\n  user: lander\n  call_timeout: %s\n", hdfsCallTimeout)
 		cfg = strings.Replace(cfg, "lake:\n", fmt.Sprintf("lake:\n  url: %s\n", h.lakeURL), 1)
 	}
-	if h.setup.backend == lakeIceberg {
+	if h.setup.backend.iceberg() {
 		cfg = strings.Replace(cfg, "lake:\n", "lake:\n"+h.icebergYAML(), 1)
 	}
 	return cfg
@@ -226,7 +252,10 @@ log:
 // the checks; the test's cleanup closes it.
 func (h *harness) openLake() {
 	h.t.Helper()
-	switch h.setup.backend {
+	if h.setup.backend.iceberg() {
+		h.startCatalog()
+	}
+	switch h.setup.backend.storage() {
 	case lakeLocal:
 		h.lakeDir = filepath.Join(h.t.TempDir(), "lake")
 		if err := os.MkdirAll(h.lakeDir, 0o755); err != nil {
@@ -244,10 +273,16 @@ func (h *harness) openLake() {
 		h.readHDFS()
 	case lakeRealHDFS:
 		h.openRealHDFS()
-	case lakeIceberg:
-		h.startCatalog()
 	default:
 		h.t.Fatalf("unknown lake backend %d", h.setup.backend)
+	}
+	if h.setup.backend.iceberg() && h.setup.backend.storage() != lakeLocal {
+		// The checks read the tables' hdfs:// files through the reader.
+		unregister, err := iceio.Register(h.reader)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		h.t.Cleanup(unregister)
 	}
 }
 

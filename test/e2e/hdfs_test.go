@@ -24,6 +24,21 @@ func isRejoin(l logLine) bool { return l.Msg == msgSessionFailed || l.Msg == msg
 // an offset to Kafka that the lake does not hold, catch up once the fault
 // clears, and leave every record in the lake exactly once.
 func TestHDFSOutagesExactlyOnce(t *testing.T) {
+	hdfsOutages(t, lakeHDFS)
+}
+
+// TestHDFSOutagesExactlyOnceIceberg is TestHDFSOutagesExactlyOnce with
+// lake.format iceberg, the tables on the HDFS test cluster and their SQL
+// catalog on PostgreSQL: a flush whose files, state.json or table metadata
+// could not be written is rolled forward or redone, and the tables read
+// through the catalog hold every record exactly once.
+func TestHDFSOutagesExactlyOnceIceberg(t *testing.T) {
+	hdfsOutages(t, lakeIcebergHDFS)
+}
+
+// hdfsOutages runs the HDFS outages of TestHDFSOutagesExactlyOnce against
+// a lake of backend, one on the HDFS test cluster.
+func hdfsOutages(t *testing.T, backend lakeBackend) {
 	outage := 30 * time.Second
 	if testing.Short() {
 		outage = 5 * time.Second
@@ -60,7 +75,7 @@ func TestHDFSOutagesExactlyOnce(t *testing.T) {
 			if testing.Short() {
 				total = 6000
 			}
-			s := setup{partitions: 4, maxFileRecords: 1000, maxFileAge: time.Second, shutdown: 10 * time.Second, backend: lakeHDFS, tenancy: true}
+			s := setup{partitions: 4, maxFileRecords: 1000, maxFileAge: time.Second, shutdown: 10 * time.Second, backend: backend, tenancy: true}
 			h := newHarness(t, s, seed)
 			ctx := t.Context()
 			if err := h.produce(ctx, total/4); err != nil {

@@ -8,7 +8,6 @@ import (
 	"maps"
 	"math"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,18 +32,10 @@ import (
 	"github.com/landerd/landerd/test/system/postgres"
 )
 
-// startCatalog starts the PostgreSQL of an Iceberg lake's SQL catalog and
-// the local lake its tables live in.
+// startCatalog starts the PostgreSQL of an Iceberg lake's SQL catalog.
 func (h *harness) startCatalog() {
 	h.t.Helper()
 	h.pg = postgres.Start(h.t, postgres.Config{})
-	h.lakeDir = filepath.Join(h.t.TempDir(), "lake")
-	h.lakeURL = h.lakeDir
-	l, err := sink.NewLocal(h.lakeDir)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	h.reader = l
 }
 
 // icebergConfig is the lake's Iceberg configuration: SQL catalog on the
@@ -77,7 +68,7 @@ func (h *harness) iceTables() *icetable.Tables {
 		return h.ice
 	}
 	cfg := config.Default()
-	cfg.Lake.URL = h.lakeDir
+	cfg.Lake.URL = h.lakeURL
 	cfg.Lake.Format = config.FormatIceberg
 	cfg.Lake.Iceberg = h.icebergConfig()
 	conf, err := icetable.ConfigOf(cfg, true)

@@ -27,10 +27,10 @@ func (h *harness) checkExactlyOnce(ctx context.Context) lakecheck.Summary {
 		}
 		h.t.Errorf("the lake is not exactly once (%d problems; %s):\n  %s", len(problems), sum, strings.Join(shown, "\n  "))
 	}
-	if h.setup.backend == lakeRealHDFS && h.mix != nil {
-		h.checkTenantAccess()
+	if h.setup.backend.storage() == lakeRealHDFS && h.mix != nil {
+		h.checkTenantAccess(ctx)
 	}
-	if h.setup.backend == lakeIceberg {
+	if h.setup.backend.iceberg() {
 		h.checkIcebergTables(ctx)
 	} else if h.realSystems() {
 		// DuckDB and Spark read the Hive layout's folders.
@@ -66,7 +66,7 @@ func (h *harness) verifyLake(ctx context.Context, lake sink.FS) (lakecheck.Summa
 	// An Iceberg lake is read through its catalog: the files of each
 	// table's current snapshot. A copy of a lake (the lake check's own
 	// tests damage copies) has no catalog and is read by its folders.
-	if h.setup.backend == lakeIceberg && lake == h.lake() {
+	if h.setup.backend.iceberg() && lake == h.lake() {
 		want.Listed = lakecheck.CatalogFiles(lake, h.iceTables())
 	}
 	h.mu.Lock()

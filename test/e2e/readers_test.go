@@ -35,7 +35,7 @@ import (
 // into Apache HDFS: those tests also read the lake back with DuckDB and
 // Spark.
 func (h *harness) realSystems() bool {
-	return h.setup.kafka.cluster != nil || h.setup.backend == lakeRealHDFS
+	return h.setup.kafka.cluster != nil || h.setup.backend.storage() == lakeRealHDFS
 }
 
 // partitionFigures is what an independent reader found of one Kafka

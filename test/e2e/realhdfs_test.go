@@ -79,11 +79,25 @@ func realKafkaProduction() kafkaSetup {
 // keeps running, never commits an offset the lake does not hold, catches
 // up, and every record is in the lake exactly once.
 func TestNameNodeRestartExactlyOnceRealHDFS(t *testing.T) {
+	nameNodeRestarts(t, lakeRealHDFS)
+}
+
+// TestNameNodeRestartExactlyOnceIcebergRealHDFS is
+// TestNameNodeRestartExactlyOnceRealHDFS with lake.format iceberg: the
+// tables' data and metadata on Apache HDFS, their SQL catalog on
+// PostgreSQL, read back through the catalog.
+func TestNameNodeRestartExactlyOnceIcebergRealHDFS(t *testing.T) {
+	nameNodeRestarts(t, lakeIcebergRealHDFS)
+}
+
+// nameNodeRestarts restarts the NameNode of a lake of backend on Apache
+// HDFS while a daemon lands (TestNameNodeRestartExactlyOnceRealHDFS).
+func nameNodeRestarts(t *testing.T, backend lakeBackend) {
 	restarts := 3
 	if testing.Short() {
 		restarts = 2
 	}
-	realHDFSFault(t, 12000, func(t *testing.T, h *harness, d *daemon) {
+	realHDFSFault(t, backend, 12000, func(t *testing.T, h *harness, d *daemon) {
 		from := 0
 		for i := range restarts {
 			next, ok := d.waitLog(from, time.Minute, isMsg(msgFlushPublished))
@@ -108,7 +122,21 @@ func TestNameNodeRestartExactlyOnceRealHDFS(t *testing.T) {
 // flushes and backs off until the NameNode stops placing blocks on the
 // stopped DataNode, then lands everything on the other two, exactly once.
 func TestDataNodeStoppedExactlyOnceRealHDFS(t *testing.T) {
-	realHDFSFault(t, 12000, func(t *testing.T, h *harness, d *daemon) {
+	dataNodeStopped(t, lakeRealHDFS)
+}
+
+// TestDataNodeStoppedExactlyOnceIcebergRealHDFS is
+// TestDataNodeStoppedExactlyOnceRealHDFS with lake.format iceberg: a
+// manifest or metadata file in a stopped DataNode's pipeline fails its
+// commit, which is redone, and nothing lands twice.
+func TestDataNodeStoppedExactlyOnceIcebergRealHDFS(t *testing.T) {
+	dataNodeStopped(t, lakeIcebergRealHDFS)
+}
+
+// dataNodeStopped stops a DataNode of a lake of backend on Apache HDFS
+// while a daemon lands (TestDataNodeStoppedExactlyOnceRealHDFS).
+func dataNodeStopped(t *testing.T, backend lakeBackend) {
+	realHDFSFault(t, backend, 12000, func(t *testing.T, h *harness, d *daemon) {
 		if _, ok := d.waitLog(0, time.Minute, isMsg(msgFlushPublished)); !ok {
 			t.Fatalf("%s published nothing within a minute\n%s", d.name, d.tail(20))
 		}
@@ -119,17 +147,18 @@ func TestDataNodeStoppedExactlyOnceRealHDFS(t *testing.T) {
 }
 
 // realHDFSFault runs one daemon landing total records from a single Apache
-// Kafka node into Apache HDFS, with the production group timing, while
+// Kafka node into a lake of backend on Apache HDFS, with the production
+// group timing, while
 // inject disturbs HDFS, then checks that the daemon survived, logged the
 // fault, caught up without committing ahead of the lake, and that the lake
 // holds every record exactly once.
-func realHDFSFault(t *testing.T, total int, inject func(t *testing.T, h *harness, d *daemon)) {
+func realHDFSFault(t *testing.T, backend lakeBackend, total int, inject func(t *testing.T, h *harness, d *daemon)) {
 	seed := testSeed(t)
 	if testing.Short() {
 		total /= 2
 	}
 	s := setup{partitions: 4, maxFileRecords: 1000, maxFileAge: time.Second, shutdown: 10 * time.Second,
-		backend: lakeRealHDFS, kafka: realKafkaProduction()}
+		backend: backend, kafka: realKafkaProduction()}
 	h := newHarness(t, s, seed)
 	ctx := t.Context()
 	if err := h.produce(ctx, total/4); err != nil {
@@ -181,4 +210,20 @@ func TestSIGKILLExactlyOnceRealHDFS(t *testing.T) {
 	}
 	ks := kafkaSetup{cluster: &kafkacluster.Config{}, timing: realShortTiming}
 	sigkillExactlyOnceOn(t, ks, lakeRealHDFS, total, kills)
+}
+
+// TestSIGKILLExactlyOnceIcebergRealHDFS is TestSIGKILLExactlyOnceRealHDFS
+// with lake.format iceberg, at its -short size (6,000 attempts, two
+// SIGKILLs; -short: 4,000, one): three tenants, each in tables of its own
+// under its own HDFS permissions, read back through the catalog as one of
+// the firm's analysts.
+func TestSIGKILLExactlyOnceIcebergRealHDFS(t *testing.T) {
+	total := 6000
+	kills := []killMoment{killAfterFlush, killAtRandom}
+	if testing.Short() {
+		total = 4000
+		kills = []killMoment{killAfterFlush}
+	}
+	ks := kafkaSetup{cluster: &kafkacluster.Config{}, timing: realShortTiming}
+	sigkillExactlyOnceOn(t, ks, lakeIcebergRealHDFS, total, kills)
 }

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -11,6 +12,7 @@ import (
 	"github.com/landerd/landerd/internal/fakekafka"
 	"github.com/landerd/landerd/pkg/flatten"
 	"github.com/landerd/landerd/pkg/sink"
+	"github.com/landerd/landerd/test/kit/lakecheck"
 	"github.com/landerd/landerd/test/kit/sinktest"
 	"github.com/landerd/landerd/test/system/minidfs"
 )
@@ -60,7 +62,7 @@ func (m *tenantMix) configYAML(group func(tenant string) string) string {
 // has its own, "<tenant>-readers"; on Apache HDFS the daemons' user is a
 // member of all of them (openRealHDFS).
 func (h *harness) tenantGroup(tenant string) string {
-	if h.setup.backend == lakeLocal || h.setup.backend == lakeIceberg {
+	if h.setup.backend.storage() == lakeLocal {
 		return sinktest.LocalGroup(h.t)
 	}
 	return tenant + "-readers"
@@ -79,10 +81,19 @@ func tenantUser(tenant string) string { return tenant + "-analyst" }
 // checkTenantAccess checks, on Apache HDFS, what landerd gave each
 // tenant's data: its directory and files belong to the tenant's group
 // with modes 0750 and 0640, the tenant's user reads them, and the other
-// tenants' users can neither list the directory nor read a file.
-func (h *harness) checkTenantAccess() {
+// tenants' users can neither list the directory nor read a file. The
+// directory is the tenant's folder of attempts in the Hive layout, and
+// the tenant's attempts table (its data and metadata) in an Iceberg lake,
+// whose files are those of the table's current snapshot.
+func (h *harness) checkTenantAccess(ctx context.Context) {
 	h.t.Helper()
-	files, err := sink.ListDataFiles(h.lake(), flatten.TableAttempts)
+	var files []sink.DataFile
+	var err error
+	if h.setup.backend.iceberg() {
+		files, err = lakecheck.CatalogFiles(h.lake(), h.iceTables())(ctx, flatten.TableAttempts)
+	} else {
+		files, err = sink.ListDataFiles(h.lake(), flatten.TableAttempts)
+	}
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -99,6 +110,9 @@ func (h *harness) checkTenantAccess() {
 			continue
 		}
 		dir := path.Join(flatten.TableAttempts, sink.TenantPartition(t))
+		if h.setup.backend.iceberg() {
+			dir = path.Dir(h.iceTables().TenantDataDir(t, flatten.TableAttempts))
+		}
 		for _, c := range []struct {
 			name string
 			mode os.FileMode
