@@ -110,6 +110,11 @@ func cmdRun(ctx context.Context, args []string, _ io.Writer, stderr io.Writer) e
 		return err
 	}
 	limit := lander.SetMemoryLimit(cfg)
+	if n, err := lander.ReleaseStartupPages(); err != nil {
+		log.Debug("start-up pages kept", zap.Error(err))
+	} else {
+		log.Debug("start-up pages released", zap.Int64("mapped_bytes", n))
+	}
 	log.Info("starting", zap.String("version", version), zap.Int64("memory_limit_bytes", limit), zap.Stringer("config", cfg))
 	err = runLander(ctx, cfg, fsys, log, nil)
 	if cerr := fsys.Close(); cerr != nil && err == nil {
