@@ -2,6 +2,7 @@ package icetable
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -40,10 +41,18 @@ func offsetsKey(topic string, partition int32) string {
 // none is committed.
 func (o Offsets) Next(topic string, partition int32) int64 { return o[offsetsKey(topic, partition)] }
 
+// ErrOffsetsExpired is the error of CommittedOffsets on a table whose
+// current snapshot has no SummaryOffsets and whose ancestors that might
+// have had them were expired: what the table holds of each partition
+// cannot be told, and treating it as nothing would commit flushes again.
+var ErrOffsetsExpired = errors.New("the snapshots that recorded landerd's offsets were expired")
+
 // CommittedOffsets reads the offsets of the table's current snapshot:
 // its SummaryOffsets, or, when it has none (another writer's snapshot,
 // such as a compaction), the nearest ancestor's. A table without any
-// (empty, or only written by others) has none committed.
+// (empty, or only written by others) has none committed. When the walk
+// meets an expired ancestor before a snapshot with offsets, it fails with
+// ErrOffsetsExpired.
 func CommittedOffsets(tbl *table.Table) (Offsets, error) {
 	for s := tbl.CurrentSnapshot(); s != nil; {
 		if s.Summary != nil {
@@ -61,7 +70,12 @@ func CommittedOffsets(tbl *table.Table) (Offsets, error) {
 		if s.ParentSnapshotID == nil {
 			break
 		}
-		s = tbl.SnapshotByID(*s.ParentSnapshotID)
+		parent := tbl.SnapshotByID(*s.ParentSnapshotID)
+		if parent == nil {
+			return nil, fmt.Errorf("snapshot %d of %s has no %s and its parent %d is gone: %w",
+				s.SnapshotID, tbl.Identifier(), SummaryOffsets, *s.ParentSnapshotID, ErrOffsetsExpired)
+		}
+		s = parent
 	}
 	return Offsets{}, nil
 }

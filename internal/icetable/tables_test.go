@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -430,4 +432,92 @@ func TestIsConflict(t *testing.T) {
 	if !IsConflict(fmt.Errorf("commit: %w", table.ErrCommitFailed)) {
 		t.Error("IsConflict(ErrCommitFailed) = false")
 	}
+}
+
+// TestOffsetsPastMaintenance: another writer's snapshot without
+// landerd.offsets (a compaction rewriting a file) leaves the committed
+// offsets readable through its parent, and committing a flush again adds
+// nothing; once the snapshots that recorded the offsets are expired, the
+// offsets cannot be told and a commit fails instead of landing the flush
+// a second time.
+func TestOffsetsPastMaintenance(t *testing.T) {
+	ctx := context.Background()
+	l := newLake(t)
+	tb, _ := l.tables(nil)
+	first, second := l.publish(ctx, 0, 0, 99), l.publish(ctx, 0, 100, 149)
+	for _, st := range []*sink.State{first, second} {
+		if err := tb.Commit(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cat, err := tb.catalog(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	load := func() *table.Table {
+		t.Helper()
+		tbl, err := cat.LoadTable(ctx, tb.ident(flatten.TableAttempts))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tbl
+	}
+
+	// The other writer rewrites the first flush's file as a copy.
+	tbl := load()
+	tasks, err := tbl.Scan().PlanFiles(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := tasks[0].File.FilePath()
+	body, err := os.ReadFile(strings.TrimPrefix(old, "file://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rewritten := strings.TrimSuffix(old, ".parquet") + "-rewritten.parquet"
+	if err := os.WriteFile(strings.TrimPrefix(rewritten, "file://"), body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tx := tbl.NewTransaction()
+	if err := tx.ReplaceDataFiles(ctx, []string{old}, []string{rewritten}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tbl = load()
+	if _, ok := tbl.CurrentSnapshot().Summary.Properties[SummaryOffsets]; ok {
+		t.Fatal("the rewrite's snapshot carries landerd.offsets; the test needs one without")
+	}
+	offs, err := CommittedOffsets(tbl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := offs.Next(topic, 0); got != 150 {
+		t.Errorf("offsets through the rewrite's parent: next %d, want 150", got)
+	}
+	if err := tb.Commit(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	wantOnce(t, l.offsets(ctx, tb, flatten.TableAttempts), flatten.TableAttempts, map[int32][2]int64{0: {0, 149}})
+
+	// Expiring every snapshot but the rewrite's loses the offsets.
+	tx = load().NewTransaction()
+	if err := tx.ExpireSnapshots(table.WithOlderThan(0), table.WithRetainLast(1), table.WithPostCommit(false)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tbl = load()
+	if n := len(tbl.Metadata().Snapshots()); n != 1 {
+		t.Fatalf("%d snapshots after expiry, want 1", n)
+	}
+	if _, err := CommittedOffsets(tbl); !errors.Is(err, ErrOffsetsExpired) {
+		t.Fatalf("CommittedOffsets after expiry: %v, want ErrOffsetsExpired", err)
+	}
+	if err := tb.Commit(ctx, second); !errors.Is(err, ErrOffsetsExpired) {
+		t.Errorf("commit after expiry: %v, want ErrOffsetsExpired", err)
+	}
+	wantOnce(t, l.offsets(ctx, tb, flatten.TableAttempts), flatten.TableAttempts, map[int32][2]int64{0: {0, 149}})
 }
