@@ -36,6 +36,9 @@ type Config struct {
 	// PartitionBy is lake.partition_by: how each table is partitioned
 	// (PartitioningOf). "" is ingest_date.
 	PartitionBy config.PartitionBy
+	// Tenants are the configured tenants' names, with tenancy; nil
+	// without. Check checks their tables.
+	Tenants []string
 	// Open connects to the catalog. Tables calls it on first use and again
 	// after it failed, never while it holds a catalog; the func it returns
 	// closes what it opened.
@@ -61,11 +64,24 @@ func ConfigOf(cfg config.Config, readOnly bool) (Config, error) {
 		Location:    loc,
 		Compression: string(cfg.Lake.Compression),
 		PartitionBy: cfg.Lake.PartitionBy,
+		Tenants:     tenantNames(cfg.Tenancy),
 		Open: func(ctx context.Context) (catalog.Catalog, func() error, error) {
 			return openCatalog(ctx, cc, loc, readOnly)
 		},
 		ReadBack: cc.Type == config.CatalogHadoop,
 	}, nil
+}
+
+// tenantNames lists the names of t's tenants; nil without tenancy.
+func tenantNames(t config.Tenancy) []string {
+	if !t.Enabled() {
+		return nil
+	}
+	names := make([]string, len(t.Tenants))
+	for i, tn := range t.Tenants {
+		names[i] = tn.Name
+	}
+	return names
 }
 
 // Retry limits of one table's commit of one flush. Past them the commit
@@ -324,13 +340,68 @@ func (t *Tables) ensure(ctx context.Context, cat catalog.Catalog, tenant string,
 	if err != nil {
 		return nil, fmt.Errorf("load table %s: %w", ident, err)
 	}
-	if want := "/" + dir; !strings.HasSuffix(tbl.Location(), want) || !strings.Contains(tbl.Location(), t.conf.Location.Root) {
-		return nil, fmt.Errorf("table %s: %w: location %s, want %s%s", ident, ErrForeignTable, tbl.Location(), t.conf.Location.URI(), want)
-	}
-	if err := check(tbl, sc, spec); err != nil {
-		return nil, fmt.Errorf("table %s: %w", strings.Join(ident, "."), err)
+	if err := t.verify(tbl, tenant, ft.Name, sc, spec); err != nil {
+		return nil, err
 	}
 	return tbl, nil
+}
+
+// verify checks that tenant's table name, tbl, is the one landerd lands:
+// its location, and check's schema, spec and format version.
+func (t *Tables) verify(tbl *table.Table, tenant, name string, sc *iceberg.Schema, spec iceberg.PartitionSpec) error {
+	label := strings.Join(t.identOf(tenant, name), ".")
+	if want := "/" + Dir(t.folder(tenant), name); !strings.HasSuffix(tbl.Location(), want) || !strings.Contains(tbl.Location(), t.conf.Location.Root) {
+		return fmt.Errorf("table %s: %w: location %s, want %s%s", label, ErrForeignTable, tbl.Location(), t.conf.Location.URI(), want)
+	}
+	if err := check(tbl, sc, spec); err != nil {
+		return fmt.Errorf("table %s: %w", label, err)
+	}
+	return nil
+}
+
+// Check checks the tables that exist already, creating nothing: those of
+// the lake without tenancy, or with it those of every configured tenant
+// (Config.Tenants) and of sink.UnassignedTenant. Each must be the table
+// landerd lands, with the partition spec lake.partition_by asks for, or
+// Check names it in an error matching ErrForeignTable; it reports every
+// such table at once. Any other error (a catalog it cannot reach) says
+// nothing about the tables: their first use checks them again.
+func (t *Tables) Check(ctx context.Context) error {
+	cat, err := t.catalog(ctx)
+	if err != nil {
+		return fmt.Errorf("check iceberg tables: %w", err)
+	}
+	tenants := []string{""}
+	if len(t.conf.Tenants) > 0 {
+		tenants = append(slices.Clone(t.conf.Tenants), sink.UnassignedTenant)
+	}
+	var foreign []error
+	for _, tenant := range tenants {
+		for _, ft := range flatten.Tables() {
+			if tenant == sink.UnassignedTenant && ft.Name != flatten.TableQuarantine {
+				continue
+			}
+			tbl, err := cat.LoadTable(ctx, t.identOf(tenant, ft.Name))
+			if errors.Is(err, catalog.ErrNoSuchTable) || errors.Is(err, catalog.ErrNoSuchNamespace) {
+				continue // created, and checked, on first use
+			}
+			if err != nil {
+				return fmt.Errorf("check iceberg table %s: %w", strings.Join(t.identOf(tenant, ft.Name), "."), err)
+			}
+			sc, err := Schema(ft)
+			if err != nil {
+				return err
+			}
+			spec, err := Spec(sc, t.partitioning(ft.Name))
+			if err != nil {
+				return err
+			}
+			if err := t.verify(tbl, tenant, ft.Name, sc, spec); err != nil {
+				foreign = append(foreign, err)
+			}
+		}
+	}
+	return errors.Join(foreign...)
 }
 
 // partitioning is how table name is partitioned.
