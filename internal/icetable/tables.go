@@ -332,7 +332,7 @@ func (t *Tables) ensure(ctx context.Context, cat catalog.Catalog, tenant string,
 		}
 		tbl, err = cat.CreateTable(ctx, ident, sc, opts...)
 		if errors.Is(err, catalog.ErrTableAlreadyExists) {
-			tbl, err = cat.LoadTable(ctx, ident) // another replica created it first
+			tbl, err = loadCreated(ctx, cat, ident) // another replica created it first
 		} else if err == nil {
 			t.log.Info("iceberg table created", zap.Strings("table", ident), zap.String("location", tbl.Location()))
 		}
@@ -344,6 +344,26 @@ func (t *Tables) ensure(ctx context.Context, cat catalog.Catalog, tenant string,
 		return nil, err
 	}
 	return tbl, nil
+}
+
+// Bounds of loadCreated's wait for a table another replica is creating.
+const (
+	createdTries = 50
+	createdDelay = 20 * time.Millisecond
+)
+
+// loadCreated loads table ident, which another replica is creating: the
+// hadoop catalog refuses a second create once the first one's metadata
+// file is in place but names it in version-hint.text only after that, so
+// for a moment the table neither can be created nor loaded. It retries
+// while the table does not exist yet, up to createdTries times.
+func loadCreated(ctx context.Context, cat catalog.Catalog, ident table.Identifier) (*table.Table, error) {
+	for i := 1; ; i++ {
+		tbl, err := cat.LoadTable(ctx, ident)
+		if !errors.Is(err, catalog.ErrNoSuchTable) || i == createdTries || !sleep(ctx, createdDelay) {
+			return tbl, err
+		}
+	}
 }
 
 // verify checks that tenant's table name, tbl, is the one landerd lands:
