@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,11 +22,14 @@ import (
 
 // icebergTables returns, when lake.format is iceberg, the lander option
 // that commits every flush to the lake's Iceberg tables, and the func that
-// closes their catalog; nothing for the Hive layout. It connects to
-// nothing: the catalog is opened when the first partition is claimed. On
-// an HDFS lake it registers lake as the filesystem of the tables' hdfs://
-// URLs (internal/iceio) until that func runs.
-func icebergTables(cfg config.Config, lake sink.FS, reg prometheus.Registerer, log *zap.Logger) ([]lander.Option, func() error, error) {
+// closes their catalog; nothing for the Hive layout. It checks the tables
+// that exist (icetable.Tables.Check) and refuses to start when one is not
+// the table the configuration describes, such as one with another
+// partition spec than lake.partition_by's; a catalog it cannot reach
+// within checkTimeout is logged and left to the first claim, which checks
+// again. On an HDFS lake it registers lake as the filesystem of the
+// tables' hdfs:// URLs (internal/iceio) until that func runs.
+func icebergTables(ctx context.Context, cfg config.Config, lake sink.FS, reg prometheus.Registerer, log *zap.Logger) ([]lander.Option, func() error, error) {
 	if !cfg.Lake.IsIceberg() {
 		return nil, func() error { return nil }, nil
 	}
@@ -37,11 +42,24 @@ func icebergTables(cfg config.Config, lake sink.FS, reg prometheus.Registerer, l
 		return nil, nil, err
 	}
 	tables := icetable.New(conf, log, metrics.NewIceberg(reg, icetable.TableNames()))
-	return []lander.Option{lander.WithTables(tables)}, func() error {
+	closeTables := func() error {
 		defer unregister()
 		return tables.Close()
-	}, nil
+	}
+	checkCtx, cancel := context.WithTimeout(ctx, checkTimeout)
+	err = tables.Check(checkCtx)
+	cancel()
+	switch {
+	case errors.Is(err, icetable.ErrForeignTable):
+		return nil, nil, errors.Join(fmt.Errorf("iceberg tables: %w", err), closeTables())
+	case err != nil:
+		log.Warn("iceberg tables not checked at start; the first claim checks them", zap.Error(err))
+	}
+	return []lander.Option{lander.WithTables(tables)}, closeTables, nil
 }
+
+// checkTimeout bounds the check of the Iceberg tables at start.
+const checkTimeout = time.Minute
 
 // registerIO makes lake the filesystem of the tables' hdfs:// URLs when
 // they live on HDFS; the func it returns undoes it.

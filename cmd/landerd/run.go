@@ -131,7 +131,7 @@ func cmdRun(ctx context.Context, args []string, _ io.Writer, stderr io.Writer) e
 // nil, is told the server's address once it is bound.
 func runLander(ctx context.Context, cfg config.Config, fsys sink.FS, log *zap.Logger, listening func(addr string)) error {
 	reg := metrics.NewRegistry(version)
-	tables, closeTables, err := icebergTables(cfg, fsys, reg, log)
+	tables, closeTables, err := icebergTables(ctx, cfg, fsys, reg, log)
 	if err != nil {
 		return err
 	}

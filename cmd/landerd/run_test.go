@@ -9,11 +9,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/landerd/landerd/internal/attemptgen"
 	"github.com/landerd/landerd/internal/config"
 	"github.com/landerd/landerd/internal/fakekafka"
+	"github.com/landerd/landerd/internal/icetable"
+	"github.com/landerd/landerd/pkg/metrics"
 	"github.com/landerd/landerd/pkg/sink"
 )
 
@@ -95,5 +99,61 @@ tenancy:
 	}
 	if entries, err := os.ReadDir(lakeDir); err != nil || len(entries) != 0 {
 		t.Errorf("the lake after a refused start: %v, %v; want it empty", entries, err)
+	}
+}
+
+// TestRunRefusesChangedPartitionSpec: Iceberg tables landed under
+// ingest_date, then a start under event_date: landerd exits 1 before
+// reading a record, naming the table and both partition specs, and leaves
+// the table's spec as it was.
+func TestRunRefusesChangedPartitionSpec(t *testing.T) {
+	dir := t.TempDir()
+	lakeDir := filepath.Join(dir, "lake")
+	write := func(by string) string {
+		t.Helper()
+		cfg := fmt.Sprintf(`kafka:
+  brokers: ["127.0.0.1:1"]
+  topic: t
+lake:
+  url: %q
+  partition_by: %s
+  format: iceberg
+  iceberg:
+    catalog:
+      type: hadoop
+`, lakeDir, by)
+		path := filepath.Join(dir, by+".yaml")
+		if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	if err := os.MkdirAll(lakeDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(write("ingest_date"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf, err := icetable.ConfigOf(cfg, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tables := icetable.New(conf, zap.NewNop(), metrics.NewIceberg(prometheus.NewRegistry(), nil))
+	if err := tables.Prepare(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := tables.Close(); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runCmd(t, "run", "--config", write("event_date"), "--metrics-addr", "")
+	for _, want := range []string{"landerd.attempts", "[ingest_date=day(landed_at)]", "[event_date=day(started_at)]"} {
+		if code != 1 || !strings.Contains(errOut, want) {
+			t.Errorf("run under event_date on ingest_date tables: exit %d, stderr:\n%s\nwant exit 1 saying %q", code, errOut, want)
+		}
+	}
+	// The tables are as they were: under ingest_date they check out.
+	if err := tables.Check(context.Background()); err != nil {
+		t.Errorf("Check under ingest_date after the refused start: %v", err)
 	}
 }

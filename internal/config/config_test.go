@@ -137,6 +137,12 @@ func TestGoodFiles(t *testing.T) {
 				Namespace: "assessments",
 			}
 		},
+		"iceberg_event_date.yaml": func(c *Config) {
+			c.Lake.URL = "file:///data/lake"
+			c.Lake.PartitionBy = PartitionByEventDate
+			c.Lake.Format = FormatIceberg
+			c.Lake.Iceberg.Catalog = IcebergCatalog{Type: CatalogHadoop}
+		},
 		"kerberos.yaml": func(c *Config) {
 			c.Lake.URL = "hdfs://nn.example.com/warehouse/landerd"
 			c.HDFS.Kerberos = Kerberos{

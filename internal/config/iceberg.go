@@ -96,9 +96,6 @@ func (c Config) validateIceberg(p *problems) {
 	if c.Tenancy.Enabled() && ice.Catalog.Type == CatalogHadoop {
 		p.add("lake.iceberg.catalog.type", "hadoop with tenancy (tenancy.source %s) is not supported: each tenant's tables need a location of their own, which the sql catalog gives", c.Tenancy.Source)
 	}
-	if l.PartitionBy != PartitionByIngestDate {
-		p.add("lake.format", "iceberg with lake.partition_by %s is not supported yet (questions has no started_at to partition by): use ingest_date", l.PartitionBy)
-	}
 	// On HDFS the hadoop catalog commits with a rename without OVERWRITE,
 	// which landerd sends over a connection of its own that has no SASL
 	// handshake.

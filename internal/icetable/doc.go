@@ -9,6 +9,16 @@
 //	<lake>/<namespace>/<table>/data/ingest_date=<YYYY-MM-DD>/<topic>-<partition>-<first>-<last>.parquet
 //	<lake>/<namespace>/<table>/metadata/          the table's metadata, written by the catalog
 //
+// Each table is partitioned by the day of a column of its own
+// (PartitioningOf): day(landed_at), named ingest_date, or under
+// lake.partition_by event_date attempts by day(started_at), named
+// event_date, the attempts with no started_at in Iceberg's null partition,
+// in data/event_date=null/; questions has no started_at and stays by
+// ingest_date. Every file is checked against its folder and its rows
+// before it is added, so a reader that prunes by partition value, or by
+// a manifest's contains_null, skips no row it asks for. Check refuses a
+// table whose spec is not the configuration's: landerd never evolves one.
+//
 // With tenancy (SQL catalog only) each tenant T has the three tables of
 // its own in namespace <namespace>_T, located in T's folder, which
 // pkg/sink's access rules give T's group:

@@ -9,18 +9,47 @@ import (
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/table"
 
+	"github.com/landerd/landerd/internal/config"
 	"github.com/landerd/landerd/pkg/flatten"
 )
 
-// PartitionField is the name of every table's partition field, the day
-// (UTC) of landed_at, as the Hive layout's ingest_date folders.
-const PartitionField = "ingest_date"
+// Partitioning says how one table is partitioned: the day (UTC) of one of
+// its own columns, named as the Hive layout names its date folders.
+// Iceberg derives a partition value from the row by the spec's transform,
+// so the column must be the table's own: a row whose column is null is in
+// the null partition.
+type Partitioning struct {
+	// Field is the partition field's name, as in the data folders
+	// data/<Field>=<YYYY-MM-DD>.
+	Field string
+	// Source is the column Field is the day of.
+	Source string
+}
 
-// partitionSource is the column PartitionField is the day of.
-const partitionSource = "landed_at"
+// The partitionings of landerd's tables.
+var (
+	// IngestDate is day(landed_at), named ingest_date: every table by
+	// default, and questions and _quarantine always.
+	IngestDate = Partitioning{Field: string(config.PartitionByIngestDate), Source: "landed_at"}
+	// EventDate is day(started_at), named event_date: attempts under
+	// lake.partition_by event_date. An attempt with no started_at is in
+	// the null partition.
+	EventDate = Partitioning{Field: string(config.PartitionByEventDate), Source: "started_at"}
+)
 
-// partitionFieldID is the id of PartitionField: Iceberg numbers partition
-// fields from 1000.
+// PartitioningOf returns how table is partitioned when the lake is
+// partitioned by by: attempts by EventDate under event_date, every other
+// table, and every table under ingest_date, by IngestDate. questions has
+// no started_at, and _quarantine's records may have none.
+func PartitioningOf(table string, by config.PartitionBy) Partitioning {
+	if by == config.PartitionByEventDate && table == flatten.TableAttempts {
+		return EventDate
+	}
+	return IngestDate
+}
+
+// partitionFieldID is the id of the partition field: Iceberg numbers
+// partition fields from 1000.
 const partitionFieldID = 1000
 
 // fieldIDKey is the Arrow field metadata key that pqarrow writes as a
@@ -40,15 +69,15 @@ func Schema(t *flatten.Table) (*iceberg.Schema, error) {
 	return sc, nil
 }
 
-// Spec returns the partition spec of a lake table with schema sc: the day
-// of landed_at, named PartitionField.
-func Spec(sc *iceberg.Schema) (iceberg.PartitionSpec, error) {
-	f, ok := sc.FindFieldByName(partitionSource)
+// Spec returns the partition spec p of a table with schema sc: the day of
+// p.Source, named p.Field.
+func Spec(sc *iceberg.Schema, p Partitioning) (iceberg.PartitionSpec, error) {
+	f, ok := sc.FindFieldByName(p.Source)
 	if !ok {
-		return iceberg.PartitionSpec{}, fmt.Errorf("partition spec: no column %s", partitionSource)
+		return iceberg.PartitionSpec{}, fmt.Errorf("partition spec: no column %s", p.Source)
 	}
 	return iceberg.NewPartitionSpec(iceberg.PartitionField{
-		SourceIDs: []int{f.ID}, FieldID: partitionFieldID, Name: PartitionField, Transform: iceberg.DayTransform{},
+		SourceIDs: []int{f.ID}, FieldID: partitionFieldID, Name: p.Field, Transform: iceberg.DayTransform{},
 	}), nil
 }
 

@@ -44,13 +44,13 @@ func TestSchemaIDs(t *testing.T) {
 				t.Errorf("%s column %d: got %s id %d required %v, want %s required %v", tbl.Name, i, nf.Name, nf.ID, nf.Required, f.Name, !f.Nullable)
 			}
 		}
-		spec, err := Spec(sc)
+		spec, err := Spec(sc, IngestDate)
 		if err != nil {
 			t.Fatal(err)
 		}
 		pf := spec.Field(0)
 		landed, _ := sc.FindFieldByName("landed_at")
-		if spec.NumFields() != 1 || pf.Name != PartitionField || pf.SourceIDs[0] != landed.ID || pf.Transform != (iceberg.DayTransform{}) || pf.FieldID != 1000 {
+		if spec.NumFields() != 1 || pf.Name != IngestDate.Field || pf.SourceIDs[0] != landed.ID || pf.Transform != (iceberg.DayTransform{}) || pf.FieldID != 1000 {
 			t.Errorf("%s: spec %s, want day(landed_at) as ingest_date", tbl.Name, spec)
 		}
 	}

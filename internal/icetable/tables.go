@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -32,6 +33,12 @@ type Config struct {
 	// Compression is the Parquet codec landerd writes, recorded in the
 	// tables' write.parquet.compression-codec.
 	Compression string
+	// PartitionBy is lake.partition_by: how each table is partitioned
+	// (PartitioningOf). "" is ingest_date.
+	PartitionBy config.PartitionBy
+	// Tenants are the configured tenants' names, with tenancy; nil
+	// without. Check checks their tables.
+	Tenants []string
 	// Open connects to the catalog. Tables calls it on first use and again
 	// after it failed, never while it holds a catalog; the func it returns
 	// closes what it opened.
@@ -56,11 +63,25 @@ func ConfigOf(cfg config.Config, readOnly bool) (Config, error) {
 	return Config{
 		Location:    loc,
 		Compression: string(cfg.Lake.Compression),
+		PartitionBy: cfg.Lake.PartitionBy,
+		Tenants:     tenantNames(cfg.Tenancy),
 		Open: func(ctx context.Context) (catalog.Catalog, func() error, error) {
 			return openCatalog(ctx, cc, loc, readOnly)
 		},
 		ReadBack: cc.Type == config.CatalogHadoop,
 	}, nil
+}
+
+// tenantNames lists the names of t's tenants; nil without tenancy.
+func tenantNames(t config.Tenancy) []string {
+	if !t.Enabled() {
+		return nil
+	}
+	names := make([]string, len(t.Tenants))
+	for i, tn := range t.Tenants {
+		names[i] = tn.Name
+	}
+	return names
 }
 
 // Retry limits of one table's commit of one flush. Past them the commit
@@ -295,7 +316,7 @@ func (t *Tables) ensure(ctx context.Context, cat catalog.Catalog, tenant string,
 	if err != nil {
 		return nil, err
 	}
-	spec, err := Spec(sc)
+	spec, err := Spec(sc, t.partitioning(ft.Name))
 	if err != nil {
 		return nil, err
 	}
@@ -311,7 +332,7 @@ func (t *Tables) ensure(ctx context.Context, cat catalog.Catalog, tenant string,
 		}
 		tbl, err = cat.CreateTable(ctx, ident, sc, opts...)
 		if errors.Is(err, catalog.ErrTableAlreadyExists) {
-			tbl, err = cat.LoadTable(ctx, ident) // another replica created it first
+			tbl, err = loadCreated(ctx, cat, ident) // another replica created it first
 		} else if err == nil {
 			t.log.Info("iceberg table created", zap.Strings("table", ident), zap.String("location", tbl.Location()))
 		}
@@ -319,13 +340,93 @@ func (t *Tables) ensure(ctx context.Context, cat catalog.Catalog, tenant string,
 	if err != nil {
 		return nil, fmt.Errorf("load table %s: %w", ident, err)
 	}
-	if want := "/" + dir; !strings.HasSuffix(tbl.Location(), want) || !strings.Contains(tbl.Location(), t.conf.Location.Root) {
-		return nil, fmt.Errorf("table %s: %w: location %s, want %s%s", ident, ErrForeignTable, tbl.Location(), t.conf.Location.URI(), want)
-	}
-	if err := check(tbl, sc, spec); err != nil {
-		return nil, fmt.Errorf("table %s: %w", ident, err)
+	if err := t.verify(tbl, tenant, ft.Name, sc, spec); err != nil {
+		return nil, err
 	}
 	return tbl, nil
+}
+
+// Bounds of loadCreated's wait for a table another replica is creating.
+const (
+	createdTries = 50
+	createdDelay = 20 * time.Millisecond
+)
+
+// loadCreated loads table ident, which another replica is creating: the
+// hadoop catalog refuses a second create once the first one's metadata
+// file is in place but names it in version-hint.text only after that, so
+// for a moment the table neither can be created nor loaded. It retries
+// while the table does not exist yet, up to createdTries times.
+func loadCreated(ctx context.Context, cat catalog.Catalog, ident table.Identifier) (*table.Table, error) {
+	for i := 1; ; i++ {
+		tbl, err := cat.LoadTable(ctx, ident)
+		if !errors.Is(err, catalog.ErrNoSuchTable) || i == createdTries || !sleep(ctx, createdDelay) {
+			return tbl, err
+		}
+	}
+}
+
+// verify checks that tenant's table name, tbl, is the one landerd lands:
+// its location, and check's schema, spec and format version.
+func (t *Tables) verify(tbl *table.Table, tenant, name string, sc *iceberg.Schema, spec iceberg.PartitionSpec) error {
+	label := strings.Join(t.identOf(tenant, name), ".")
+	if want := "/" + Dir(t.folder(tenant), name); !strings.HasSuffix(tbl.Location(), want) || !strings.Contains(tbl.Location(), t.conf.Location.Root) {
+		return fmt.Errorf("table %s: %w: location %s, want %s%s", label, ErrForeignTable, tbl.Location(), t.conf.Location.URI(), want)
+	}
+	if err := check(tbl, sc, spec); err != nil {
+		return fmt.Errorf("table %s: %w", label, err)
+	}
+	return nil
+}
+
+// Check checks the tables that exist already, creating nothing: those of
+// the lake without tenancy, or with it those of every configured tenant
+// (Config.Tenants) and of sink.UnassignedTenant. Each must be the table
+// landerd lands, with the partition spec lake.partition_by asks for, or
+// Check names it in an error matching ErrForeignTable; it reports every
+// such table at once. Any other error (a catalog it cannot reach) says
+// nothing about the tables: their first use checks them again.
+func (t *Tables) Check(ctx context.Context) error {
+	cat, err := t.catalog(ctx)
+	if err != nil {
+		return fmt.Errorf("check iceberg tables: %w", err)
+	}
+	tenants := []string{""}
+	if len(t.conf.Tenants) > 0 {
+		tenants = append(slices.Clone(t.conf.Tenants), sink.UnassignedTenant)
+	}
+	var foreign []error
+	for _, tenant := range tenants {
+		for _, ft := range flatten.Tables() {
+			if tenant == sink.UnassignedTenant && ft.Name != flatten.TableQuarantine {
+				continue
+			}
+			tbl, err := cat.LoadTable(ctx, t.identOf(tenant, ft.Name))
+			if errors.Is(err, catalog.ErrNoSuchTable) || errors.Is(err, catalog.ErrNoSuchNamespace) {
+				continue // created, and checked, on first use
+			}
+			if err != nil {
+				return fmt.Errorf("check iceberg table %s: %w", strings.Join(t.identOf(tenant, ft.Name), "."), err)
+			}
+			sc, err := Schema(ft)
+			if err != nil {
+				return err
+			}
+			spec, err := Spec(sc, t.partitioning(ft.Name))
+			if err != nil {
+				return err
+			}
+			if err := t.verify(tbl, tenant, ft.Name, sc, spec); err != nil {
+				foreign = append(foreign, err)
+			}
+		}
+	}
+	return errors.Join(foreign...)
+}
+
+// partitioning is how table name is partitioned.
+func (t *Tables) partitioning(name string) Partitioning {
+	return PartitioningOf(name, t.conf.PartitionBy)
 }
 
 // ErrForeignTable means that a table of the namespace is not the one
@@ -341,7 +442,9 @@ func check(tbl *table.Table, sc *iceberg.Schema, spec iceberg.PartitionSpec) err
 	case !tbl.Schema().Equals(sc):
 		return fmt.Errorf("%w: its schema differs from docs/schema.md's (schema evolution is not supported yet):\n%s", ErrForeignTable, tbl.Schema())
 	case !tbl.Spec().Equals(spec):
-		return fmt.Errorf("%w: partition spec %s, want %s", ErrForeignTable, tbl.Spec(), spec)
+		return fmt.Errorf("%w: its partition spec is %s, the configuration (lake.partition_by) asks for %s; "+
+			"landerd does not evolve a table's partition spec: go back to the table's lake.partition_by, or land into another lake.iceberg.namespace",
+			ErrForeignTable, specString(tbl.Spec(), tbl.Schema()), specString(spec, sc))
 	}
 	return nil
 }
@@ -531,11 +634,17 @@ func (t *Tables) readBack(ctx context.Context, cat catalog.Catalog, r ref, st *s
 
 // dataFiles describes the flush's files of table name for an append: the
 // record count, size and column metrics read from each file's footer, and
-// the partition value, checked against the file's partition folder.
+// the partition value, checked against the file's partition folder and
+// its rows (checkPartition).
 func (t *Tables) dataFiles(ctx context.Context, tbl *table.Table, r ref, files []sink.StateFile) ([]iceberg.DataFile, error) {
 	fsys, err := tbl.FS(ctx)
 	if err != nil {
 		return nil, err
+	}
+	part := t.partitioning(r.table)
+	source, ok := tbl.Schema().FindFieldByName(part.Source)
+	if !ok {
+		return nil, permanent{fmt.Errorf("%w: no column %s", ErrForeignTable, part.Source)}
 	}
 	dataDir := t.TenantDataDir(r.tenant, r.table) + "/"
 	out := make([]iceberg.DataFile, len(files))
@@ -544,7 +653,7 @@ func (t *Tables) dataFiles(ctx context.Context, tbl *table.Table, r ref, files [
 		if !ok {
 			return nil, permanent{fmt.Errorf("%w: file %s was published outside the table's data folder %s (in the hive layout?): lake.format iceberg needs a lake of its own", ErrForeignTable, f.Final, dataDir)}
 		}
-		day, err := partitionDay(path.Dir(rel))
+		day, err := partitionDay(part, path.Dir(rel))
 		if err != nil {
 			return nil, permanent{fmt.Errorf("file %s: %w", f.Final, err)}
 		}
@@ -553,8 +662,8 @@ func (t *Tables) dataFiles(ctx context.Context, tbl *table.Table, r ref, files [
 		if err != nil {
 			return nil, fmt.Errorf("read footer of %s: %w", loc, err)
 		}
-		if got, ok := dayValue(df.Partition()[partitionFieldID]); !ok || got != day {
-			return nil, permanent{fmt.Errorf("file %s: its rows' %s is day %v, its folder says %d", f.Final, partitionSource, df.Partition()[partitionFieldID], day)}
+		if err := checkPartition(df, part, source.ID, day); err != nil {
+			return nil, permanent{fmt.Errorf("file %s: %w", f.Final, err)}
 		}
 		if df.Count() != f.Rows {
 			return nil, permanent{fmt.Errorf("file %s: %d rows, the flush's state says %d", f.Final, df.Count(), f.Rows)}
@@ -562,6 +671,30 @@ func (t *Tables) dataFiles(ctx context.Context, tbl *table.Table, r ref, files [
 		out[i] = df
 	}
 	return out, nil
+}
+
+// checkPartition checks that data file df belongs in the partition its
+// folder names, day (nil for the null partition): its partition value,
+// which iceberg-go derives from the bounds of the source column (id
+// source), is that day, and every row agrees. A file of a day has no null
+// in the column, since its bounds ignore nulls; a file of the null
+// partition has nothing but nulls, so that a reader pruning by partition
+// value, or by the manifests' contains_null, finds every row whose column
+// is null there and only there.
+func checkPartition(df iceberg.DataFile, p Partitioning, source int, day *int32) error {
+	v := df.Partition()[partitionFieldID]
+	nulls := df.NullValueCounts()[source]
+	switch got, ok := dayValue(v); {
+	case day == nil && v != nil:
+		return fmt.Errorf("its rows' %s is day %v, its folder says %s=%s", p.Source, v, p.Field, sink.NullValue)
+	case day == nil && nulls != df.Count():
+		return fmt.Errorf("%d of its %d rows have a %s, its folder says %s=%s", df.Count()-nulls, df.Count(), p.Source, p.Field, sink.NullValue)
+	case day != nil && (!ok || got != *day):
+		return fmt.Errorf("its rows' %s is day %v, its folder says day %d", p.Source, v, *day)
+	case day != nil && nulls != 0:
+		return fmt.Errorf("%d of its rows have no %s, its folder says day %d", nulls, p.Source, *day)
+	}
+	return nil
 }
 
 // dayValue returns a day transform's partition value as days since
@@ -576,18 +709,40 @@ func dayValue(v any) (int32, bool) {
 	return 0, false
 }
 
-// partitionDay parses a partition folder, ingest_date=YYYY-MM-DD, into
-// the day transform's value: days since 1970-01-01.
-func partitionDay(dir string) (int32, error) {
-	v, ok := strings.CutPrefix(dir, PartitionField+"=")
+// partitionDay parses a partition folder of partitioning p,
+// <field>=YYYY-MM-DD, into the day transform's value (days since
+// 1970-01-01), or <field>=null into nil, the null partition.
+func partitionDay(p Partitioning, dir string) (*int32, error) {
+	v, ok := strings.CutPrefix(dir, p.Field+"=")
 	if !ok {
-		return 0, fmt.Errorf("partition folder %q: want %s=YYYY-MM-DD", dir, PartitionField)
+		return nil, fmt.Errorf("partition folder %q: want %s=YYYY-MM-DD or %s=%s", dir, p.Field, p.Field, sink.NullValue)
+	}
+	if v == sink.NullValue {
+		return nil, nil
 	}
 	d, err := time.Parse(time.DateOnly, v)
 	if err != nil {
-		return 0, fmt.Errorf("partition folder %q: %w", dir, err)
+		return nil, fmt.Errorf("partition folder %q: %w", dir, err)
 	}
-	return int32(d.Unix() / (24 * 60 * 60)), nil
+	day := int32(d.Unix() / (24 * 60 * 60))
+	return &day, nil
+}
+
+// specString describes spec of a table with schema sc for an operator:
+// each field as name=transform(source column).
+func specString(spec iceberg.PartitionSpec, sc *iceberg.Schema) string {
+	var fields []string
+	for _, f := range spec.Fields() {
+		src := strconv.Itoa(f.SourceID())
+		if c, ok := sc.FindFieldByID(f.SourceID()); ok {
+			src = c.Name
+		}
+		fields = append(fields, fmt.Sprintf("%s=%s(%s)", f.Name, f.Transform, src))
+	}
+	if len(fields) == 0 {
+		return "unpartitioned"
+	}
+	return "[" + strings.Join(fields, ", ") + "]"
 }
 
 // sleep waits d, or until ctx ends; false if it ended.

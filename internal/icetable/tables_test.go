@@ -35,6 +35,7 @@ type lake struct {
 	root string
 	fs   sink.FS
 	loc  Location
+	by   config.PartitionBy // lake.partition_by of the Tables it opens; "" is ingest_date
 }
 
 func newLake(t *testing.T) *lake {
@@ -50,7 +51,7 @@ func newLake(t *testing.T) *lake {
 // replica has), its catalog wrapped by hooked when that is not nil, and
 // the registry of its metrics.
 func (l *lake) tables(hooked func(catalog.Catalog) catalog.Catalog) (*Tables, *prometheus.Registry) {
-	conf := Config{Location: l.loc, Compression: "zstd", Open: func(ctx context.Context) (catalog.Catalog, func() error, error) {
+	conf := Config{Location: l.loc, Compression: "zstd", PartitionBy: l.by, Open: func(ctx context.Context) (catalog.Catalog, func() error, error) {
 		cat, closeCat, err := openCatalog(ctx, config.IcebergCatalog{Type: config.CatalogHadoop}, l.loc, false)
 		if err != nil || hooked == nil {
 			return cat, closeCat, err
@@ -115,7 +116,7 @@ func (l *lake) publish(ctx context.Context, partition int32, first, last int64) 
 		if err != nil {
 			t.Fatal(err)
 		}
-		pf, err := part.Create(x.ft.Name, PartitionField+"=2026-11-24", fsch, sink.WriterOptions{Dictionary: x.ft.Dictionary})
+		pf, err := part.Create(x.ft.Name, IngestDate.Field+"=2026-11-24", fsch, sink.WriterOptions{Dictionary: x.ft.Dictionary})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -151,7 +152,13 @@ func (l *lake) offsets(ctx context.Context, tb *Tables, name string) map[[2]int6
 // ScanOffsets reads the whole table and counts each (partition, offset).
 func ScanOffsets(ctx context.Context, t testing.TB, tbl *table.Table) map[[2]int64]int {
 	t.Helper()
-	at, err := tbl.Scan(table.WithSelectedFields("kafka_partition", "kafka_offset")).ToArrowTable(ctx)
+	return scanOffsets(ctx, t, tbl.Scan(table.WithSelectedFields("kafka_partition", "kafka_offset")))
+}
+
+// scanOffsets reads what scan selects and counts each (partition, offset).
+func scanOffsets(ctx context.Context, t testing.TB, scan *table.Scan) map[[2]int64]int {
+	t.Helper()
+	at, err := scan.ToArrowTable(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -62,6 +63,13 @@ type ownerConfig struct {
 	tenants         *tenantResolver
 	tables          Tables                 // nil for the Hive layout
 	schemas         [nTables]*arrow.Schema // the tables' file schemas; nil: the table's own
+	// ownPartitions partitions each table by its own columns, as a table
+	// format that derives a row's partition from the row does (WithTables
+	// under event_date): an attempt with no started_at is in the null
+	// partition, event_date=null, and its questions, which have no
+	// started_at, are in the ingest_date partition of their landing day
+	// (appendOwn).
+	ownPartitions bool
 }
 
 // ownerEvents is where owners report what happened: the metrics, and the
@@ -205,6 +213,8 @@ func (o *owner) append(r record, now time.Time) (*hiveBuf, error) {
 		}
 		n[0]++
 		n[1] += int64(len(r.value))
+	} else if o.conf.ownPartitions {
+		hb = o.appendOwn(tenant, &meta, a)
 	} else {
 		by, t := o.conf.partitionOf(a, now)
 		hb = o.hive(o.hiveOf(tenant, by, t))
@@ -225,6 +235,29 @@ func (o *owner) append(r record, now time.Time) (*hiveBuf, error) {
 	o.last = r.offset
 	o.records++
 	return hb, nil
+}
+
+// appendOwn appends attempt a of tenant with every table partitioned by
+// its own columns under event_date (ownPartitions): the attempts row by
+// its started_at's date, or in the null partition when it has none; the
+// questions rows, which have no started_at, by their landing date. It
+// returns the attempts row's Hive partition.
+func (o *owner) appendOwn(tenant string, m *flatten.Meta, a *flatten.Attempt) *hiveBuf {
+	var hb *hiveBuf
+	if a.StartedAt.Valid {
+		hb = o.hive(o.hiveOf(tenant, partitionByEvent, a.StartedAt.Time()))
+	} else {
+		hb = o.hive(o.nullHive(tenant, partitionByEvent))
+	}
+	if len(a.Questions) == 0 {
+		hb.batch.AppendAttempt(m, a)
+	} else {
+		qb := o.hive(o.hiveOf(tenant, partitionByIngest, m.LandedAt))
+		hb.batch.AppendAttemptSplit(m, a, qb.batch)
+		extend(&qb.ranges[tQuestions], m.Offset)
+	}
+	extend(&hb.ranges[tAttempts], m.Offset)
+	return hb
 }
 
 // decode resolves r's tenant ("" without tenancy) and decodes its value.
@@ -258,12 +291,16 @@ func (o *owner) state() flushState {
 }
 
 // hiveKey is what a Hive partition's name is made of: the tenant ("" without
-// tenancy), the partition column and the day (UTC, since the epoch).
+// tenancy), the partition column and the day (UTC, since the epoch), or
+// nullDay for the rows whose column is null (nullHive).
 type hiveKey struct {
 	tenant string
 	by     config.PartitionBy
 	day    int64
 }
+
+// nullDay is the day of a hiveKey of a null partition: no time's day.
+const nullDay = math.MinInt64
 
 // maxHiveNames bounds the owner's cache of Hive partition names.
 const maxHiveNames = 4096
@@ -288,6 +325,21 @@ func (o *owner) hiveOf(tenant string, by config.PartitionBy, t time.Time) string
 }
 
 const secondsPerDay = 24 * 60 * 60
+
+// nullHive names the null partition of tenant's rows by column by, those
+// whose column is null: <by>=null (sink.NullPartition).
+func (o *owner) nullHive(tenant string, by config.PartitionBy) string {
+	k := hiveKey{tenant, by, nullDay}
+	if name, ok := o.names[k]; ok {
+		return name
+	}
+	if len(o.names) >= maxHiveNames {
+		clear(o.names)
+	}
+	name := o.conf.tenants.tenantHive(tenant, sink.NullPartition(string(by)))
+	o.names[k] = name
+	return name
+}
 
 func (o *owner) hive(name string) *hiveBuf {
 	hb, ok := o.hives[name]

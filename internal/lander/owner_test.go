@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"testing"
 	"time"
 
@@ -392,4 +393,87 @@ func TestOwnerPublishFailure(t *testing.T) {
 		t.Errorf("landed %v, %d flushes, %d abandons; want none, none, 1", r.landed, len(r.lake.flushes), r.lake.abandoned)
 	}
 	r.mem.AssertSize(t, 0)
+}
+
+// startedAt is the started_at member of a generated attempt's JSON.
+var startedAt = regexp.MustCompile(`"started_at":"[^"]*"`)
+
+// TestOwnerOwnPartitions checks where an owner puts an attempt's rows
+// under event_date: for a table format (ownPartitions) attempts by
+// started_at's day, or event_date=null when it is null, and questions by
+// landing day; in the Hive layout attempts and questions together by
+// started_at's day, or the landing day when it is null.
+func TestOwnerOwnPartitions(t *testing.T) {
+	// Four attempts started on 2026-11-20 and 21 and one with no
+	// started_at, landed on 2026-11-24, then one with no started_at
+	// landed on 2026-11-25, and a malformed record.
+	for _, tc := range []struct {
+		name string
+		own  bool
+		want map[string][2]int64 // table/hive: attempts rows, whether questions rows are there
+	}{
+		{"table_format", true, map[string][2]int64{
+			"attempts/event_date=2026-11-20":     {2, 0},
+			"attempts/event_date=2026-11-21":     {2, 0},
+			"attempts/event_date=null":           {2, 0},
+			"questions/ingest_date=2026-11-24":   {0, 1},
+			"questions/ingest_date=2026-11-25":   {0, 1},
+			"_quarantine/ingest_date=2026-11-25": {1, 0},
+		}},
+		{"hive", false, map[string][2]int64{
+			"attempts/event_date=2026-11-20":     {2, 0},
+			"attempts/event_date=2026-11-21":     {2, 0},
+			"attempts/event_date=2026-11-24":     {1, 0},
+			"attempts/event_date=2026-11-25":     {1, 0},
+			"questions/event_date=2026-11-20":    {0, 1},
+			"questions/event_date=2026-11-21":    {0, 1},
+			"questions/event_date=2026-11-24":    {0, 1},
+			"questions/event_date=2026-11-25":    {0, 1},
+			"_quarantine/ingest_date=2026-11-25": {1, 0},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newOwnerRig(t, midnight.Add(-time.Minute), rollPolicy{maxRecords: 1000, maxBytes: 1 << 30, maxAge: time.Hour, maxHives: 16}, partitionByEvent, -1)
+			r.o.conf.ownPartitions = tc.own
+			ctx := context.Background()
+			g := attemptgen.New(attemptgen.Config{Seed: 3})
+			add := func(offset int64, value []byte) {
+				t.Helper()
+				if err := r.o.add(ctx, record{offset: offset, value: value}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			started := func(v string) []byte { return startedAt.ReplaceAll(g.Next().Value, []byte(`"started_at":`+v)) }
+			add(0, started(`"2026-11-20T00:00:00Z"`))
+			add(1, started(`"2026-11-21T23:59:59.999Z"`))
+			add(2, started(`"2026-11-20T23:59:59Z"`))
+			add(3, started(`"2026-11-21T08:00:00+00:00"`))
+			add(4, started(`null`))
+			r.clock.advance(2 * time.Minute) // the next UTC day: no roll under event_date
+			add(5, started(`null`))
+			add(6, []byte("not json"))
+			if err := r.o.close(ctx, rollShutdown); err != nil {
+				t.Fatal(err)
+			}
+			if len(r.lake.flushes) != 1 {
+				t.Fatalf("%d flushes, want 1", len(r.lake.flushes))
+			}
+			got := r.lake.flushes[0].rows
+			if len(got) != len(tc.want) {
+				t.Errorf("files %v, want %v", got, tc.want)
+			}
+			for k, w := range tc.want {
+				n, ok := got[k]
+				switch {
+				case !ok:
+					t.Errorf("no file %s: files %v", k, got)
+				case w[0] > 0 && n != w[0]:
+					t.Errorf("%s: %d rows, want %d", k, n, w[0])
+				case w[1] > 0 && n == 0:
+					t.Errorf("%s: no questions rows", k)
+				}
+			}
+			r.mem.AssertSize(t, 0)
+		})
+	}
 }

@@ -76,7 +76,8 @@ func (c *ownerConfig) writer(t *flatten.Table, mem memory.Allocator) sink.Writer
 // landed (ingest_date) or, when configured, its started_at (event_date;
 // the landing time when started_at is null).
 // Quarantined records always use ingest_date, since they may have no
-// event time.
+// event time. Under ownPartitions the attempt's rows are placed by
+// appendOwn instead.
 func (c *ownerConfig) partitionOf(a *flatten.Attempt, now time.Time) (config.PartitionBy, time.Time) {
 	if c.partitionBy == partitionByEvent {
 		if a.StartedAt.Valid {

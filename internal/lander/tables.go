@@ -32,9 +32,16 @@ type Tables interface {
 // flush first (a crash may have come between the two). An owner publishes
 // its next flush only once the last one is committed, so at most the one
 // that state.json records can be missing from the tables.
+//
+// Such tables derive a row's partition from the row's own columns, so
+// under lake.partition_by event_date an attempt with no started_at goes
+// to the null partition, event_date=null, rather than to its landing date,
+// and the questions rows, which have no started_at, are partitioned by
+// ingest_date.
 func WithTables(tables Tables) Option {
 	return func(l *Lander) {
 		l.conf.tables = watchedTables{Tables: tables, l: l}
+		l.conf.ownPartitions = l.conf.partitionBy == partitionByEvent
 		l.initErr = l.conf.useTables()
 	}
 }

@@ -54,6 +54,18 @@ func (b *Batch) AppendAttempt(m *Meta, a *Attempt) {
 	b.att.append(b.mem, m, a, a.derive(s))
 }
 
+// AppendAttemptSplit is AppendAttempt with the questions rows appended to
+// q instead of b: for a layout whose attempts and questions of one attempt
+// fall in different partitions. The attempts row is the same, its derived
+// columns included.
+func (b *Batch) AppendAttemptSplit(m *Meta, a *Attempt, q *Batch) {
+	var s answerSpan
+	for i := range a.Questions {
+		s.add(q.que.append(q.mem, m, a, i))
+	}
+	b.att.append(b.mem, m, a, a.derive(s))
+}
+
 // AppendQuarantine appends a message that could not be flattened.
 func (b *Batch) AppendQuarantine(m *Meta, why *InvalidError, raw []byte) {
 	b.qua.append(b.mem, m, why, raw)

@@ -293,3 +293,34 @@ func TestBatchGrowsAsBuilders(t *testing.T) {
 	b.Release()
 	mem.AssertSize(t, 0)
 }
+
+// TestAppendAttemptSplit checks that AppendAttemptSplit makes, over its
+// two batches, exactly the attempts and questions records AppendAttempt
+// makes in one.
+func TestAppendAttemptSplit(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	one, att, que := NewBatch(mem), NewBatch(mem), NewBatch(mem)
+	r := rand.New(rand.NewPCG(4, 1))
+	for i := range 500 {
+		m := &Meta{Topic: "attempts", Offset: int64(i), LandedAt: time.UnixMicro(1.6e15 + int64(i))}
+		a := randAttempt(r)
+		one.AppendAttempt(m, a)
+		att.AppendAttemptSplit(m, a, que)
+	}
+	if a, q, _ := att.Len(); a != 500 || q != 0 {
+		t.Fatalf("the attempts batch holds %d attempts and %d questions, want 500 and 0", a, q)
+	}
+	if a, _, _ := que.Len(); a != 0 {
+		t.Fatalf("the questions batch holds %d attempts, want 0", a)
+	}
+	want, gotA, gotQ := one.Take(), att.Take(), que.Take()
+	compareRecords(t, TableAttempts, gotA.Attempts, want.Attempts)
+	compareRecords(t, TableQuestions, gotQ.Questions, want.Questions)
+	for _, r := range []Records{want, gotA, gotQ} {
+		r.Release()
+	}
+	for _, b := range []*Batch{one, att, que} {
+		b.Release()
+	}
+	mem.AssertSize(t, 0)
+}

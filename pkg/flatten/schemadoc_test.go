@@ -56,6 +56,9 @@ landerd lands every Kafka message of the topic in exactly one of two places: a r
   `+"`landed_at`"+`) by default. With `+"`lake.partition_by: event_date`"+`, `+"`attempts`"+` and `+"`questions`"+` are
   partitioned by `+"`event_date`"+`, the UTC date of `+"`started_at`"+` (the landing date when started_at is
   null); `+"`_quarantine`"+` always uses `+"`ingest_date`"+`. Readers with Hive partitioning turn it into a DATE column.
+  As Iceberg tables (`+"`lake.format: iceberg`"+`) each table is partitioned by a column of its own:
+  with event_date `+"`attempts`"+` by the date of `+"`started_at`"+`, null when started_at is null, and
+  `+"`questions`"+` by `+"`ingest_date`"+` ([iceberg.md](iceberg.md#partitioning)).
 - File names carry the Kafka topic, partition and the range of offsets in the file, zero-padded so
   that they sort by offset. Files appear under their final name only when complete; folders whose
   names start with `+"`_`"+` or `+"`.`"+` (such as `+"`_landerd`"+`, landerd's bookkeeping) are not data.

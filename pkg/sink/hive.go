@@ -13,6 +13,7 @@ import (
 // and the file:
 //
 //	ingest_date=2026-11-24                  one date level (DatePartition)
+//	event_date=null                         the rows of a null date, in Iceberg tables only (NullPartition)
 //	tenant=pearson/ingest_date=2026-11-24   a tenant level first, when tenancy is on (TenantHive)
 //
 // Each level is a key=value directory name, which Hive-style readers turn
@@ -69,6 +70,16 @@ func TenantOf(hive string) (string, bool) {
 func DatePartition(column string, t time.Time) string {
 	return column + "=" + t.UTC().Format(time.DateOnly)
 }
+
+// NullValue is the value of a date partition level holding rows whose
+// date column is null: Iceberg's own writers name that folder
+// <column>=null. The Hive layout never has one: it places such rows by
+// their landing date.
+const NullValue = "null"
+
+// NullPartition returns the partition level of column's null partition:
+// "event_date=null" for column "event_date".
+func NullPartition(column string) string { return column + "=" + NullValue }
 
 // checkHive accepts "" or a path of key=value elements.
 func checkHive(hive string) error {

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/iceberg-go/catalog"
 	sqlcat "github.com/apache/iceberg-go/catalog/sql"
 	"github.com/apache/iceberg-go/table"
@@ -23,6 +23,7 @@ import (
 	"github.com/landerd/landerd/internal/fakekafka"
 	"github.com/landerd/landerd/internal/icetable"
 	"github.com/landerd/landerd/internal/lander"
+	"github.com/landerd/landerd/internal/report"
 	"github.com/landerd/landerd/pkg/flatten"
 	"github.com/landerd/landerd/pkg/metrics"
 	"github.com/landerd/landerd/pkg/sink"
@@ -208,29 +209,10 @@ func (f *fixture) scan(t *testing.T, cat catalog.Catalog, name string) map[[2]in
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[[2]int64]int{}
 	if tbl.CurrentSnapshot() == nil {
-		return out
+		return map[[2]int64]int{}
 	}
-	at, err := tbl.Scan(table.WithSelectedFields("kafka_partition", "kafka_offset")).ToArrowTable(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer at.Release()
-	tr := array.NewTableReader(at, 1<<16)
-	defer tr.Release()
-	for tr.Next() {
-		rec := tr.RecordBatch()
-		ps := rec.Column(rec.Schema().FieldIndices("kafka_partition")[0]).(*array.Int32)
-		os := rec.Column(rec.Schema().FieldIndices("kafka_offset")[0]).(*array.Int64)
-		for i := 0; i < int(rec.NumRows()); i++ {
-			out[[2]int64{int64(ps.Value(i)), os.Value(i)}]++
-		}
-	}
-	if err := tr.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return scanOffsets(t, ctx, tbl.Scan(table.WithSelectedFields("kafka_partition", "kafka_offset")))
 }
 
 // checkExactlyOnce reads attempts and _quarantine through iceberg-go and
@@ -288,6 +270,38 @@ func counter(t *testing.T, reg *prometheus.Registry, name string) float64 {
 		}
 	}
 	return sum
+}
+
+// checkReport checks that landerd report through the tables (their
+// current snapshots' files, as Tables.ReportFiles lists them) gives the
+// figures of the Hive layout landing the same records with the same
+// configuration.
+func (f *fixture) checkReport(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	hiveLake := f.landHive(t)
+	want, err := report.Read(ctx, hiveLake, report.DefaultOptions(), memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := f.tables(t, prometheus.NewRegistry(), nil).ReportFiles(ctx, f.lake, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := report.ReadFiles(ctx, f.lake, files, report.DefaultOptions(), memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Raw.Attempts == 0 || !equalFigures(got, want) {
+		t.Errorf("report through the iceberg tables differs from the hive lake's:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+func equalFigures(a, b *report.Report) bool {
+	ja, jb := a.Raw, b.Raw
+	return a.QuarantinedRows == b.QuarantinedRows && ja.Attempts == jb.Attempts && ja.Assessments == jb.Assessments &&
+		ja.CourseAttempts == jb.CourseAttempts && ja.Courses == jb.Courses &&
+		a.Dedup.Attempts == b.Dedup.Attempts && a.Dedup.CourseAttempts == b.Dedup.CourseAttempts
 }
 
 // landHive lands what was produced a second time, with f's configuration

@@ -7,14 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/iceberg-go/catalog"
 	"github.com/apache/iceberg-go/table"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/landerd/landerd/internal/icetable"
-	"github.com/landerd/landerd/internal/report"
-	"github.com/landerd/landerd/pkg/flatten"
 	"github.com/landerd/landerd/pkg/sink"
 	"github.com/landerd/landerd/test/kit/catalogtest"
 )
@@ -42,33 +39,7 @@ func TestLandsExactlyOnce(t *testing.T) {
 
 	// The report through the tables equals the report of a Hive lake of
 	// the same records.
-	hiveLake := f.landHive(t)
-	want, err := report.Read(context.Background(), hiveLake, report.DefaultOptions(), memory.DefaultAllocator)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tb := f.tables(t, prometheus.NewRegistry(), nil)
-	var files report.Files
-	if files.Attempts, err = tb.Files(context.Background(), flatten.TableAttempts); err != nil {
-		t.Fatal(err)
-	}
-	if files.Quarantine, err = tb.Files(context.Background(), flatten.TableQuarantine); err != nil {
-		t.Fatal(err)
-	}
-	got, err := report.ReadFiles(context.Background(), f.lake, files, report.DefaultOptions(), memory.DefaultAllocator)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Raw.Attempts == 0 || !equalFigures(got, want) {
-		t.Errorf("report through the iceberg tables differs from the hive lake's:\n got %+v\nwant %+v", got, want)
-	}
-}
-
-func equalFigures(a, b *report.Report) bool {
-	ja, jb := a.Raw, b.Raw
-	return a.QuarantinedRows == b.QuarantinedRows && ja.Attempts == jb.Attempts && ja.Assessments == jb.Assessments &&
-		ja.CourseAttempts == jb.CourseAttempts && ja.Courses == jb.Courses &&
-		a.Dedup.Attempts == b.Dedup.Attempts && a.Dedup.CourseAttempts == b.Dedup.CourseAttempts
+	f.checkReport(t)
 }
 
 // errCrash is what crashingTables returns once it has crashed.

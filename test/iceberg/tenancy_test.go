@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/apache/iceberg-go/table"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/landerd/landerd/internal/attemptgen"
 	"github.com/landerd/landerd/internal/config"
 	"github.com/landerd/landerd/internal/fakekafka"
 	"github.com/landerd/landerd/internal/report"
@@ -29,8 +31,22 @@ var tenants = []string{"pearson", "acme-corp"}
 // records landed in the Hive layout with the same tenancy. Each tenant's
 // tables are in a namespace of their own under its folder, and the
 // records of no tenant are in a _quarantine table alone.
-func TestTenancy(t *testing.T) {
+func TestTenancy(t *testing.T) { testTenancy(t, config.PartitionByIngestDate) }
+
+// TestTenancyEventDate is TestTenancy under lake.partition_by event_date,
+// with one in seven good attempts without started_at: each tenant's
+// attempts table has files in the null partition, in the tenant's folder.
+func TestTenancyEventDate(t *testing.T) { testTenancy(t, config.PartitionByEventDate) }
+
+func testTenancy(t *testing.T, by config.PartitionBy) {
 	f := newFixture(t, 3)
+	f.cfg.Lake.PartitionBy = by
+	if by == config.PartitionByEventDate {
+		// Four days of started_at: the generator's 68 would roll a flush
+		// every 20 records or so (maxOpenHives), each one a commit per
+		// tenant and table.
+		f.gen = attemptgen.New(attemptgen.Config{Seed: 7, BadRate: 0.05, Span: 4 * 24 * time.Hour})
+	}
 	f.cfg.Tenancy = config.Tenancy{Source: config.TenantSourceHeader, Header: "tenant"}
 	group := sinktest.LocalGroup(t)
 	for _, tn := range tenants {
@@ -43,7 +59,7 @@ func TestTenancy(t *testing.T) {
 	stop := f.run(t, "a", f.tables(t, prometheus.NewRegistry(), nil))
 	produced := 0
 	for range 3 {
-		produced += f.produceTenants(t, 600)
+		produced += f.produceTenants(t, 600, by == config.PartitionByEventDate)
 		time.Sleep(200 * time.Millisecond)
 	}
 	tb := f.tables(t, prometheus.NewRegistry(), nil)
@@ -118,6 +134,23 @@ func TestTenancy(t *testing.T) {
 	if _, err := cat.LoadTable(ctx, table.Identifier{f.cfg.Lake.Iceberg.Namespace, flatten.TableAttempts}); !errors.Is(err, catalog.ErrNoSuchTable) && !errors.Is(err, catalog.ErrNoSuchNamespace) {
 		t.Errorf("the namespace without tenancy has an attempts table (%v): records landed outside their tenant's tables", err)
 	}
+	if by == config.PartitionByEventDate {
+		for _, tenant := range tenants {
+			files, err := tb.TenantFiles(ctx, tenant, flatten.TableAttempts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			nulls := 0
+			for _, file := range files {
+				if strings.HasPrefix(file, tb.TenantDataDir(tenant, flatten.TableAttempts)+"/"+sink.NullPartition("event_date")+"/") {
+					nulls++
+				}
+			}
+			if nulls == 0 {
+				t.Errorf("tenant %s: no attempts file in the null partition among %d", tenant, len(files))
+			}
+		}
+	}
 	if _, err := tb.ReportFiles(ctx, f.lake, "initech"); !errors.Is(err, report.ErrNoTenantData) {
 		t.Errorf("report of a tenant without data: %v, want ErrNoTenantData", err)
 	}
@@ -125,10 +158,14 @@ func TestTenancy(t *testing.T) {
 
 // produceTenants sends n generated records round-robin over the
 // partitions, naming the tenants in turn in their tenant header; every
-// tenth has no header. It returns n.
-func (f *fixture) produceTenants(t *testing.T, n int) int {
+// tenth has no header. With nullStarts one in seven good attempts has no
+// started_at. It returns n.
+func (f *fixture) produceTenants(t *testing.T, n int, nullStarts bool) int {
 	t.Helper()
 	f.produceWith(t, n, func(i int, r *fakekafka.Record, want *flatten.Reason) {
+		if nullStarts && *want == "" && i%7 == 3 {
+			r.Value = startedAt.ReplaceAll(r.Value, []byte(`"started_at":null`))
+		}
 		if i%10 != 9 {
 			r.Headers = []fakekafka.Header{{Key: "tenant", Value: []byte(tenants[i%len(tenants)])}}
 		} else if *want == "" {

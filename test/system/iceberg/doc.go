@@ -16,6 +16,9 @@
 // or the hadoop one; TestRealDataSQLCatalog and TestRealDataHadoopCatalog
 // check that every reader answers as `landerd report --json` and finds
 // each step's rows at the snapshot it left. They skip only when the data
-// set is absent. The package is for tests only; a system that cannot be
+// set is absent. TestEventDateReaders has the binary land generated
+// attempts under lake.partition_by event_date, some without started_at,
+// and checks with python/tests_iceberg/event_date.py that pyiceberg and
+// Spark see the null partition and read started_at IS NULL from it alone. The package is for tests only; a system that cannot be
 // installed or started fails the test, naming it; nothing else skips.
 package iceberg
