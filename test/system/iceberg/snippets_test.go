@@ -14,11 +14,13 @@ import (
 // The snippets of docs/iceberg.md, in docs/iceberg/: the tests run the
 // files, and TestDocSnippets checks that the page quotes each verbatim.
 var snippets = map[string]string{
-	"spark.py":                 "python",
-	"pyiceberg_sql.py":         "python",
-	"pyiceberg_hadoop.py":      "python",
-	"duckdb_offline.py":        "python",
-	"trino-iceberg.properties": "properties",
+	"spark.py":                      "python",
+	"spark_hdfs.py":                 "python",
+	"pyiceberg_sql.py":              "python",
+	"pyiceberg_hadoop.py":           "python",
+	"duckdb_offline.py":             "python",
+	"trino-iceberg.properties":      "properties",
+	"trino-iceberg-hdfs.properties": "properties",
 }
 
 // TestDocSnippets: docs/iceberg.md quotes every snippet file whole, in a

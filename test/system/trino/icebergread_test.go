@@ -1,0 +1,143 @@
+package trino
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/landerd/landerd/internal/config"
+	"github.com/landerd/landerd/internal/report"
+	"github.com/landerd/landerd/test/kit/realdata"
+	"github.com/landerd/landerd/test/kit/repo"
+	"github.com/landerd/landerd/test/kit/servertest"
+	"github.com/landerd/landerd/test/system/iceberg"
+	"github.com/landerd/landerd/test/system/minidfs"
+	"github.com/landerd/landerd/test/system/postgres"
+)
+
+// TestIcebergOnHDFS has landerd land the real data set on Apache HDFS (a
+// MiniDFSCluster, landed as its superuser as test/icehdfs lands) into
+// Iceberg tables catalogued in PostgreSQL, in two steps; then Spark's
+// JdbcCatalog and Trino's Iceberg connector (iceberg.catalog.type=jdbc,
+// fs.hadoop.enabled=true) read them where they are, hdfs:// locations,
+// and give the seven answers of `landerd report --json` and each step's
+// rows at its snapshot. Spark and Trino share the landing, so it is here,
+// beside Trino's harness. It skips only when the real data set is absent.
+func TestIcebergOnHDFS(t *testing.T) {
+	realdata.Path(t, realdata.ArrayFile) // skip before starting anything
+	begin := time.Now()
+	c := minidfs.Start(t, minidfs.Config{})
+	pg := postgres.Start(t, postgres.Config{Database: "iceberg", User: "iceberg"})
+	l := iceberg.Land(t, iceberg.LandOptions{PG: pg, HDFS: c, First: 2000})
+	t.Logf("landerd landed the real data set in %s at %s; snapshots after each step %v", time.Since(begin).Round(100*time.Millisecond), l.Lake, l.Snapshots)
+	if final := l.Reports[1]; final.Raw.Attempts != realdata.Attempts || final.Dedup.Attempts != realdata.DistinctKeenIDs {
+		t.Fatalf("landerd report: %d rows, %d distinct keen_id; want %d, %d", final.Raw.Attempts, final.Dedup.Attempts, realdata.Attempts, realdata.DistinctKeenIDs)
+	}
+
+	start := time.Now()
+	iceberg.CheckReaders(t, l, l.ReaderEnv(pg), iceberg.EngineSpark)
+	t.Logf("Spark's JdbcCatalog read the tables in %s", time.Since(start).Round(100*time.Millisecond))
+
+	srv := startIcebergTrino(t, IcebergCatalog{Name: "iceberg", JDBCURL: pg.JDBCURL(), User: pg.User(), Password: pg.Password(), Warehouse: "/trino-warehouse", HDFS: c.URL()})
+	checkTrinoNamespace(t, srv, config.DefaultIcebergNamespace, l, l.Lake+"/landerd/attempts/")
+	t.Logf("test took %s", time.Since(begin).Round(100*time.Millisecond))
+}
+
+// startIcebergTrino starts Trino with the Iceberg catalogs cats, stopped
+// when the test ends; a Trino that cannot start fails the test.
+func startIcebergTrino(t *testing.T, cats ...IcebergCatalog) *Server {
+	t.Helper()
+	home := installTrino(t)
+	javaHome := os.Getenv("TRINO_JAVA_HOME")
+	if javaHome == "" {
+		javaHome = "/usr/lib/jvm/temurin-25-jdk-amd64"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	srv, err := Start(ctx, Options{Home: home, JavaHome: javaHome, Dir: dir, Iceberg: cats})
+	if err != nil {
+		t.Fatalf("Trino: %v", err)
+	}
+	t.Logf("trino started in %s at %s", srv.Started.Round(time.Millisecond), srv.URL())
+	t.Cleanup(func() {
+		if rss := servertest.PeakRSS(srv.Pid()); rss > 0 {
+			t.Logf("trino peak RSS: %d MiB", rss>>20)
+		}
+		if t.Failed() {
+			t.Logf("trino log:\n%s", srv.LogTail(40))
+		}
+		if err := srv.Close(); err != nil {
+			t.Errorf("Trino: %v", err)
+		}
+	})
+	return srv
+}
+
+// plainIdent is an identifier Trino takes unquoted.
+var plainIdent = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+
+// trinoIdent quotes name for Trino SQL when it is not a plain identifier,
+// as docs/iceberg.md says: "landerd_acme-corp".
+func trinoIdent(name string) string {
+	if plainIdent.MatchString(name) {
+		return name
+	}
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+}
+
+// checkTrinoNamespace has srv's catalog iceberg read namespace ns of l: the
+// views of sql/trino/00_views_iceberg.sql with its namespace, quoted, in
+// place of landerd, then the question files, whose answers must be l's
+// last report; each step's rows FOR VERSION AS OF its snapshot; and every
+// data file of the attempts table under location (the lake as Trino names
+// it: the table's own folder).
+func checkTrinoNamespace(t *testing.T, srv *Server, ns string, l *iceberg.Landed, location string) {
+	t.Helper()
+	root, err := repo.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	start := time.Now()
+	table := "iceberg." + trinoIdent(ns) + "."
+	script := strings.ReplaceAll(readFile(t, root, "sql/trino/00_views_iceberg.sql"), "iceberg.landerd.", table)
+	for _, st := range Statements(script) {
+		if _, err := srv.Query(ctx, "iceberg", "", st); err != nil {
+			t.Fatalf("sql/trino/00_views_iceberg.sql on %s: %v", ns, err)
+		}
+	}
+	q := func(sql string) []map[string]any {
+		t.Helper()
+		res, err := srv.Query(ctx, "iceberg", "landerd_views", sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Maps()
+	}
+	final := l.Reports[len(l.Reports)-1]
+	raw, dedup := checkAnswers(t, q, root, final, false)
+	t.Logf("trino on %s: %s", ns, iceberg.Summary(map[string]report.Figures{report.BasisRaw: raw, report.BasisDedup: dedup}))
+	for i, s := range l.Snapshots {
+		n := intOf(t, q(fmt.Sprintf("SELECT count(*) AS n FROM %sattempts FOR VERSION AS OF %d", table, s))[0]["n"])
+		if want := l.Reports[i].Raw.Attempts; n != want {
+			t.Errorf("trino: %d rows of %sattempts FOR VERSION AS OF %d (step %d), want %d", n, table, s, i+1, want)
+		}
+	}
+	files := q(fmt.Sprintf(`SELECT file_path FROM %s"attempts$files"`, table))
+	if len(files) == 0 {
+		t.Errorf("trino: %sattempts has no data files", table)
+	}
+	for _, f := range files {
+		if p, _ := f["file_path"].(string); !strings.HasPrefix(p, location) {
+			t.Errorf("trino: data file %q of %sattempts, want it under %s", p, table, location)
+			break
+		}
+	}
+	t.Logf("trino read %s (%d data files under %s) in %s", ns, len(files), location, time.Since(start).Round(100*time.Millisecond))
+}
