@@ -4,12 +4,16 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/landerd/landerd/internal/attemptgen"
 	"github.com/landerd/landerd/internal/config"
+	"github.com/landerd/landerd/internal/fakekafka"
+	"github.com/landerd/landerd/internal/icetable"
 	"github.com/landerd/landerd/internal/report"
 	"github.com/landerd/landerd/test/kit/realdata"
 	"github.com/landerd/landerd/test/kit/repo"
@@ -44,6 +48,67 @@ func TestIcebergOnHDFS(t *testing.T) {
 
 	srv := startIcebergTrino(t, IcebergCatalog{Name: "iceberg", JDBCURL: pg.JDBCURL(), User: pg.User(), Password: pg.Password(), Warehouse: "/trino-warehouse", HDFS: c.URL()})
 	checkTrinoNamespace(t, srv, config.DefaultIcebergNamespace, l, l.Lake+"/landerd/attempts/")
+	t.Logf("test took %s", time.Since(begin).Round(100*time.Millisecond))
+}
+
+// tenantNames are the tenants of TestIcebergTenantNamespace: the first
+// has a hyphen, so its namespace needs quoting in SQL.
+var tenantNames = []string{"acme-corp", "pearson"}
+
+// TestIcebergTenantNamespace has landerd land generated attempts of two
+// tenants, named by a record header, with tenancy on and the sql catalog,
+// so that tenant acme-corp's tables are in namespace landerd_acme-corp;
+// then Spark (backticks), pyiceberg (a tuple), DuckDB (the metadata file
+// pyiceberg names) and Trino (double quotes) read that namespace and give
+// the seven answers of `landerd report --json --tenant acme-corp`, and
+// each step's rows at its snapshot; so do the snippets of docs/iceberg.md
+// for the sql catalog, given that namespace. The tenants' shares differ (two
+// records in three are acme-corp's), so answers read from the other
+// tenant's tables, or from both, would differ.
+func TestIcebergTenantNamespace(t *testing.T) {
+	begin := time.Now()
+	pg := postgres.Start(t, postgres.Config{Database: "iceberg", User: "iceberg"})
+	gen := attemptgen.New(attemptgen.Config{Seed: 23, DuplicateRate: 0.05})
+	recs := make([]fakekafka.Record, 1500)
+	for i := range recs {
+		r := gen.Next()
+		tenant := tenantNames[0]
+		if i%3 == 2 {
+			tenant = tenantNames[1]
+		}
+		recs[i] = fakekafka.Record{Key: r.Key, Value: r.Value, Headers: []fakekafka.Header{{Key: iceberg.TenantHeader, Value: []byte(tenant)}}}
+	}
+	l := iceberg.Land(t, iceberg.LandOptions{PG: pg, Records: recs, Tenants: tenantNames, First: 600})
+	ns := icetable.Namespace(config.DefaultIcebergNamespace, tenantNames[0])
+	t.Logf("landerd landed %d records of tenants %v in %s; %s's snapshots after each step %v", len(recs), tenantNames, time.Since(begin).Round(100*time.Millisecond), ns, l.Snapshots)
+	all, acme, other := l.Report(t), l.Reports[1], l.TenantReport(t, tenantNames[1])
+	if acme.Raw.Attempts != 1000 || other.Raw.Attempts != 500 || all.Raw.Attempts != 1500 || acme.QuarantinedRows+other.QuarantinedRows != 0 {
+		t.Fatalf("landerd report: %d attempts in all, %d of %s, %d of %s; want 1500, 1000 and 500, none quarantined",
+			all.Raw.Attempts, acme.Raw.Attempts, tenantNames[0], other.Raw.Attempts, tenantNames[1])
+	}
+	if acme.Raw.Attempts == acme.Dedup.Attempts {
+		t.Fatalf("%s: raw and dedup both %d attempts; want resends, so that the bases differ", tenantNames[0], acme.Raw.Attempts)
+	}
+
+	start := time.Now()
+	iceberg.CheckReaders(t, l, l.NamespaceEnv(pg, ns))
+	t.Logf("Spark, pyiceberg and DuckDB read %s in %s", ns, time.Since(start).Round(100*time.Millisecond))
+
+	// The snippets of docs/iceberg.md, given the tenant's namespace: Spark
+	// quotes it in backticks, pyiceberg takes it in a tuple, and DuckDB
+	// reads the metadata file pyiceberg names, in the tenant's folder.
+	env := append(l.NamespaceEnv(pg, ns), "LANDERD_ICEBERG_SQLALCHEMY_URI="+iceberg.SQLAlchemyURL(t, pg))
+	iceberg.CheckSnippet(t, "spark.py", iceberg.RunSnippet(t, env, "spark.py"), l)
+	py := iceberg.RunSnippet(t, env, "pyiceberg_sql.py")
+	iceberg.CheckSnippet(t, "pyiceberg_sql.py", py, l)
+	if want := "file://" + l.Lake + "/landerd/tenant=" + tenantNames[0] + "/attempts/metadata/"; !strings.HasPrefix(py.Metadata, want) {
+		t.Fatalf("docs/iceberg/pyiceberg_sql.py: metadata file %q, want one under %s", py.Metadata, want)
+	}
+	iceberg.CheckSnippet(t, "duckdb_offline.py", iceberg.RunSnippet(t, append(env, "LANDERD_ATTEMPTS_METADATA="+py.Metadata), "duckdb_offline.py"), l)
+
+	dir := t.TempDir()
+	srv := startIcebergTrino(t, IcebergCatalog{Name: "iceberg", JDBCURL: pg.JDBCURL(), User: pg.User(), Password: pg.Password(), Warehouse: filepath.Join(dir, "warehouse")})
+	checkTrinoNamespace(t, srv, ns, l, "file://"+l.Lake+"/landerd/tenant="+tenantNames[0]+"/attempts/")
 	t.Logf("test took %s", time.Since(begin).Round(100*time.Millisecond))
 }
 
