@@ -1,6 +1,7 @@
 # pyiceberg (and pandas through it) on landerd's Iceberg tables in a SQL
 # catalog on PostgreSQL. Set the URL to your lake.iceberg.catalog.uri with
-# its password, as SQLAlchemy takes it.
+# its password, as SQLAlchemy takes it, and the namespace:
+# lake.iceberg.namespace, or a tenant's, <namespace>_<tenant>.
 import os
 
 from pyiceberg.catalog.sql import SqlCatalog
@@ -8,9 +9,11 @@ from pyiceberg.catalog.sql import SqlCatalog
 db = os.environ.get(
     "LANDERD_ICEBERG_SQLALCHEMY_URI", "postgresql+psycopg2://reader:secret@db.example:5432/lake"
 )
+namespace = os.environ.get("LANDERD_ICEBERG_NAMESPACE", "landerd")
 # The catalog's name must be landerd: the SQL catalog stores it in every row.
 catalog = SqlCatalog("landerd", uri=db)
-attempts = catalog.load_table(("landerd", "attempts"))
+# A tuple: the namespace as it is, '-' and all (landerd_acme-corp).
+attempts = catalog.load_table((namespace, "attempts"))
 
 df = attempts.scan().to_pandas()
 print("attempts:", len(df))

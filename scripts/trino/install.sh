@@ -9,6 +9,13 @@
 # plugin are unpacked changes nothing; a server unpacked before a plugin
 # was added here gets only the missing plugin.
 #
+# The Iceberg plugin's HDFS file system (fs.hadoop.enabled=true) loads its
+# jars from plugin/iceberg/hdfs, which the plugin's zip lacks: Trino's
+# server build adds them, and io.trino:trino-hdfs is not published for
+# every version (not 476). They are taken from the full server tarball,
+# io.trino:trino-server (821 MB for 476, kept in ~/.m2 like the rest), of
+# which only that folder is kept.
+#
 # Trino needs Java 24 or newer; TRINO_JAVA_HOME (default
 # /usr/lib/jvm/temurin-25-jdk-amd64) is checked here and used by the tests.
 set -eu
@@ -35,6 +42,7 @@ installed() {
 	for p in $plugins; do
 		[ -d "$server/plugin/$p" ] || return 1
 	done
+	[ -f "$server/plugin/iceberg/hdfs/.landerd-complete" ]
 }
 if installed; then
 	printf '%s\n' "$server"
@@ -70,12 +78,30 @@ plugin() {
 	mv "$top" "$2/plugin/$1"
 }
 
+# hdfs DIR unpacks the Iceberg plugin's HDFS jars, plugin/iceberg/hdfs of
+# the full server tarball, into DIR/plugin/iceberg/hdfs.
+hdfs() {
+	log "fetching io.trino:trino-server:$version:tar.gz from Maven Central for plugin/iceberg/hdfs"
+	fetch "io.trino:trino-server:$version:tar.gz"
+	mkdir -p "$work/full"
+	# Whole: the tarball stores duplicate jars as hard links to other folders.
+	tar -xzf "$work/download/trino-server-$version.tar.gz" -C "$work/full"
+	rm -f "$work/download/trino-server-$version.tar.gz"
+	rm -rf "$1/plugin/iceberg/hdfs"
+	mv "$work/full/trino-server-$version/plugin/iceberg/hdfs" "$1/plugin/iceberg/hdfs"
+	rm -rf "$work/full"
+	touch "$1/plugin/iceberg/hdfs/.landerd-complete"
+}
+
 if [ -f "$server/.landerd-complete" ]; then
 	for p in $plugins; do
 		if [ ! -d "$server/plugin/$p" ]; then
 			plugin "$p" "$server"
 		fi
 	done
+	if [ ! -f "$server/plugin/iceberg/hdfs/.landerd-complete" ]; then
+		hdfs "$server"
+	fi
 	log "ok (Trino $version, plugins added)"
 	printf '%s\n' "$server"
 	exit 0
@@ -94,6 +120,7 @@ fi
 for p in $plugins; do
 	plugin "$p" "$unpacked"
 done
+hdfs "$unpacked"
 
 rm -rf "$server"
 mv "$unpacked" "$server"

@@ -54,11 +54,37 @@ ENV = {
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
+#: The namespaces landerd makes: lake.iceberg.namespace (a lowercase letter,
+#: then at most 62 lowercase letters, digits and '_'), alone or, with
+#: tenancy, followed by '_' and a tenant's name (pkg/sink's TenantNameForm:
+#: a lowercase letter or digit, then at most 62 of those, '_' and '-') or
+#: by '__unassigned' (the namespace of records of no known tenant).
+NAMESPACE = re.compile(r"[a-z][a-z0-9_]{0,62}(?:_(?:[a-z0-9][a-z0-9_-]{0,62}|_unassigned))?")
+
 
 def _ident(kind: str, value: str) -> str:
     if not _IDENT.fullmatch(value):
         raise ValueError(f"{kind} {value!r} is not a plain identifier ([A-Za-z_][A-Za-z0-9_]*)")
     return value
+
+
+def check_namespace(namespace: str) -> str:
+    """Return namespace when landerd can make it (NAMESPACE, e.g. landerd
+    or landerd_acme-corp), else raise ValueError."""
+    if not NAMESPACE.fullmatch(namespace):
+        raise ValueError(
+            f"namespace {namespace!r} is not one landerd makes: lake.iceberg.namespace "
+            "([a-z][a-z0-9_]{0,62}), or it, '_' and a tenant ([a-z0-9][a-z0-9_-]{0,62})"
+        )
+    return namespace
+
+
+def spark_ident(name: str) -> str:
+    """name as a Spark SQL identifier: as it is when plain, else in
+    backticks (`landerd_acme-corp`), a backtick doubled."""
+    if _IDENT.fullmatch(name):
+        return name
+    return "`" + name.replace("`", "``") + "`"
 
 
 @dataclass(frozen=True)
@@ -86,7 +112,7 @@ class Catalog:
         if self.type == "sql" and not self.uri:
             raise ValueError("a sql catalog needs a uri (jdbc:postgresql://host:port/db)")
         _ident("catalog name", self.name)
-        _ident("namespace", self.namespace)
+        check_namespace(self.namespace)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Catalog:
@@ -220,8 +246,10 @@ def attach_spark(spark: SparkSession, cat: Catalog) -> None:
 
 
 def spark_table(cat: Catalog, table: str = "attempts") -> str:
-    """The table's name in Spark SQL: catalog.namespace.table."""
-    return f"{cat.name}.{cat.namespace}.{_ident('table', table)}"
+    """The table's name in Spark SQL: catalog.namespace.table, the
+    namespace quoted when it is not a plain identifier
+    (landerd.`landerd_acme-corp`.attempts)."""
+    return f"{cat.name}.{spark_ident(cat.namespace)}.{_ident('table', table)}"
 
 
 def spark_count(
@@ -247,7 +275,9 @@ def spark_answers(spark: SparkSession, cat: Catalog) -> dict[str, dict]:
     """The seven answers from the attempts table, raw and dedup: the views
     of sql/spark/00_views_iceberg.sql, then sql/spark/01-07."""
     for stmt in statements(
-        SQL_DIR / "spark" / "00_views_iceberg.sql", catalog=cat.name, namespace=cat.namespace
+        SQL_DIR / "spark" / "00_views_iceberg.sql",
+        catalog=cat.name,
+        namespace=spark_ident(cat.namespace),
     ):
         spark.sql(stmt)
     return answers(lambda sql: [r.asDict() for r in spark.sql(sql).collect()], "spark")

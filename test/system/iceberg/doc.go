@@ -11,14 +11,18 @@
 // suites that need the same (test/system/trino reads a table pyiceberg
 // wrote).
 //
-// LandRealData has the landerd binary land the real data set
-// (test/kit/realdata) into Iceberg tables in two steps, on the sql catalog
-// or the hadoop one; TestRealDataSQLCatalog and TestRealDataHadoopCatalog
-// check that every reader answers as `landerd report --json` and finds
-// each step's rows at the snapshot it left. They skip only when the data
-// set is absent. TestEventDateReaders has the binary land generated
-// attempts under lake.partition_by event_date, some without started_at,
-// and checks with python/tests_iceberg/event_date.py that pyiceberg and
-// Spark see the null partition and read started_at IS NULL from it alone. The package is for tests only; a system that cannot be
+// Land (LandRealData for the common case) has the landerd binary land the
+// real data set (test/kit/realdata), or given records with tenancy, into
+// Iceberg tables in two steps, on the sql catalog or the hadoop one, on a
+// local lake or on Apache HDFS (test/system/minidfs);
+// TestRealDataSQLCatalog, TestRealDataHadoopCatalog and
+// TestRealDataHadoopCatalogOnHDFS check that the readers answer as
+// `landerd report --json` and find each step's rows at the snapshot it
+// left (CheckReaders, which test/system/trino uses too). They skip only
+// when the data set is absent. TestEventDateReaders has the binary land
+// generated attempts under lake.partition_by event_date, some without
+// started_at, and checks with python/tests_iceberg/event_date.py that
+// pyiceberg and Spark see the null partition and read started_at IS NULL
+// from it alone. The package is for tests only; a system that cannot be
 // installed or started fails the test, naming it; nothing else skips.
 package iceberg

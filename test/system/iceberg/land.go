@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -18,36 +20,50 @@ import (
 
 	"github.com/landerd/landerd/internal/config"
 	"github.com/landerd/landerd/internal/fakekafka"
+	"github.com/landerd/landerd/internal/iceio"
 	"github.com/landerd/landerd/internal/icetable"
+	"github.com/landerd/landerd/internal/lake"
 	"github.com/landerd/landerd/internal/produce"
 	"github.com/landerd/landerd/internal/report"
 	"github.com/landerd/landerd/test/kit/realdata"
 	"github.com/landerd/landerd/test/kit/repo"
+	"github.com/landerd/landerd/test/kit/sinktest"
+	"github.com/landerd/landerd/test/system/minidfs"
 	"github.com/landerd/landerd/test/system/postgres"
 )
 
 // RealDataTopic is the topic the real data set is landed from.
 const RealDataTopic = "assessment-attempts"
 
-// Landed is the real data set as landerd landed it into Iceberg tables,
-// in steps: after each step every record produced so far is in the
-// tables, and landerd stopped.
+// TenantHeader is the record header LandOptions.Tenants take a record's
+// tenant from.
+const TenantHeader = "tenant"
+
+// Landed is what LandRealData or Land landed into Iceberg tables, in
+// steps: after each step every record produced so far is in the tables,
+// and landerd stopped.
 type Landed struct {
 	// Bin is the landerd binary that landed the lake.
 	Bin string
 	// Config is the YAML file it ran with; `landerd report --config`
 	// reads the tables through it.
 	Config string
-	// Lake is the lake root; the tables are under <Lake>/landerd/<table>.
+	// Lake is the lake root, a local path or an hdfs:// URL; the tables
+	// are under <Lake>/landerd/<table> (a tenant's under
+	// <Lake>/landerd/tenant=<T>/<table>).
 	Lake string
 	// Catalog is the tables' catalog as the readers name it: the lake is
 	// its warehouse.
 	Catalog Catalog
 	// Type is the catalog's type: "sql" or "hadoop".
 	Type string
-	// Snapshots are the attempts table's current snapshot after each step.
+	// Tenants are the tenants of a lake landed with tenancy, else nil.
+	Tenants []string
+	// Snapshots are the attempts table's current snapshot after each step
+	// (with tenancy, the first tenant's attempts table).
 	Snapshots []int64
-	// Reports are `landerd report --json` after each step.
+	// Reports are `landerd report --json` after each step (with tenancy,
+	// `--tenant` the first tenant's, as Snapshots).
 	Reports []report.Report
 	// env is the environment landerd runs in (the catalog's password).
 	env []string
@@ -56,31 +72,82 @@ type Landed struct {
 // ReaderEnv returns the LANDERD_ICEBERG_* variables that point
 // landerd_lake.iceberg at the landed tables (pg is nil for hadoop).
 func (l *Landed) ReaderEnv(pg *postgres.Server) []string {
+	return l.NamespaceEnv(pg, config.DefaultIcebergNamespace)
+}
+
+// NamespaceEnv is ReaderEnv for the tables of namespace ns, e.g. a
+// tenant's (icetable.Namespace).
+func (l *Landed) NamespaceEnv(pg *postgres.Server, ns string) []string {
 	if l.Type == "sql" {
-		return Env(pg, l.Catalog)
+		return Env(pg, Catalog{Namespace: ns, Warehouse: l.Lake})
 	}
 	return append(os.Environ(),
 		"LANDERD_ICEBERG_CATALOG_TYPE=hadoop",
 		"LANDERD_ICEBERG_CATALOG_NAME="+DefaultCatalogName,
-		"LANDERD_ICEBERG_NAMESPACE="+config.DefaultIcebergNamespace,
+		"LANDERD_ICEBERG_NAMESPACE="+ns,
 		"LANDERD_ICEBERG_WAREHOUSE="+l.Lake,
 	)
 }
 
+// LandOptions say what Land lands, and where.
+type LandOptions struct {
+	// PG catalogs the tables (the sql catalog); nil means the hadoop
+	// catalog, in the lake itself.
+	PG *postgres.Server
+	// HDFS, when set, holds the lake, a folder of its own on the cluster,
+	// landed as the cluster's superuser (as test/icehdfs lands); nil means
+	// a local folder.
+	HDFS *minidfs.Cluster
+	// Records, when set, are landed instead of the real data set, with
+	// their keys and headers.
+	Records []fakekafka.Record
+	// Tenants, when set, turns tenancy on: source header TenantHeader,
+	// these tenants, each given a group of the local machine
+	// (sinktest.LocalGroup). It needs PG: landerd refuses tenancy with the
+	// hadoop catalog.
+	Tenants []string
+	// First is the number of records of the first step; the rest are the
+	// second's.
+	First int
+}
+
 // LandRealData lands the real data set (test/kit/realdata; the test
-// skips when it is absent) with the landerd binary, lake.format iceberg,
-// into tables catalogued in pg (the sql catalog) or, when pg is nil, in the
-// lake itself (the hadoop catalog). The records go in two steps, the
-// first `first` records then the rest, each produced into an in-process
-// broker and landed by a `landerd run` stopped once everything produced
-// is in the tables, so the attempts table has an earlier snapshot with
-// fewer rows.
+// skips when it is absent) on a local lake, into tables catalogued in pg
+// (the sql catalog) or, when pg is nil, in the lake itself (the hadoop
+// catalog): Land with those options.
 func LandRealData(tb testing.TB, pg *postgres.Server, first int) *Landed {
 	tb.Helper()
-	file := realdata.Path(tb, realdata.ArrayFile)
-	recs := readArray(tb, file)
+	return Land(tb, LandOptions{PG: pg, First: first})
+}
+
+// Land has the landerd binary land opts.Records, or the real data set
+// (test/kit/realdata; the test skips when it is absent), with lake.format
+// iceberg and production defaults but for a 1 s file age (so that each
+// step ends soon). The records go in two steps, the first opts.First
+// records then the rest, each produced into an in-process broker and
+// landed by a `landerd run` stopped once everything produced is in the
+// tables, so the attempts table has an earlier snapshot with fewer rows.
+func Land(tb testing.TB, opts LandOptions) *Landed {
+	tb.Helper()
+	var recs []fakekafka.Record
+	if opts.Records != nil {
+		recs = opts.Records
+	} else {
+		file := realdata.Path(tb, realdata.ArrayFile)
+		for _, r := range readArray(tb, file) {
+			var buf bytes.Buffer
+			if err := json.Compact(&buf, r); err != nil {
+				tb.Fatal(err)
+			}
+			recs = append(recs, fakekafka.Record{Value: buf.Bytes()})
+		}
+	}
+	first := opts.First
 	if first <= 0 || first >= len(recs) {
-		tb.Fatalf("land the real data set: first step of %d records out of %d", first, len(recs))
+		tb.Fatalf("land: first step of %d records out of %d", first, len(recs))
+	}
+	if len(opts.Tenants) > 0 && opts.PG == nil {
+		tb.Fatal("land: tenancy needs the sql catalog (a PostgreSQL)")
 	}
 	dir := tb.TempDir()
 	bin, err := repo.BuildLanderd(dir)
@@ -93,25 +160,45 @@ func LandRealData(tb testing.TB, pg *postgres.Server, first int) *Landed {
 	}
 	tb.Cleanup(b.Close)
 
-	l := &Landed{Bin: bin, Lake: filepath.Join(dir, "lake"), Config: filepath.Join(dir, "landerd.yaml"), Type: "hadoop"}
+	l := &Landed{Bin: bin, Lake: filepath.Join(dir, "lake"), Config: filepath.Join(dir, "landerd.yaml"), Type: "hadoop", Tenants: opts.Tenants}
 	cfg := config.Default()
 	cfg.Kafka.Brokers = []string{b.Addr()}
 	cfg.Kafka.Topic = RealDataTopic
+	hdfsYAML := ""
+	if opts.HDFS != nil {
+		su, err := minidfs.Superuser()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		l.Lake = fmt.Sprintf("%s/landed-%d", opts.HDFS.URL(), lakeSeq.Add(1))
+		cfg.HDFS.User = su
+		hdfsYAML = fmt.Sprintf("hdfs:\n  user: %q\n", su)
+	}
 	cfg.Lake.URL = l.Lake
 	cfg.Lake.Format = config.FormatIceberg
 	cfg.Lake.Iceberg.Catalog = config.IcebergCatalog{Type: config.CatalogHadoop}
 	catalog := "  catalog:\n      type: hadoop"
 	env := os.Environ()
-	if pg != nil {
+	if opts.PG != nil {
 		l.Type = "sql"
-		u, err := url.Parse(pg.DSN())
+		u, err := url.Parse(opts.PG.DSN())
 		if err != nil {
 			tb.Fatal(err)
 		}
-		u.User = url.User(pg.User())
-		cfg.Lake.Iceberg.Catalog = config.IcebergCatalog{Type: config.CatalogSQL, URI: u.String(), Password: config.Secret(pg.Password())}
+		u.User = url.User(opts.PG.User())
+		cfg.Lake.Iceberg.Catalog = config.IcebergCatalog{Type: config.CatalogSQL, URI: u.String(), Password: config.Secret(opts.PG.Password())}
 		catalog = fmt.Sprintf("  catalog:\n      type: sql\n      uri: %q", u.String())
-		env = append(env, "LANDERD_ICEBERG_CATALOG_PASSWORD="+pg.Password())
+		env = append(env, "LANDERD_ICEBERG_CATALOG_PASSWORD="+opts.PG.Password())
+	}
+	tenancyYAML := ""
+	snapNS := config.DefaultIcebergNamespace
+	if len(opts.Tenants) > 0 {
+		group := sinktest.LocalGroup(tb)
+		tenancyYAML = fmt.Sprintf("tenancy:\n  source: header\n  header: %s\n  tenants:\n", TenantHeader)
+		for _, tn := range opts.Tenants {
+			tenancyYAML += fmt.Sprintf("    - name: %q\n      group: %q\n", tn, group)
+		}
+		snapNS = icetable.Namespace(config.DefaultIcebergNamespace, opts.Tenants[0])
 	}
 	l.Catalog = Catalog{Warehouse: l.Lake}
 	l.env = env
@@ -132,39 +219,53 @@ lake:
   %s
 shutdown:
   deadline: 10s
-`, b.Addr(), RealDataTopic, l.Lake, catalog)
+%s%s`, b.Addr(), RealDataTopic, l.Lake, catalog, hdfsYAML, tenancyYAML)
 	if err := os.WriteFile(l.Config, []byte(yaml), 0o644); err != nil {
 		tb.Fatal(err)
 	}
 
-	steps := [][]json.RawMessage{recs[:first], recs[first:]}
+	steps := [][]fakekafka.Record{recs[:first], recs[first:]}
 	produced := 0
 	for i, step := range steps {
-		part := filepath.Join(dir, fmt.Sprintf("step%d.jsonl", i+1))
-		var buf bytes.Buffer
-		for _, r := range step {
-			if err := json.Compact(&buf, r); err != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		if opts.Records != nil {
+			if err := b.ProduceWith(ctx, fakekafka.ProduceOptions{}, step); err != nil {
+				cancel()
+				tb.Fatalf("produce step %d: %v", i+1, err)
+			}
+		} else {
+			// The real data set goes through landerd's producer, keyed by
+			// user_exam_id, as `landerd produce` sends it.
+			part := filepath.Join(dir, fmt.Sprintf("step%d.jsonl", i+1))
+			var buf bytes.Buffer
+			for _, r := range step {
+				buf.Write(r.Value)
+				buf.WriteByte('\n')
+			}
+			if err := os.WriteFile(part, buf.Bytes(), 0o644); err != nil {
 				tb.Fatal(err)
 			}
-			buf.WriteByte('\n')
-		}
-		if err := os.WriteFile(part, buf.Bytes(), 0o644); err != nil {
-			tb.Fatal(err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		if _, err := produce.Run(ctx, produce.Options{Brokers: []string{b.Addr()}, Topic: RealDataTopic}, part); err != nil {
-			cancel()
-			tb.Fatalf("produce step %d: %v", i+1, err)
+			if _, err := produce.Run(ctx, produce.Options{Brokers: []string{b.Addr()}, Topic: RealDataTopic}, part); err != nil {
+				cancel()
+				tb.Fatalf("produce step %d: %v", i+1, err)
+			}
 		}
 		produced += len(step)
 		l.runUntil(ctx, tb, env, produced)
 		cancel()
 		rep := l.Report(tb)
+		if len(opts.Tenants) > 0 {
+			rep = l.TenantReport(tb, opts.Tenants[0])
+		}
 		l.Reports = append(l.Reports, rep)
-		l.Snapshots = append(l.Snapshots, currentSnapshot(tb, cfg))
+		l.Snapshots = append(l.Snapshots, currentSnapshot(tb, cfg, snapNS))
 	}
 	return l
 }
+
+// lakeSeq numbers the lakes landed on HDFS, so that tests sharing a
+// cluster do not meet.
+var lakeSeq atomic.Int64
 
 // runUntil runs `landerd run` until the tables hold n records (attempts
 // and quarantined), then stops it with SIGTERM and waits.
@@ -223,7 +324,19 @@ func (l *Landed) landed(tb testing.TB) (int64, bool) {
 // Report runs `landerd report --json` on the tables' current snapshots.
 func (l *Landed) Report(tb testing.TB) report.Report {
 	tb.Helper()
-	cmd := exec.Command(l.Bin, "report", "--config", l.Config, "--json")
+	return l.report(tb)
+}
+
+// TenantReport runs `landerd report --json --tenant <tenant>`: tenant's
+// tables only.
+func (l *Landed) TenantReport(tb testing.TB, tenant string) report.Report {
+	tb.Helper()
+	return l.report(tb, "--tenant", tenant)
+}
+
+func (l *Landed) report(tb testing.TB, args ...string) report.Report {
+	tb.Helper()
+	cmd := exec.Command(l.Bin, append([]string{"report", "--config", l.Config, "--json"}, args...)...)
 	cmd.Env = l.env
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -238,13 +351,26 @@ func (l *Landed) Report(tb testing.TB) report.Report {
 	return rep
 }
 
-// currentSnapshot reads the attempts table's current snapshot id with
-// iceberg-go, as another program would.
-func currentSnapshot(tb testing.TB, cfg config.Config) int64 {
+// currentSnapshot reads the current snapshot id of the attempts table of
+// namespace ns with iceberg-go, as another program would (on HDFS through
+// the lake's client, as landerd reads it).
+func currentSnapshot(tb testing.TB, cfg config.Config, ns string) int64 {
 	tb.Helper()
 	conf, err := icetable.ConfigOf(cfg, true)
 	if err != nil {
 		tb.Fatal(err)
+	}
+	if strings.HasPrefix(cfg.Lake.URL, "hdfs://") {
+		ro, err := lake.OpenReadOnly(cfg)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		defer func() { _ = ro.Close() }()
+		unregister, err := iceio.Register(ro)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		defer unregister()
 	}
 	ctx := context.Background()
 	cat, closeCat, err := conf.Open(ctx)
@@ -252,7 +378,7 @@ func currentSnapshot(tb testing.TB, cfg config.Config) int64 {
 		tb.Fatal(err)
 	}
 	defer func() { _ = closeCat() }()
-	tbl, err := cat.LoadTable(ctx, table.Identifier{cfg.Lake.Iceberg.Namespace, "attempts"})
+	tbl, err := cat.LoadTable(ctx, table.Identifier{ns, "attempts"})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -9,11 +9,14 @@
 // Metastore service and no HDFS are needed, and Iceberg catalogs
 // (IcebergCatalog) of the JDBC type, their tables listed in a PostgreSQL
 // database (test/system/postgres) as landerd's lake.format: iceberg lists
-// them, their files on the local file system. Query speaks Trino's HTTP client
+// them, their files on the local file system or, with IcebergCatalog.HDFS,
+// on Apache HDFS (test/system/minidfs) through the Iceberg plugin's HDFS
+// client. Query speaks Trino's HTTP client
 // protocol directly (POST /v1/statement, then follow nextUri), so no CLI is
 // needed either. Statements splits a SQL file into its statements.
 //
 // Trino itself comes from Maven Central (io.trino:trino-server-core and the
-// io.trino:trino-hive and io.trino:trino-iceberg plugins), installed by scripts/trino/install.sh into
+// io.trino:trino-hive and io.trino:trino-iceberg plugins, and the Iceberg
+// plugin's HDFS jars from the full io.trino:trino-server tarball), installed by scripts/trino/install.sh into
 // ${LANDERD_CACHE:-$HOME/.cache/landerd}/trino; it needs Java 24 or newer.
 package trino

@@ -240,8 +240,9 @@ func TestShippedSQLOnIcebergTables(t *testing.T) {
 	t.Logf("questions answered in %s; test took %s", time.Since(start).Round(time.Millisecond), time.Since(begin).Round(100*time.Millisecond))
 }
 
-// TestDocTrinoProperties: the catalog file docs/iceberg.md shows,
-// docs/iceberg/trino-iceberg.properties, has the keys of the one
+// TestDocTrinoProperties: the catalog files docs/iceberg.md shows,
+// docs/iceberg/trino-iceberg.properties for a local lake and
+// trino-iceberg-hdfs.properties for one on HDFS, have the keys of the ones
 // IcebergCatalog writes for the tests, with the same values but for the
 // database, user, password and warehouse, which are each site's.
 func TestDocTrinoProperties(t *testing.T) {
@@ -264,28 +265,37 @@ func TestDocTrinoProperties(t *testing.T) {
 		}
 		return m
 	}
-	doc := parse(readFile(t, root, "docs/iceberg/trino-iceberg.properties"))
-	props, err := IcebergCatalog{Name: "iceberg", JDBCURL: "jdbc:postgresql://127.0.0.1:5432/iceberg", User: "iceberg", Password: "pw", Warehouse: "/tmp/wh"}.properties()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tested := parse(props)
 	site := map[string]bool{
 		"iceberg.jdbc-catalog.connection-url": true, "iceberg.jdbc-catalog.connection-user": true,
 		"iceberg.jdbc-catalog.connection-password": true, "iceberg.jdbc-catalog.default-warehouse-dir": true,
 	}
-	for k, v := range tested {
-		d, ok := doc[k]
-		switch {
-		case !ok:
-			t.Errorf("docs/iceberg/trino-iceberg.properties lacks %s", k)
-		case !site[k] && d != v:
-			t.Errorf("docs/iceberg/trino-iceberg.properties: %s=%s, the tests run with %s", k, d, v)
+	for file, hdfs := range map[string]string{"trino-iceberg.properties": "", "trino-iceberg-hdfs.properties": "hdfs://127.0.0.1:8020"} {
+		doc := parse(readFile(t, root, "docs/iceberg/"+file))
+		props, err := IcebergCatalog{Name: "iceberg", JDBCURL: "jdbc:postgresql://127.0.0.1:5432/iceberg", User: "iceberg", Password: "pw", Warehouse: "/tmp/wh", HDFS: hdfs}.properties()
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	for k := range doc {
-		if _, ok := tested[k]; !ok {
-			t.Errorf("docs/iceberg/trino-iceberg.properties sets %s, which the tests do not", k)
+		tested := parse(props)
+		for k, v := range tested {
+			d, ok := doc[k]
+			switch {
+			case !ok:
+				t.Errorf("docs/iceberg/%s lacks %s", file, k)
+			case !site[k] && d != v:
+				t.Errorf("docs/iceberg/%s: %s=%s, the tests run with %s", file, k, d, v)
+			}
+		}
+		for k := range doc {
+			if _, ok := tested[k]; !ok {
+				t.Errorf("docs/iceberg/%s sets %s, which the tests do not", file, k)
+			}
+		}
+		scheme := "file://"
+		if hdfs != "" {
+			scheme = "hdfs://"
+		}
+		if w := doc["iceberg.jdbc-catalog.default-warehouse-dir"]; !strings.HasPrefix(w, scheme) {
+			t.Errorf("docs/iceberg/%s: default-warehouse-dir %s, want a %s URL", file, w, scheme)
 		}
 	}
 }

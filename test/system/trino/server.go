@@ -143,7 +143,14 @@ type IcebergCatalog struct {
 	// go in (as file:///<Warehouse>/<schema>/<table>-<id>). Tables written
 	// by others may be anywhere on the local file system: the catalog's
 	// local.location is /, so their file:// locations read as they are.
+	// With HDFS, it is a path on that cluster.
 	Warehouse string
+	// HDFS, when set, is a NameNode's URL, hdfs://host:port: the catalog
+	// reads and writes HDFS (fs.hadoop.enabled=true; Trino's HDFS client
+	// needs no configuration file for one NameNode named in the tables'
+	// locations) instead of the local file system, and its warehouse is
+	// there. Trino acts on HDFS as the OS user it runs as.
+	HDFS string
 }
 
 // DefaultIcebergCatalogName is the catalog name landerd stores its
@@ -159,21 +166,35 @@ func (c IcebergCatalog) properties() (string, error) {
 	if name == "" {
 		name = DefaultIcebergCatalogName
 	}
-	return lines(
+	props := []string{
 		"connector.name=iceberg",
 		"iceberg.catalog.type=jdbc",
 		"iceberg.jdbc-catalog.driver-class=org.postgresql.Driver",
-		"iceberg.jdbc-catalog.connection-url="+c.JDBCURL,
-		"iceberg.jdbc-catalog.connection-user="+c.User,
-		"iceberg.jdbc-catalog.connection-password="+c.Password,
-		"iceberg.jdbc-catalog.catalog-name="+name,
+		"iceberg.jdbc-catalog.connection-url=" + c.JDBCURL,
+		"iceberg.jdbc-catalog.connection-user=" + c.User,
+		"iceberg.jdbc-catalog.connection-password=" + c.Password,
+		"iceberg.jdbc-catalog.catalog-name=" + name,
+	}
+	if c.HDFS != "" {
+		if !strings.HasPrefix(c.HDFS, "hdfs://") {
+			return "", fmt.Errorf("iceberg catalog %q: HDFS %q is not an hdfs:// URL", c.Name, c.HDFS)
+		}
+		return lines(append(props,
+			"iceberg.jdbc-catalog.default-warehouse-dir="+strings.TrimSuffix(c.HDFS, "/")+filepath.ToSlash(c.Warehouse),
+			"iceberg.file-format=PARQUET",
+			// The plugin's HDFS client, from plugin/iceberg/hdfs
+			// (scripts/trino/install.sh).
+			"fs.hadoop.enabled=true",
+		)...), nil
+	}
+	return lines(append(props,
 		"iceberg.jdbc-catalog.default-warehouse-dir=file://"+filepath.ToSlash(c.Warehouse),
 		"iceberg.file-format=PARQUET",
 		// file:///x and local:///x both name /x: Trino's local file
 		// system serves both schemes, relative to local.location.
 		"fs.native-local.enabled=true",
 		"local.location=/",
-	), nil
+	)...), nil
 }
 
 // writeConfig writes etc/: the node, the JVM, the coordinator, one Hive
@@ -236,6 +257,9 @@ func writeConfig(etc, data, addr, heap string, opts Options) error {
 			return err
 		}
 		files[filepath.Join("catalog", c.Name+".properties")] = props
+		if c.HDFS != "" {
+			continue
+		}
 		if err := os.MkdirAll(c.Warehouse, 0o755); err != nil {
 			return err
 		}
