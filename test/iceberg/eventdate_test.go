@@ -19,6 +19,7 @@ import (
 	"github.com/landerd/landerd/internal/fakekafka"
 	"github.com/landerd/landerd/pkg/flatten"
 	"github.com/landerd/landerd/pkg/sink"
+	"github.com/landerd/landerd/test/kit/lakecheck"
 )
 
 // startedAt is the started_at member of a generated attempt's JSON.
@@ -179,7 +180,7 @@ func TestEventDate(t *testing.T) {
 			if len(planned) != tc.files {
 				t.Errorf("planned %d files, want %d", len(planned), tc.files)
 			}
-			got := scanOffsets(t, ctx, scan)
+			got := lakecheck.ScanOffsets(ctx, t, scan)
 			n := 0
 			for k, s := range started {
 				if !tc.keep(s) {
@@ -224,31 +225,6 @@ func (f *fixture) fileStarts(t *testing.T, loc string) []flatten.Time {
 	}
 	if len(out) == 0 {
 		t.Errorf("%s: no rows", loc)
-	}
-	return out
-}
-
-// scanOffsets runs scan and counts the rows of each (partition, offset).
-func scanOffsets(t *testing.T, ctx context.Context, scan *table.Scan) map[[2]int64]int {
-	t.Helper()
-	at, err := scan.ToArrowTable(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer at.Release()
-	out := map[[2]int64]int{}
-	tr := array.NewTableReader(at, 1<<16)
-	defer tr.Release()
-	for tr.Next() {
-		rec := tr.RecordBatch()
-		ps := rec.Column(rec.Schema().FieldIndices("kafka_partition")[0]).(*array.Int32)
-		os := rec.Column(rec.Schema().FieldIndices("kafka_offset")[0]).(*array.Int64)
-		for i := 0; i < int(rec.NumRows()); i++ {
-			out[[2]int64{int64(ps.Value(i)), os.Value(i)}]++
-		}
-	}
-	if err := tr.Err(); err != nil {
-		t.Fatal(err)
 	}
 	return out
 }

@@ -212,7 +212,7 @@ func (f *fixture) scan(t *testing.T, cat catalog.Catalog, name string) map[[2]in
 	if tbl.CurrentSnapshot() == nil {
 		return map[[2]int64]int{}
 	}
-	return scanOffsets(t, ctx, tbl.Scan(table.WithSelectedFields("kafka_partition", "kafka_offset")))
+	return lakecheck.ScanOffsets(ctx, t, tbl.Scan(table.WithSelectedFields("kafka_partition", "kafka_offset")))
 }
 
 // checkExactlyOnce reads attempts and _quarantine through iceberg-go and

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/iceberg-go/catalog"
 	"github.com/apache/iceberg-go/table"
@@ -222,29 +221,10 @@ func scan(t *testing.T, cat catalog.Catalog, ident table.Identifier) map[[2]int6
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[[2]int64]int{}
 	if tbl.CurrentSnapshot() == nil {
-		return out
+		return map[[2]int64]int{}
 	}
-	at, err := tbl.Scan(table.WithSelectedFields("kafka_partition", "kafka_offset")).ToArrowTable(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer at.Release()
-	tr := array.NewTableReader(at, 1<<16)
-	defer tr.Release()
-	for tr.Next() {
-		rec := tr.RecordBatch()
-		ps := rec.Column(rec.Schema().FieldIndices("kafka_partition")[0]).(*array.Int32)
-		os := rec.Column(rec.Schema().FieldIndices("kafka_offset")[0]).(*array.Int64)
-		for i := 0; i < int(rec.NumRows()); i++ {
-			out[[2]int64{int64(ps.Value(i)), os.Value(i)}]++
-		}
-	}
-	if err := tr.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return lakecheck.ScanOffsets(ctx, t, tbl.Scan(table.WithSelectedFields("kafka_partition", "kafka_offset")))
 }
 
 // checkExactlyOnce reads attempts and _quarantine through iceberg-go and
