@@ -88,7 +88,7 @@ func summary(base Offsets, topic string, partition int32, first, last int64) (ic
 		next[k] = v
 	}
 	next[offsetsKey(topic, partition)] = last + 1
-	body, err := json.Marshal(next) // keys sorted: the same map, the same text
+	body, err := offsetsJSON(next)
 	if err != nil {
 		return nil, err
 	}
@@ -97,6 +97,15 @@ func summary(base Offsets, topic string, partition int32, first, last int64) (ic
 		SummaryPartition:   strconv.FormatInt(int64(partition), 10),
 		SummaryFirstOffset: strconv.FormatInt(first, 10),
 		SummaryLastOffset:  strconv.FormatInt(last, 10),
-		SummaryOffsets:     string(body),
+		SummaryOffsets:     body,
 	}, nil
+}
+
+// offsetsJSON is o as SummaryOffsets records it, "{}" when empty.
+func offsetsJSON(o Offsets) (string, error) {
+	if o == nil {
+		o = Offsets{}
+	}
+	body, err := json.Marshal(o) // keys sorted: the same map, the same text
+	return string(body), err
 }
