@@ -32,6 +32,9 @@ func TestCompactUsage(t *testing.T) {
 		{[]string{"compact", "--target-file-size", "big", "--lake", hive}, "at least 1MiB"},
 		{[]string{"compact", "--tenant", "a/b", "--lake", hive}, "--tenant"},
 		{[]string{"compact", "--lake", hive}, "lake.format is hive: only Iceberg tables are compacted"},
+		{[]string{"expire", "--retain-last", "0", "--lake", hive}, "--retain-last at least 1"},
+		{[]string{"expire", "--table", "answers", "--lake", hive}, `--table "answers": not one of`},
+		{[]string{"expire", "--lake", hive}, "lake.format is hive: only Iceberg tables have snapshots"},
 	}
 	for _, c := range cases {
 		code, out, errOut := runCmd(t, c.args...)
@@ -46,7 +49,8 @@ func TestCompactUsage(t *testing.T) {
 // has many small files, then runs `landerd compact --dry-run` (which
 // changes nothing) and `landerd compact`: the report reads the same
 // figures from the compacted tables, and a second compaction finds
-// nothing left to do.
+// nothing left to do; then `landerd expire` of every snapshot it may,
+// after which the report is still the same.
 func TestCompactIcebergOnHDFS(t *testing.T) {
 	ctx := context.Background()
 	b, err := fakekafka.Start(fakekafka.Config{Topic: demoTopic, Partitions: 2, MinSessionTimeout: time.Second})
@@ -135,6 +139,21 @@ metrics:
 	code, out, errOut = runCmd(t, "compact", "--config", file, "--table", "attempts")
 	if code != 0 || !strings.Contains(out, "nothing to compact") {
 		t.Errorf("a second compact: exit %d; want nothing to compact\n%s%s", code, out, errOut)
+	}
+
+	// Expiring every snapshot it may leaves each table's compaction, which
+	// carries the offsets, and the report as it was.
+	code, out, errOut = runCmd(t, "expire", "--config", file, "--older-than", "1ns", "--dry-run")
+	if code != 0 || strings.Count(out, "would expire 16, keeping 1") != 3 {
+		t.Fatalf("expire --dry-run: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = runCmd(t, "expire", "--config", file, "--older-than", "1ns")
+	if code != 0 || strings.Count(out, "expired 16, kept 1") != 3 {
+		t.Fatalf("expire: exit %d; want 16 of the 17 snapshots of each table expired\n%s%s", code, out, errOut)
+	}
+	t.Logf("expire:\n%s", out)
+	if a, b := figures(t, waitReport(t, file, rounds*perRound)), figures(t, before); a != b {
+		t.Errorf("report after the expiry:\n%s\nbefore:\n%s", a, b)
 	}
 }
 
