@@ -137,7 +137,8 @@ func (t *Tables) Targets(ctx context.Context, fsys sink.ReadFS, tenant, name str
 // still in the table (landerd only ever appends), commits the same new
 // files on that base, with its offsets; it retries so up to 32 times.
 // Groups some of whose files left the table (another compaction) are
-// dropped, their new files removed. The files are read and written once.
+// dropped, their new files removed unless an earlier attempt's outcome is
+// unknown. The files are read and written once.
 func (t *Tables) Compact(ctx context.Context, target Target, opts CompactOptions) (Compaction, error) {
 	ident := t.identOf(target.Tenant, target.Table)
 	label := strings.Join(ident, ".")
@@ -244,11 +245,21 @@ func (t *Tables) commitRewrite(ctx context.Context, cat catalog.Catalog, ident t
 	results []table.CompactionGroupResult, res Compaction,
 ) (Compaction, error) {
 	var failures int
+	// unknown is set once an attempt failed other than by a conflict: it
+	// may have committed, so no new file is deleted after it (a file of a
+	// group dropped then may be in the table).
+	unknown := false
+	remove := func(results []table.CompactionGroupResult) error {
+		if unknown {
+			return nil // left for an orphan-file removal
+		}
+		return t.removeNew(ctx, base, results)
+	}
 	delay := retryMin
 	for {
 		var dropped []table.CompactionGroupResult
 		results, dropped = liveGroups(ctx, base, results)
-		if err := t.removeNew(ctx, base, dropped); err != nil {
+		if err := remove(dropped); err != nil {
 			return res, err
 		}
 		if len(results) == 0 {
@@ -264,9 +275,10 @@ func (t *Tables) commitRewrite(ctx context.Context, cat catalog.Catalog, ident t
 		if IsConflict(err) {
 			res.Conflicts++
 			if res.Conflicts > maxConflicts {
-				return res, errors.Join(fmt.Errorf("still conflicting after %d retries: %w", maxConflicts, err), t.removeNew(ctx, base, results))
+				return res, errors.Join(fmt.Errorf("still conflicting after %d retries: %w", maxConflicts, err), remove(results))
 			}
 		} else {
+			unknown = true
 			failures++
 			if failures > maxFailures {
 				return res, fmt.Errorf("%d attempts failed; the new files are left for an orphan-file removal: %w", failures, err)
