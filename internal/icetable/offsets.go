@@ -49,7 +49,8 @@ var ErrOffsetsExpired = errors.New("the snapshots that recorded landerd's offset
 
 // CommittedOffsets reads the offsets of the table's current snapshot:
 // its SummaryOffsets, or, when it has none (another writer's snapshot,
-// such as a compaction), the nearest ancestor's. A table without any
+// such as another tool's compaction: Compact's carry them), the nearest
+// ancestor's. A table without any
 // (empty, or only written by others) has none committed. When the walk
 // meets an expired ancestor before a snapshot with offsets, it fails with
 // ErrOffsetsExpired.
