@@ -343,8 +343,17 @@ func (t *Tables) done(ctx context.Context, tbl *table.Table, results []table.Com
 		res.BytesRewritten += gr.BytesBefore
 		res.BytesAdded += gr.BytesAfter
 	}
-	if s := tbl.CurrentSnapshot(); s != nil {
-		res.Snapshot = s.SnapshotID
+	// The rewrite's snapshot: the current one when tbl is what the commit
+	// returned; after an unknown outcome, appends may follow it.
+	for s := tbl.CurrentSnapshot(); s != nil; {
+		if s.Summary != nil && s.Summary.Properties[SummaryCompaction] != "" {
+			res.Snapshot = s.SnapshotID
+			break
+		}
+		if s.ParentSnapshotID == nil {
+			break
+		}
+		s = tbl.SnapshotByID(*s.ParentSnapshotID)
 	}
 	tasks, err := planTasks(ctx, tbl)
 	if err != nil {
