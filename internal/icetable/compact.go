@@ -256,14 +256,21 @@ func (t *Tables) commitRewrite(ctx context.Context, cat catalog.Catalog, ident t
 		return t.removeNew(ctx, base, results)
 	}
 	delay := retryMin
+	// check is set when staging failed: some rewritten file may have left
+	// the table (another compaction), and the groups are checked before
+	// the next attempt. Otherwise they are not, to keep the window between
+	// a load and its commit short.
+	check := false
 	for {
-		var dropped []table.CompactionGroupResult
-		results, dropped = liveGroups(ctx, base, results)
-		if err := remove(dropped); err != nil {
-			return res, err
-		}
-		if len(results) == 0 {
-			return res, nil // every group's files were rewritten by someone else
+		if check {
+			var dropped []table.CompactionGroupResult
+			results, dropped = liveGroups(ctx, base, results)
+			if err := remove(dropped); err != nil {
+				return res, err
+			}
+			if len(results) == 0 {
+				return res, nil // every group's files were rewritten by someone else
+			}
 		}
 		committed, err := commitOn(ctx, base, results)
 		if err == nil {
@@ -272,22 +279,32 @@ func (t *Tables) commitRewrite(ctx context.Context, cat catalog.Catalog, ident t
 		if ctx.Err() != nil {
 			return res, err
 		}
-		if IsConflict(err) {
+		var se stageError
+		switch {
+		case errors.As(err, &se) && check:
+			return res, errors.Join(err, remove(results)) // nothing was committed
+		case errors.As(err, &se):
+			check = true
+		case IsConflict(err):
+			check = false
 			res.Conflicts++
 			if res.Conflicts > maxConflicts {
 				return res, errors.Join(fmt.Errorf("still conflicting after %d retries: %w", maxConflicts, err), remove(results))
 			}
-		} else {
+		default:
+			check = false
 			unknown = true
 			failures++
 			if failures > maxFailures {
 				return res, fmt.Errorf("%d attempts failed; the new files are left for an orphan-file removal: %w", failures, err)
 			}
 		}
-		if !sleep(ctx, delay/2+rand.N(delay/2+1)) {
-			return res, err
+		if !se.isSet() {
+			if !sleep(ctx, delay/2+rand.N(delay/2+1)) {
+				return res, err
+			}
+			delay = min(2*delay, retryMax)
 		}
-		delay = min(2*delay, retryMax)
 		fresh, lerr := cat.LoadTable(ctx, ident)
 		if lerr != nil {
 			failures++
@@ -297,12 +314,21 @@ func (t *Tables) commitRewrite(ctx context.Context, cat catalog.Catalog, ident t
 			continue
 		}
 		base = fresh
-		if !IsConflict(err) && holds(ctx, base, results) {
-			// The failed attempt did commit: the table holds its files.
+		if unknown && holds(ctx, base, results) {
+			// A failed attempt did commit: the table holds its files.
 			return t.done(ctx, base, results, res)
 		}
 	}
 }
+
+// stageError is the error of a rewrite that could not be staged on its
+// base, before any commit: for one, a file it replaces is not in the
+// table any more.
+type stageError struct{ error }
+
+func (e stageError) Unwrap() error { return e.error }
+
+func (e stageError) isSet() bool { return e.error != nil }
 
 // commitOn stages the rewrite of results on base, pinned to base's
 // current snapshot, with base's offsets in its summary, and commits it.
@@ -330,7 +356,7 @@ func commitOn(ctx context.Context, base *table.Table, results []table.Compaction
 		rw.ApplyResult(gr)
 	}
 	if err := rw.Commit(ctx); err != nil {
-		return nil, fmt.Errorf("stage rewrite: %w", err)
+		return nil, stageError{fmt.Errorf("stage rewrite: %w", err)}
 	}
 	return tx.Commit(ctx)
 }
