@@ -133,9 +133,9 @@ func (t *Tables) Targets(ctx context.Context, fsys sink.ReadFS, tenant, name str
 // never replays it onto a newer base. Its summary therefore carries that
 // snapshot's SummaryOffsets unchanged, which are the table's offsets after
 // the rewrite too, as it neither adds nor removes a row. When it is
-// refused, Compact loads the table again and, if every file it rewrote is
-// still in the table (landerd only ever appends), commits the same new
-// files on that base, with its offsets; it retries so up to 32 times.
+// refused, Compact loads the table again and stages the same new files on
+// that base, with its offsets (staging fails if a file it rewrote left the
+// table; landerd only ever appends); it retries so up to 32 times.
 // Groups some of whose files left the table (another compaction) are
 // dropped, their new files removed unless an earlier attempt's outcome is
 // unknown. The files are read and written once.
