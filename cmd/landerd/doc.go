@@ -7,6 +7,8 @@
 //	landerd produce --brokers B --topic T --file F
 //	landerd demo [--file F] [--lake DIR] [--count N]
 //	landerd report [--lake URL | --config FILE] [--pass-threshold X] [--json]
+//	landerd compact [--config FILE] [--table T] [--tenant T] [--target-file-size 128MiB] [--dry-run]
+//	landerd expire [--config FILE] [--table T] [--tenant T] [--older-than 168h] [--retain-last N] [--dry-run]
 //	landerd healthcheck [--url http://127.0.0.1:9464/healthz] [--timeout D]
 //	landerd version
 //

@@ -50,6 +50,8 @@ Usage:
   landerd produce  --brokers B --topic T --file F [--compression C]
   landerd demo     [--file F] [--lake DIR] [--count N] [--partitions P] [--metrics-addr A]
   landerd report   [--lake URL | --config FILE] [--tenant T] [--pass-threshold X] [--json]
+  landerd compact  [--config FILE] [--table T] [--tenant T] [--target-file-size 128MiB] [--dry-run]
+  landerd expire   [--config FILE] [--table T] [--tenant T] [--older-than 168h] [--retain-last N] [--dry-run]
   landerd healthcheck [--url http://127.0.0.1:9464/healthz] [--timeout D]
   landerd version
 
@@ -86,6 +88,10 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdDemo(ctx, args[1:], stdout, stderr)
 	case "report":
 		err = cmdReport(ctx, args[1:], stdout, stderr)
+	case "compact":
+		err = cmdCompact(ctx, args[1:], stdout, stderr)
+	case "expire":
+		err = cmdExpire(ctx, args[1:], stdout, stderr)
 	case "healthcheck":
 		err = cmdHealthcheck(ctx, args[1:], stdout, stderr)
 	case "version", "--version":

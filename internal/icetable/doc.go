@@ -39,6 +39,11 @@
 // the last flush forward when it claims the partition
 // (docs/exactly-once.md, "Iceberg tables").
 //
+// Compact rewrites a table's small data files into large ones with
+// iceberg-go's bin-pack planner and rewrite, as one snapshot pinned to the
+// one it was planned on and carrying its offsets unchanged, while landerd
+// may append to the table (docs/exactly-once.md, "Compaction").
+//
 // Files and TenantFiles list the data files of a table's current
 // snapshot, and ReportFiles those a report reads, for readers that must
 // see what the tables see (landerd report).

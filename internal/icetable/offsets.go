@@ -49,7 +49,8 @@ var ErrOffsetsExpired = errors.New("the snapshots that recorded landerd's offset
 
 // CommittedOffsets reads the offsets of the table's current snapshot:
 // its SummaryOffsets, or, when it has none (another writer's snapshot,
-// such as a compaction), the nearest ancestor's. A table without any
+// such as another tool's compaction: Compact's carry them), the nearest
+// ancestor's. A table without any
 // (empty, or only written by others) has none committed. When the walk
 // meets an expired ancestor before a snapshot with offsets, it fails with
 // ErrOffsetsExpired.
@@ -88,7 +89,7 @@ func summary(base Offsets, topic string, partition int32, first, last int64) (ic
 		next[k] = v
 	}
 	next[offsetsKey(topic, partition)] = last + 1
-	body, err := json.Marshal(next) // keys sorted: the same map, the same text
+	body, err := offsetsJSON(next)
 	if err != nil {
 		return nil, err
 	}
@@ -97,6 +98,15 @@ func summary(base Offsets, topic string, partition int32, first, last int64) (ic
 		SummaryPartition:   strconv.FormatInt(int64(partition), 10),
 		SummaryFirstOffset: strconv.FormatInt(first, 10),
 		SummaryLastOffset:  strconv.FormatInt(last, 10),
-		SummaryOffsets:     string(body),
+		SummaryOffsets:     body,
 	}, nil
+}
+
+// offsetsJSON is o as SummaryOffsets records it, "{}" when empty.
+func offsetsJSON(o Offsets) (string, error) {
+	if o == nil {
+		o = Offsets{}
+	}
+	body, err := json.Marshal(o) // keys sorted: the same map, the same text
+	return string(body), err
 }

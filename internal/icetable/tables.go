@@ -592,6 +592,13 @@ func (t *Tables) attempt(ctx context.Context, r ref, st *sink.State, files []sin
 		return "", err
 	}
 	tx := tbl.NewTransaction()
+	// The summary's offsets are base's: pin the branch there, so that
+	// iceberg-go never replays the append onto another snapshot when the
+	// catalog's compare-and-swap loses (it does, with the table property
+	// commit.retry.num-retries above 0); Commit retries on the new base.
+	if err := tx.AssertRefSnapshotID(table.MainBranch); err != nil {
+		return "", err
+	}
 	if err := tx.AddDataFiles(ctx, dfs, props, table.WithoutDuplicateCheck()); err != nil {
 		return "", fmt.Errorf("add data files: %w", err)
 	}

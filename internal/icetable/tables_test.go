@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/catalog"
 	"github.com/apache/iceberg-go/table"
 	"github.com/prometheus/client_golang/prometheus"
@@ -527,4 +528,66 @@ func TestOffsetsPastMaintenance(t *testing.T) {
 		t.Errorf("commit after expiry: %v, want ErrOffsetsExpired", err)
 	}
 	wantOnce(t, l.offsets(ctx, tb, flatten.TableAttempts), flatten.TableAttempts, map[int32][2]int64{0: {0, 149}})
+}
+
+// TestCommitNotReplayed: on a table that lets iceberg-go retry commits by
+// itself (commit.retry.num-retries, as another tool may set), a flush's
+// append that loses the catalog's compare-and-swap to another partition's
+// flush must not be replayed onto it with the offsets it read before: it
+// is retried by Commit, on the new base, carrying both partitions.
+func TestCommitNotReplayed(t *testing.T) {
+	ctx := context.Background()
+	l := newLake(t)
+	other, _ := l.tables(nil)
+	if err := other.Prepare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cat, err := other.catalog(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := cat.LoadTable(ctx, other.ident(flatten.TableAttempts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx := tbl.NewTransaction()
+	if err := tx.SetProperties(iceberg.Properties{table.CommitNumRetriesKey: "4"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mine, theirs := l.publish(ctx, 0, 0, 49), l.publish(ctx, 1, 0, 29)
+	var once sync.Once
+	tb, reg := l.tables(func(c catalog.Catalog) catalog.Catalog {
+		h := catalogtest.New(c)
+		h.BeforeCommit(func(ident table.Identifier) error {
+			if ident[len(ident)-1] != flatten.TableAttempts {
+				return nil
+			}
+			var err error
+			once.Do(func() {
+				if cerr := other.Commit(ctx, theirs); cerr != nil {
+					t.Error(cerr)
+				}
+				err = table.ErrCommitFailed
+			})
+			return err
+		})
+		return h
+	})
+	if err := tb.Commit(ctx, mine); err != nil {
+		t.Fatal(err)
+	}
+	wantOnce(t, l.offsets(ctx, tb, flatten.TableAttempts), flatten.TableAttempts, map[int32][2]int64{0: {0, 49}, 1: {0, 29}})
+	if n := conflicts(t, reg, flatten.TableAttempts); n != 1 {
+		t.Errorf("attempts: %v conflicts, want 1", n)
+	}
+	tbl, err = cat.LoadTable(ctx, other.ident(flatten.TableAttempts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tbl.CurrentSnapshot().Summary.Properties[SummaryOffsets]; got != `{"attempts-in/0":50,"attempts-in/1":30}` {
+		t.Errorf("offsets %s: want both partitions'", got)
+	}
 }

@@ -3,8 +3,12 @@ package iceberg
 import (
 	"context"
 	"errors"
+	"os"
+	"path"
+	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -16,9 +20,11 @@ import (
 	"github.com/landerd/landerd/internal/attemptgen"
 	"github.com/landerd/landerd/internal/config"
 	"github.com/landerd/landerd/internal/fakekafka"
+	"github.com/landerd/landerd/internal/icetable"
 	"github.com/landerd/landerd/internal/report"
 	"github.com/landerd/landerd/pkg/flatten"
 	"github.com/landerd/landerd/pkg/sink"
+	"github.com/landerd/landerd/test/kit/lakecheck"
 	"github.com/landerd/landerd/test/kit/sinktest"
 )
 
@@ -30,7 +36,8 @@ var tenants = []string{"pearson", "acme-corp"}
 // tables, one per tenant and the whole lake's, with those of the same
 // records landed in the Hive layout with the same tenancy. Each tenant's
 // tables are in a namespace of their own under its folder, and the
-// records of no tenant are in a _quarantine table alone.
+// records of no tenant are in a _quarantine table alone. Before the
+// reports the tables are compacted, one tenant's first, then all.
 func TestTenancy(t *testing.T) { testTenancy(t, config.PartitionByIngestDate) }
 
 // TestTenancyEventDate is TestTenancy under lake.partition_by event_date,
@@ -93,6 +100,7 @@ func testTenancy(t *testing.T, by config.PartitionBy) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	stop()
+	f.compactTenants(t, tb)
 	hive := f.landHive(t)
 
 	for _, tenant := range append([]string{""}, tenants...) {
@@ -173,4 +181,82 @@ func (f *fixture) produceTenants(t *testing.T, n int, nullStarts bool) int {
 		}
 	})
 	return n
+}
+
+// compactTenants compacts the first tenant's tables alone, then every
+// table of the lake (the other tenant's, and the _quarantine of records of
+// no tenant), as landerd compact --tenant and without it do, and checks
+// that each compacted file is in its tenant's folder with the group of
+// the files landerd landed beside it.
+func (f *fixture) compactTenants(t *testing.T, tb *icetable.Tables) {
+	t.Helper()
+	ctx := context.Background()
+	compact := func(tenant string) []icetable.Compaction {
+		t.Helper()
+		targets, err := tb.Targets(ctx, f.lake, tenant, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []icetable.Compaction
+		for _, tg := range targets {
+			if tenant != "" && tg.Tenant != tenant {
+				t.Errorf("--tenant %s: compacting %+v", tenant, tg)
+			}
+			c, err := tb.Compact(ctx, tg, icetable.CompactOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s.%s: %d files before, %d groups, %d rewritten into %d, %d after", c.Namespace, c.Table, c.FilesBefore, len(c.Groups), c.Rewritten, c.Added, c.FilesAfter)
+			out = append(out, c)
+		}
+		return out
+	}
+	first := compact(tenants[0])
+	if len(first) != 3 {
+		t.Fatalf("tenant %s: %d tables compacted, want its 3", tenants[0], len(first))
+	}
+	all := compact("")
+	if len(all) != 3*len(tenants)+1 {
+		t.Fatalf("%d tables compacted, want every tenant's 3 and the unassigned _quarantine", len(all))
+	}
+	rewritten := 0
+	for _, c := range slices.Concat(first, all) {
+		rewritten += c.Rewritten
+	}
+	if rewritten == 0 {
+		t.Fatal("nothing compacted")
+	}
+	for _, tenant := range tenants {
+		dir := tb.TenantDataDir(tenant, flatten.TableAttempts)
+		files, err := tb.TenantFiles(ctx, tenant, flatten.TableAttempts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, file := range files {
+			if !strings.HasPrefix(file, dir+"/") {
+				t.Errorf("tenant %s: data file %s outside its folder %s", tenant, file, dir)
+			}
+			if !lakecheck.IsCompacted(path.Base(file)) {
+				continue
+			}
+			got, want := fileGID(t, filepath.Join(f.cfg.Lake.URL, file)), fileGID(t, filepath.Join(f.cfg.Lake.URL, path.Dir(file)))
+			if got != want {
+				t.Errorf("tenant %s: compacted file %s has group %d, its folder %d", tenant, file, got, want)
+			}
+		}
+	}
+}
+
+// fileGID is the group id of a local file.
+func fileGID(t *testing.T, name string) uint32 {
+	t.Helper()
+	fi, err := os.Stat(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		t.Fatalf("%s: no owner", name)
+	}
+	return st.Gid
 }

@@ -16,6 +16,9 @@ type Hooked struct {
 	mu sync.Mutex
 	// afterLoad, when set, runs after each LoadTable that succeeded.
 	afterLoad func(ident table.Identifier) error
+	// beforeCommit, when set, runs before each CommitTable is passed on;
+	// an error it returns is CommitTable's, and the commit is not passed on.
+	beforeCommit func(ident table.Identifier) error
 	// afterCommit, when set, runs after each CommitTable the wrapped
 	// catalog accepted; an error it returns replaces the commit's answer.
 	afterCommit func(ident table.Identifier) error
@@ -39,6 +42,16 @@ func (h *Hooked) AfterLoad(f func(ident table.Identifier) error) {
 func (h *Hooked) AfterCommit(f func(ident table.Identifier) error) {
 	h.mu.Lock()
 	h.afterCommit = f
+	h.mu.Unlock()
+}
+
+// BeforeCommit sets the function run before each CommitTable is passed
+// to the wrapped catalog (nil: none), to let another writer commit first;
+// an error it returns is CommitTable's answer, and the commit is not
+// passed on (table.ErrCommitFailed: the catalog's compare-and-swap lost).
+func (h *Hooked) BeforeCommit(f func(ident table.Identifier) error) {
+	h.mu.Lock()
+	h.beforeCommit = f
 	h.mu.Unlock()
 }
 
@@ -68,6 +81,14 @@ func (h *Hooked) LoadTable(ctx context.Context, ident table.Identifier) (*table.
 
 // CommitTable implements catalog.Catalog.
 func (h *Hooked) CommitTable(ctx context.Context, ident table.Identifier, reqs []table.Requirement, updates []table.Update) (table.Metadata, string, error) {
+	h.mu.Lock()
+	before := h.beforeCommit
+	h.mu.Unlock()
+	if before != nil {
+		if err := before(ident); err != nil {
+			return nil, "", err
+		}
+	}
 	meta, loc, err := h.Catalog.CommitTable(ctx, ident, reqs, updates)
 	if err != nil {
 		return meta, loc, err

@@ -19,9 +19,12 @@ import (
 // without tenancy and of every tenant's table (icetable.Tables.TenantFiles),
 // not what their folders hold. Each file's Hive partition is its folder
 // below the table's data folder, with the tenant's level in front
-// (sink.TenantHive) for a tenant's table. A file a snapshot names that
-// lake lacks, or whose name is not a data file's, is an error: the table
-// then references what is not there.
+// (sink.TenantHive) for a tenant's table. A file a compaction wrote
+// (IsCompacted) is named for no flush: it is listed with an empty Topic
+// (Compacted), and Check reads its rows against its partition folder. A
+// file a snapshot names that lake lacks, or whose name is neither a
+// flush's nor a compaction's, is an error: the table then references what
+// is not there.
 func CatalogFiles(lake sink.ReadFS, tables *icetable.Tables) func(ctx context.Context, table string) ([]sink.DataFile, error) {
 	return func(ctx context.Context, table string) ([]sink.DataFile, error) {
 		tenants, err := tables.Tenants(lake)
@@ -56,15 +59,18 @@ func tenantFiles(ctx context.Context, lake sink.ReadFS, tables *icetable.Tables,
 		if tenant != "" {
 			hive = sink.TenantHive(tenant, hive)
 		}
-		topic, part, first, last, err := sink.ParseFileName(path.Base(p))
-		if err != nil {
-			return nil, fmt.Errorf("iceberg table %s: data file %s: %w", table, p, err)
+		df := sink.DataFile{Path: p, Hive: hive, Partition: -1} // a compaction's: named for no flush
+		if !IsCompacted(path.Base(p)) {
+			if df.Topic, df.Partition, df.First, df.Last, err = sink.ParseFileName(path.Base(p)); err != nil {
+				return nil, fmt.Errorf("iceberg table %s: data file %s: %w", table, p, err)
+			}
 		}
 		fi, err := lake.Stat(p)
 		if err != nil {
 			return nil, fmt.Errorf("iceberg table %s: data file %s: %w", table, p, err)
 		}
-		out = append(out, sink.DataFile{Path: p, Hive: hive, Topic: topic, Partition: part, First: first, Last: last, Size: fi.Size()})
+		df.Size = fi.Size()
+		out = append(out, df)
 	}
 	return out, nil
 }

@@ -240,7 +240,7 @@ func (c *checker) records(ctx context.Context, table string) error {
 				c.report("topic", "%s: a row of topic %q", f.Path, topic)
 				continue
 			}
-			if k.Partition != f.Partition || k.Offset < f.First || k.Offset > f.Last {
+			if !Compacted(f) && (k.Partition != f.Partition || k.Offset < f.First || k.Offset > f.Last) {
 				c.report("misfiled", "%s: partition %d offset %d in a file named for partition %d offsets %d..%d",
 					f.Path, k.Partition, k.Offset, f.Partition, f.First, f.Last)
 			}
@@ -387,7 +387,8 @@ func sortedKeys[V any](m map[Key]V) []Key {
 
 // eachBatch calls batch for every record batch of every data file of
 // table, with the file and the tenant directory it is under; it counts
-// the files and reports what want.File finds wrong with them.
+// the files and reports what want.File finds wrong with them, and the
+// rows of a compacted file outside its partition (checkPartition).
 func (c *checker) eachBatch(ctx context.Context, table string, batch func(f sink.DataFile, tenant string, rec arrow.RecordBatch) error) error {
 	list := c.want.Listed
 	if list == nil {
@@ -407,7 +408,15 @@ func (c *checker) eachBatch(ctx context.Context, table string, batch func(f sink
 			}
 		}
 		tenant, _ := sink.TenantOf(f.Hive)
-		if err := c.read(ctx, f, func(rec arrow.RecordBatch) error { return batch(f, tenant, rec) }); err != nil {
+		err := c.read(ctx, f, func(rec arrow.RecordBatch) error {
+			if Compacted(f) {
+				if err := c.checkPartition(f, rec); err != nil {
+					return err
+				}
+			}
+			return batch(f, tenant, rec)
+		})
+		if err != nil {
 			return err
 		}
 	}
