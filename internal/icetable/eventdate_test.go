@@ -87,21 +87,7 @@ func (l *lake) publishEvent(ctx context.Context, partition int32, first, last in
 	var files []*sink.ParquetFile
 	write := func(ft *flatten.Table, hive string, rec arrow.RecordBatch) {
 		defer rec.Release()
-		fsch, err := FileSchema(ft)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pf, err := part.Create(ft.Name, hive, fsch, sink.WriterOptions{Dictionary: ft.Dictionary})
-		if err != nil {
-			t.Fatal(err)
-		}
-		wrapped := array.NewRecordBatch(fsch, rec.Columns(), rec.NumRows())
-		err = pf.Write(wrapped, first, last)
-		wrapped.Release()
-		if err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, pf)
+		files = append(files, writeFlushFile(t, part, ft, hive, rec, first, last))
 	}
 	for h, b := range batches {
 		write(flatten.AttemptsTable, h, b.Take().Attempts)

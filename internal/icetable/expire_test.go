@@ -2,11 +2,7 @@ package icetable
 
 import (
 	"context"
-	"os"
-	"strings"
 	"testing"
-
-	"github.com/apache/iceberg-go/table"
 
 	"github.com/landerd/landerd/pkg/flatten"
 	"github.com/landerd/landerd/pkg/sink"
@@ -30,40 +26,9 @@ func TestExpireKeepsOffsets(t *testing.T) {
 		}
 		states = append(states, st)
 	}
-	cat, err := tb.catalog(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	load := func() *table.Table {
-		t.Helper()
-		tbl, err := cat.LoadTable(ctx, tb.ident(flatten.TableAttempts))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tbl
-	}
+	load := attemptsLoader(ctx, t, tb)
 	// Another tool rewrites one file as a copy, carrying no offsets.
-	tbl := load()
-	tasks, err := tbl.Scan().PlanFiles(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := tasks[0].File.FilePath()
-	body, err := os.ReadFile(strings.TrimPrefix(old, "file://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	copied := strings.TrimSuffix(old, ".parquet") + "-copy.parquet"
-	if err := os.WriteFile(strings.TrimPrefix(copied, "file://"), body, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	tx := tbl.NewTransaction()
-	if err := tx.ReplaceDataFiles(ctx, []string{old}, []string{copied}, nil); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
+	foreignRewrite(ctx, t, load())
 
 	target := Target{Table: flatten.TableAttempts}
 	dry, err := tb.Expire(ctx, target, ExpireOptions{OlderThan: 1, DryRun: true})

@@ -113,26 +113,33 @@ func (l *lake) publish(ctx context.Context, partition int32, first, last int64) 
 		if rec == nil || rec.NumRows() == 0 {
 			continue
 		}
-		fsch, err := FileSchema(x.ft)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pf, err := part.Create(x.ft.Name, IngestDate.Field+"=2026-11-24", fsch, sink.WriterOptions{Dictionary: x.ft.Dictionary})
-		if err != nil {
-			t.Fatal(err)
-		}
-		wrapped := array.NewRecordBatch(fsch, rec.Columns(), rec.NumRows())
-		err = pf.Write(wrapped, first, last)
-		wrapped.Release()
-		if err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, pf)
+		files = append(files, writeFlushFile(t, part, x.ft, IngestDate.Field+"=2026-11-24", rec, first, last))
 	}
 	if err := part.Publish(ctx, files, first, last); err != nil {
 		t.Fatal(err)
 	}
 	return part.Committed()
+}
+
+// writeFlushFile writes rec, rows of table ft, as the data file of the
+// flush first..last of part in Hive partition hive.
+func writeFlushFile(t *testing.T, part *sink.Partition, ft *flatten.Table, hive string, rec arrow.RecordBatch, first, last int64) *sink.ParquetFile {
+	t.Helper()
+	fsch, err := FileSchema(ft)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pf, err := part.Create(ft.Name, hive, fsch, sink.WriterOptions{Dictionary: ft.Dictionary})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrapped := array.NewRecordBatch(fsch, rec.Columns(), rec.NumRows())
+	err = pf.Write(wrapped, first, last)
+	wrapped.Release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pf
 }
 
 // offsets scans a table through iceberg-go and counts each (partition,
@@ -458,42 +465,11 @@ func TestOffsetsPastMaintenance(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cat, err := tb.catalog(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	load := func() *table.Table {
-		t.Helper()
-		tbl, err := cat.LoadTable(ctx, tb.ident(flatten.TableAttempts))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tbl
-	}
+	load := attemptsLoader(ctx, t, tb)
 
 	// The other writer rewrites the first flush's file as a copy.
+	foreignRewrite(ctx, t, load())
 	tbl := load()
-	tasks, err := tbl.Scan().PlanFiles(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := tasks[0].File.FilePath()
-	body, err := os.ReadFile(strings.TrimPrefix(old, "file://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rewritten := strings.TrimSuffix(old, ".parquet") + "-rewritten.parquet"
-	if err := os.WriteFile(strings.TrimPrefix(rewritten, "file://"), body, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	tx := tbl.NewTransaction()
-	if err := tx.ReplaceDataFiles(ctx, []string{old}, []string{rewritten}, nil); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
-	tbl = load()
 	if _, ok := tbl.CurrentSnapshot().Summary.Properties[SummaryOffsets]; ok {
 		t.Fatal("the rewrite's snapshot carries landerd.offsets; the test needs one without")
 	}
@@ -510,7 +486,7 @@ func TestOffsetsPastMaintenance(t *testing.T) {
 	wantOnce(t, l.offsets(ctx, tb, flatten.TableAttempts), flatten.TableAttempts, map[int32][2]int64{0: {0, 149}})
 
 	// Expiring every snapshot but the rewrite's loses the offsets.
-	tx = load().NewTransaction()
+	tx := load().NewTransaction()
 	if err := tx.ExpireSnapshots(table.WithOlderThan(0), table.WithRetainLast(1), table.WithPostCommit(false)); err != nil {
 		t.Fatal(err)
 	}
@@ -589,5 +565,48 @@ func TestCommitNotReplayed(t *testing.T) {
 	}
 	if got := tbl.CurrentSnapshot().Summary.Properties[SummaryOffsets]; got != `{"attempts-in/0":50,"attempts-in/1":30}` {
 		t.Errorf("offsets %s: want both partitions'", got)
+	}
+}
+
+// attemptsLoader returns a func that loads tb's attempts table afresh.
+func attemptsLoader(ctx context.Context, t *testing.T, tb *Tables) func() *table.Table {
+	cat, err := tb.catalog(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func() *table.Table {
+		t.Helper()
+		tbl, err := cat.LoadTable(ctx, tb.ident(flatten.TableAttempts))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tbl
+	}
+}
+
+// foreignRewrite commits, as another tool would, a rewrite of tbl's first
+// data file as a copy of it under another name: a snapshot without
+// landerd.offsets that holds the same rows.
+func foreignRewrite(ctx context.Context, t *testing.T, tbl *table.Table) {
+	t.Helper()
+	tasks, err := tbl.Scan().PlanFiles(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := tasks[0].File.FilePath()
+	body, err := os.ReadFile(strings.TrimPrefix(old, "file://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied := strings.TrimSuffix(old, ".parquet") + "-copy.parquet"
+	if err := os.WriteFile(strings.TrimPrefix(copied, "file://"), body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tx := tbl.NewTransaction()
+	if err := tx.ReplaceDataFiles(ctx, []string{old}, []string{copied}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
 	}
 }
