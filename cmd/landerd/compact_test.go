@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -60,31 +57,7 @@ func TestCompactIcebergOnHDFS(t *testing.T) {
 	}
 	defer b.Close()
 	c := fakehdfs.Start(t, fakehdfs.Config{})
-	yaml := fmt.Sprintf(`kafka:
-  brokers: [%q]
-  topic: %s
-  group: landerd-compact-test
-  session_timeout: 3s
-  heartbeat_interval: 300ms
-  rebalance_timeout: 5s
-lake:
-  url: hdfs://%s/lake
-  format: iceberg
-  iceberg:
-    catalog:
-      type: hadoop
-  roll:
-    max_file_age: 200ms
-hdfs:
-  user: lander
-  call_timeout: 5s
-metrics:
-  addr: ""
-`, b.Addr(), demoTopic, c.Addr())
-	file := filepath.Join(t.TempDir(), "landerd.yaml")
-	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	file := icebergHDFSConfig(t, b.Addr(), c.Addr(), "landerd-compact-test")
 	f := runFlags{config: file}
 	cfg, err := f.load()
 	if err != nil {

@@ -39,31 +39,7 @@ func TestRunIcebergOnHDFS(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := fakehdfs.Start(t, fakehdfs.Config{})
-	yaml := fmt.Sprintf(`kafka:
-  brokers: [%q]
-  topic: %s
-  group: landerd-iceberg-hdfs-test
-  session_timeout: 3s
-  heartbeat_interval: 300ms
-  rebalance_timeout: 5s
-lake:
-  url: hdfs://%s/lake
-  format: iceberg
-  iceberg:
-    catalog:
-      type: hadoop
-  roll:
-    max_file_age: 200ms
-hdfs:
-  user: lander
-  call_timeout: 5s
-metrics:
-  addr: ""
-`, b.Addr(), demoTopic, c.Addr())
-	file := filepath.Join(t.TempDir(), "landerd.yaml")
-	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	file := icebergHDFSConfig(t, b.Addr(), c.Addr(), "landerd-iceberg-hdfs-test")
 	var f runFlags
 	f.config = file
 	cfg, err := f.load()
@@ -109,4 +85,38 @@ metrics:
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// icebergHDFSConfig writes the configuration of a daemon that lands the
+// demo topic from the broker at brokers, as consumer group group, into
+// hadoop-catalog Iceberg tables on the HDFS cluster at namenode, and
+// returns its path.
+func icebergHDFSConfig(t *testing.T, brokers, namenode, group string) string {
+	t.Helper()
+	yaml := fmt.Sprintf(`kafka:
+  brokers: [%q]
+  topic: %s
+  group: %s
+  session_timeout: 3s
+  heartbeat_interval: 300ms
+  rebalance_timeout: 5s
+lake:
+  url: hdfs://%s/lake
+  format: iceberg
+  iceberg:
+    catalog:
+      type: hadoop
+  roll:
+    max_file_age: 200ms
+hdfs:
+  user: lander
+  call_timeout: 5s
+metrics:
+  addr: ""
+`, brokers, demoTopic, group, namenode)
+	file := filepath.Join(t.TempDir(), "landerd.yaml")
+	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file
 }
