@@ -14,22 +14,21 @@ import (
 	"github.com/landerd/landerd/internal/config"
 	"github.com/landerd/landerd/internal/iceio"
 	"github.com/landerd/landerd/internal/icetable"
-	"github.com/landerd/landerd/internal/lander"
 	"github.com/landerd/landerd/internal/report"
 	"github.com/landerd/landerd/pkg/metrics"
 	"github.com/landerd/landerd/pkg/sink"
 )
 
-// icebergTables returns, when lake.format is iceberg, the lander option
-// that commits every flush to the lake's Iceberg tables, and the func that
-// closes their catalog; nothing for the Hive layout. It checks the tables
+// icebergTables returns, when lake.format is iceberg, the lake's Iceberg
+// tables, to which the lander commits every flush (lander.WithTables), and
+// the func that closes their catalog; nil tables for the Hive layout. It checks the tables
 // that exist (icetable.Tables.Check) and refuses to start when one is not
 // the table the configuration describes, such as one with another
 // partition spec than lake.partition_by's; a catalog it cannot reach
 // within checkTimeout is logged and left to the first claim, which checks
 // again. On an HDFS lake it registers lake as the filesystem of the
 // tables' hdfs:// URLs (internal/iceio) until that func runs.
-func icebergTables(ctx context.Context, cfg config.Config, lake sink.FS, reg prometheus.Registerer, log *zap.Logger) ([]lander.Option, func() error, error) {
+func icebergTables(ctx context.Context, cfg config.Config, lake sink.FS, reg prometheus.Registerer, log *zap.Logger) (*icetable.Tables, func() error, error) {
 	if !cfg.Lake.IsIceberg() {
 		return nil, func() error { return nil }, nil
 	}
@@ -55,7 +54,7 @@ func icebergTables(ctx context.Context, cfg config.Config, lake sink.FS, reg pro
 	case err != nil:
 		log.Warn("iceberg tables not checked at start; the first claim checks them", zap.Error(err))
 	}
-	return []lander.Option{lander.WithTables(tables)}, closeTables, nil
+	return tables, closeTables, nil
 }
 
 // checkTimeout bounds the check of the Iceberg tables at start.

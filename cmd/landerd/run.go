@@ -16,6 +16,7 @@ import (
 	"github.com/landerd/landerd/internal/config"
 	"github.com/landerd/landerd/internal/lake"
 	"github.com/landerd/landerd/internal/lander"
+	"github.com/landerd/landerd/internal/upkeep"
 	"github.com/landerd/landerd/pkg/metrics"
 	"github.com/landerd/landerd/pkg/sink"
 )
@@ -140,7 +141,11 @@ func runLander(ctx context.Context, cfg config.Config, fsys sink.FS, log *zap.Lo
 			log.Warn("close iceberg catalog", zap.Error(err))
 		}
 	}()
-	l := lander.New(cfg, fsys, log, append([]lander.Option{lander.WithMetrics(metrics.NewLander(reg))}, tables...)...)
+	opts := []lander.Option{lander.WithMetrics(metrics.NewLander(reg))}
+	if tables != nil {
+		opts = append(opts, lander.WithTables(tables))
+	}
+	l := lander.New(cfg, fsys, log, opts...)
 	srvCtx, stopSrv := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSrv()
 	// srvDone reports the metrics server's end; it stays nil, and so is
@@ -169,6 +174,19 @@ func runLander(ctx context.Context, cfg config.Config, fsys sink.FS, log *zap.Lo
 	defer stopRun()
 	done := make(chan error, 1)
 	go func() { done <- l.Run(runCtx) }()
+	if tables != nil {
+		up := upkeep.New(tables, fsys, cfg.Lake.Iceberg.Upkeep, metrics.NewUpkeep(reg), log, l.LeadsUpkeep)
+		upDone := make(chan struct{})
+		go func() {
+			defer close(upDone)
+			up.Run(runCtx)
+		}()
+		// The tables are closed (deferred above) after the upkeep ends.
+		defer func() {
+			stopRun()
+			<-upDone
+		}()
+	}
 	var srvErr error
 	select {
 	case err := <-done:

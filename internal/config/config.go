@@ -304,6 +304,11 @@ func Default() Config {
 			Iceberg: Iceberg{
 				Catalog:   IcebergCatalog{Type: CatalogSQL},
 				Namespace: DefaultIcebergNamespace,
+				Upkeep: Upkeep{
+					TargetFileSize:  128 * MiB,
+					ExpireOlderThan: 7 * 24 * time.Hour,
+					RetainLast:      1,
+				},
 			},
 		},
 		HDFS: HDFS{

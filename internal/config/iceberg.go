@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // LakeFormat names how the lake's tables are laid out and committed.
@@ -42,7 +43,37 @@ type Iceberg struct {
 	// Namespace holds the tables attempts, questions and _quarantine; their
 	// files live under <lake>/<namespace>/<table>/.
 	Namespace string `yaml:"namespace"`
+	// Upkeep is the compaction and snapshot expiry the daemon runs itself.
+	Upkeep Upkeep `yaml:"upkeep"`
 }
+
+// Upkeep configures the daemon's own upkeep of its Iceberg tables: one
+// member of the group (the one assigned partition 0 of the first topic it
+// consumes) compacts every table and then expires its old snapshots, every
+// Every. It is off (Every 0) by default; landerd compact and landerd
+// expire do the same work once.
+type Upkeep struct {
+	// Every is the time between two upkeep passes; 0 turns the upkeep off.
+	// At least MinUpkeepEvery otherwise.
+	Every time.Duration `yaml:"every"`
+	// TargetFileSize is the size of the files compaction writes; at least
+	// 1MiB.
+	TargetFileSize ByteSize `yaml:"target_file_size"`
+	// ExpireOlderThan is the age past which a snapshot is expired from a
+	// table's metadata (no file is deleted). Positive.
+	ExpireOlderThan time.Duration `yaml:"expire_older_than"`
+	// RetainLast is how many of the newest snapshots are kept whatever
+	// their age; at least 1.
+	RetainLast int `yaml:"retain_last"`
+}
+
+// Enabled reports whether the daemon runs the upkeep.
+func (u Upkeep) Enabled() bool { return u.Every > 0 }
+
+// MinUpkeepEvery is the shortest lake.iceberg.upkeep.every accepted: a
+// compaction reads every manifest of a table, and commits only if no flush
+// lands while it stages.
+const MinUpkeepEvery = time.Minute
 
 // IcebergCatalog configures the Iceberg catalog.
 type IcebergCatalog struct {
@@ -88,6 +119,19 @@ func (c Config) validateIceberg(p *problems) {
 		}
 	default:
 		p.add("lake.iceberg.catalog.type", "%q is not one of %s, %s", ice.Catalog.Type, CatalogSQL, CatalogHadoop)
+	}
+	up := ice.Upkeep
+	if up.Every < 0 || (up.Every > 0 && up.Every < MinUpkeepEvery) {
+		p.add("lake.iceberg.upkeep.every", "%s: want 0 (no upkeep) or at least %s", up.Every, MinUpkeepEvery)
+	}
+	if up.TargetFileSize < MiB {
+		p.add("lake.iceberg.upkeep.target_file_size", "%s: want at least 1MiB", up.TargetFileSize)
+	}
+	if up.ExpireOlderThan <= 0 {
+		p.add("lake.iceberg.upkeep.expire_older_than", "%s: want a positive age", up.ExpireOlderThan)
+	}
+	if up.RetainLast < 1 {
+		p.add("lake.iceberg.upkeep.retain_last", "%d: want at least 1", up.RetainLast)
 	}
 	// What the Iceberg layout does not implement yet is refused, never
 	// landed some other way.

@@ -68,6 +68,9 @@ type Compaction struct {
 	// BytesBefore their size.
 	FilesBefore int
 	BytesBefore int64
+	// SmallBefore counts the files of that snapshot under the planner's
+	// minimum, three quarters of the target size: the small files.
+	SmallBefore int
 	// Groups is the plan, one entry per bin-packed group.
 	Groups []CompactGroup
 	// Rewritten and Added count the data files the committed rewrite
@@ -78,11 +81,16 @@ type Compaction struct {
 	// right after the commit (landerd may have appended files since the
 	// plan).
 	FilesAfter int
+	// SmallAfter counts the small files of that snapshot; 0 when nothing
+	// was committed.
+	SmallAfter int
 	// Snapshot is the rewrite's snapshot id, 0 when nothing was committed.
 	Snapshot int64
 	// Conflicts counts the commits that found the table changed under
 	// them and were rebuilt on the new base.
 	Conflicts int
+
+	minSize int64 // a smaller file is a small one
 }
 
 // Targets lists the tables Compact can rewrite, those that exist in the
@@ -165,13 +173,15 @@ func (t *Tables) Compact(ctx context.Context, target Target, opts CompactOptions
 	if err != nil {
 		return res, fmt.Errorf("compact %s: %w", label, err)
 	}
+	res.minSize = size * 3 / 4
 	res.FilesBefore = len(tasks)
+	res.SmallBefore = countSmall(tasks, res.minSize)
 	for _, task := range tasks {
 		res.BytesBefore += task.File.FileSizeBytes()
 	}
 	cfg := compaction.DefaultConfig()
 	cfg.TargetFileSizeBytes = size
-	cfg.MinFileSizeBytes = size * 3 / 4
+	cfg.MinFileSizeBytes = res.minSize
 	cfg.MaxFileSizeBytes = size * 9 / 5
 	plan, err := cfg.PlanCompaction(tasks)
 	if err != nil {
@@ -386,7 +396,19 @@ func (t *Tables) done(ctx context.Context, tbl *table.Table, results []table.Com
 		return res, fmt.Errorf("count files after the rewrite: %w", err)
 	}
 	res.FilesAfter = len(tasks)
+	res.SmallAfter = countSmall(tasks, res.minSize)
 	return res, nil
+}
+
+// countSmall counts the files of tasks under min bytes.
+func countSmall(tasks []table.FileScanTask, min int64) int {
+	n := 0
+	for _, task := range tasks {
+		if task.File.FileSizeBytes() < min {
+			n++
+		}
+	}
+	return n
 }
 
 // liveGroups splits results into those whose rewritten files are all

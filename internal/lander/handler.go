@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -74,6 +75,7 @@ func (h *handler) Setup(sess sarama.ConsumerGroupSession) error {
 	}
 	h.l.budget.assigned.Store(int64(assigned))
 	h.l.setRefused(h.refused)
+	h.l.setUpkeep(slices.Contains(sess.Claims()[h.l.topics[0]], 0))
 	h.l.readiness(true)
 	return nil
 }
@@ -205,6 +207,7 @@ func (h *handler) Cleanup(sess sarama.ConsumerGroupSession) error {
 		}
 	}
 	h.l.setRefused(nil)
+	h.l.setUpkeep(false)
 	if isFenced(sess) {
 		h.fenced = true
 	}

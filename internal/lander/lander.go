@@ -44,6 +44,7 @@ type Lander struct {
 	tablesErr  error                    // the last commit to the tables' failure; nil once one succeeds
 	refused    map[topicPartition]error // partitions held but not landed, and why
 	memberID   string                   // this member's id in the group's current generation
+	upkeep     bool                     // this session holds partition 0 of the first topic
 }
 
 // Option configures a Lander.
@@ -119,6 +120,24 @@ func (l *Lander) CheckReady() error {
 func (l *Lander) setRefused(refused map[topicPartition]error) {
 	l.mu.Lock()
 	l.refused = refused
+	l.mu.Unlock()
+}
+
+// LeadsUpkeep reports whether this member runs the upkeep of the lake's
+// tables: whether its current session holds partition 0 of the first
+// topic it consumes, which one member of the group does at a time. While a
+// rebalance moves it there may be none, and a member the group dropped
+// unawares may briefly lead beside the new one; two compactions of a
+// table are safe (each commits only on the snapshot it planned on).
+func (l *Lander) LeadsUpkeep() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.upkeep
+}
+
+func (l *Lander) setUpkeep(leads bool) {
+	l.mu.Lock()
+	l.upkeep = leads
 	l.mu.Unlock()
 }
 
