@@ -25,7 +25,8 @@ type TableStats struct {
 }
 
 // Stats reads the TableStats of one table: a catalog lookup and the
-// table's metadata file.
+// table's metadata file. For a table not created yet the error matches
+// catalog.ErrNoSuchTable or catalog.ErrNoSuchNamespace.
 func (t *Tables) Stats(ctx context.Context, target Target) (TableStats, error) {
 	ident := t.identOf(target.Tenant, target.Table)
 	res := TableStats{Namespace: ident[0], Table: target.Table}

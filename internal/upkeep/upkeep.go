@@ -2,8 +2,10 @@ package upkeep
 
 import (
 	"context"
+	"errors"
 	"time"
 
+	"github.com/apache/iceberg-go/catalog"
 	"go.uber.org/zap"
 
 	"github.com/landerd/landerd/internal/config"
@@ -173,21 +175,31 @@ func (r *Runner) expire(ctx context.Context, tg icetable.Target) bool {
 	return true
 }
 
-// stats reads every table's size into the metrics.
+// stats reads every table's size into the metrics: those of the
+// namespace and of every tenant with a folder in the lake, one catalog
+// lookup each (a table not created yet is skipped).
 func (r *Runner) stats(ctx context.Context) {
-	targets, err := r.tables.Targets(ctx, r.fsys, "", "")
+	tenants, err := r.tables.Tenants(r.fsys)
 	if err != nil {
-		r.log.Warn("cannot list the iceberg tables for their sizes", zap.Error(err))
+		r.log.Warn("cannot list the tenants' iceberg tables for their sizes", zap.Error(err))
 		return
 	}
-	for _, tg := range targets {
-		st, err := r.tables.Stats(ctx, tg)
-		if err != nil {
-			r.log.Warn("cannot read the size of an iceberg table", zap.String("tenant", tg.Tenant), zap.String("table", tg.Table), zap.Error(err))
-			continue
-		}
-		if st.Totals {
-			r.m.TableSize(tg.Tenant, tg.Table, st.Files, st.Bytes, st.Records, st.Snapshots)
+	for _, tenant := range append([]string{""}, tenants...) {
+		for _, name := range icetable.TableNames() {
+			if ctx.Err() != nil {
+				return
+			}
+			st, err := r.tables.Stats(ctx, icetable.Target{Tenant: tenant, Table: name})
+			switch {
+			case errors.Is(err, catalog.ErrNoSuchTable) || errors.Is(err, catalog.ErrNoSuchNamespace):
+				continue
+			case err != nil:
+				r.log.Warn("cannot read the size of an iceberg table", zap.String("tenant", tenant), zap.String("table", name), zap.Error(err))
+				continue
+			}
+			if st.Totals {
+				r.m.TableSize(tenant, name, st.Files, st.Bytes, st.Records, st.Snapshots)
+			}
 		}
 	}
 }
