@@ -9,6 +9,7 @@ import (
 
 	"github.com/landerd/landerd/internal/config"
 	"github.com/landerd/landerd/internal/icetable"
+	"github.com/landerd/landerd/pkg/sink"
 )
 
 // cmdCompact rewrites the small data files of the lake's Iceberg tables
@@ -32,7 +33,7 @@ func cmdCompact(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	opts := icetable.CompactOptions{TargetFileSize: int64(target), DryRun: *dryRun}
 	return u.eachTable(ctx, "compact", "only Iceberg tables are compacted (docs/iceberg.md, Upkeep, says why the Hive layout is not)", stdout, stderr,
-		func(tables *icetable.Tables, tg icetable.Target) error {
+		func(tables *icetable.Tables, _ sink.ReadFS, tg icetable.Target) error {
 			start := time.Now()
 			c, err := tables.Compact(ctx, tg, opts)
 			if err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/landerd/landerd/internal/icetable"
+	"github.com/landerd/landerd/pkg/sink"
 )
 
 // cmdExpire removes old snapshots from the metadata of the lake's Iceberg
@@ -30,7 +31,7 @@ func cmdExpire(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	opts := icetable.ExpireOptions{OlderThan: *olderThan, RetainLast: *retain, DryRun: *dryRun}
 	return u.eachTable(ctx, "expire", "only Iceberg tables have snapshots", stdout, stderr,
-		func(tables *icetable.Tables, tg icetable.Target) error {
+		func(tables *icetable.Tables, _ sink.ReadFS, tg icetable.Target) error {
 			e, err := tables.Expire(ctx, tg, opts)
 			label := e.Namespace + "." + e.Table
 			switch {
@@ -40,7 +41,7 @@ func cmdExpire(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			case opts.DryRun:
 				fmt.Fprintf(stdout, "%s: %d snapshots; would expire %d, keeping %d (at least the newest %d)\n", label, e.Before, e.Before-e.After, e.After, e.Kept)
 			default:
-				fmt.Fprintf(stdout, "%s: %d snapshots; expired %d, kept %d (at least the newest %d); no file deleted\n", label, e.Before, e.Before-e.After, e.After, e.Kept)
+				fmt.Fprintf(stdout, "%s: %d snapshots; expired %d, kept %d (at least the newest %d); no file deleted (landerd remove-orphans deletes them)\n", label, e.Before, e.Before-e.After, e.After, e.Kept)
 			}
 			return nil
 		})

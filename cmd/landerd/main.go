@@ -52,6 +52,7 @@ Usage:
   landerd report   [--lake URL | --config FILE] [--tenant T] [--pass-threshold X] [--json]
   landerd compact  [--config FILE] [--table T] [--tenant T] [--target-file-size 128MiB] [--dry-run]
   landerd expire   [--config FILE] [--table T] [--tenant T] [--older-than 168h] [--retain-last N] [--dry-run]
+  landerd remove-orphans [--config FILE] [--table T] [--tenant T] [--older-than 72h] [--dry-run]
   landerd healthcheck [--url http://127.0.0.1:9464/healthz] [--timeout D]
   landerd version
 
@@ -92,6 +93,8 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdCompact(ctx, args[1:], stdout, stderr)
 	case "expire":
 		err = cmdExpire(ctx, args[1:], stdout, stderr)
+	case "remove-orphans":
+		err = cmdRemoveOrphans(ctx, args[1:], stdout, stderr)
 	case "healthcheck":
 		err = cmdHealthcheck(ctx, args[1:], stdout, stderr)
 	case "version", "--version":

@@ -15,6 +15,7 @@ import (
 	"github.com/landerd/landerd/internal/lake"
 	"github.com/landerd/landerd/internal/report"
 	"github.com/landerd/landerd/pkg/metrics"
+	"github.com/landerd/landerd/pkg/sink"
 )
 
 // upkeepFlags are the flags that landerd compact and landerd expire
@@ -50,9 +51,10 @@ func (u *upkeepFlags) check(cmd string) error {
 // eachTable loads the configuration, opens its lake and the catalog of
 // its Iceberg tables, and calls do for every table the flags name, writing
 // "no iceberg table to <cmd>" to w when there is none. A lake of another
-// format is a usage error that ends in notIceberg. A table whose do fails
+// format is a usage error that ends in notIceberg. do is given the lake
+// too. A table whose do fails
 // does not stop the others; the errors are joined. The log goes to logw.
-func (u *upkeepFlags) eachTable(ctx context.Context, cmd, notIceberg string, w, logw io.Writer, do func(*icetable.Tables, icetable.Target) error) (err error) {
+func (u *upkeepFlags) eachTable(ctx context.Context, cmd, notIceberg string, w, logw io.Writer, do func(*icetable.Tables, sink.ReadFS, icetable.Target) error) (err error) {
 	cfg, err := u.load()
 	if err != nil {
 		return err
@@ -88,7 +90,7 @@ func (u *upkeepFlags) eachTable(ctx context.Context, cmd, notIceberg string, w, 
 	}
 	var errs []error
 	for _, tg := range targets {
-		if err := do(tables, tg); err != nil {
+		if err := do(tables, fsys, tg); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -305,9 +305,10 @@ func Default() Config {
 				Catalog:   IcebergCatalog{Type: CatalogSQL},
 				Namespace: DefaultIcebergNamespace,
 				Upkeep: Upkeep{
-					TargetFileSize:  128 * MiB,
-					ExpireOlderThan: 7 * 24 * time.Hour,
-					RetainLast:      1,
+					TargetFileSize:         128 * MiB,
+					ExpireOlderThan:        7 * 24 * time.Hour,
+					RetainLast:             1,
+					RemoveOrphansOlderThan: 72 * time.Hour,
 				},
 			},
 		},

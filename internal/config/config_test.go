@@ -135,7 +135,7 @@ func TestGoodFiles(t *testing.T) {
 			c.Lake.Iceberg = Iceberg{
 				Catalog:   IcebergCatalog{Type: CatalogSQL, URI: "postgres://landerd@catalog.example.com:5432/iceberg?sslmode=verify-full"},
 				Namespace: "assessments",
-				Upkeep:    Upkeep{Every: time.Hour, TargetFileSize: 256 * MiB, ExpireOlderThan: 7 * 24 * time.Hour, RetainLast: 1},
+				Upkeep:    Upkeep{Every: time.Hour, TargetFileSize: 256 * MiB, ExpireOlderThan: 7 * 24 * time.Hour, RetainLast: 1, RemoveOrphansOlderThan: 72 * time.Hour},
 			}
 		},
 		"iceberg_event_date.yaml": func(c *Config) {

@@ -49,9 +49,10 @@ type Iceberg struct {
 
 // Upkeep configures the daemon's own upkeep of its Iceberg tables: one
 // member of the group (the one assigned partition 0 of the first topic it
-// consumes) compacts every table and then expires its old snapshots, every
-// Every. It is off (Every 0) by default; landerd compact and landerd
-// expire do the same work once.
+// consumes) compacts every table, then expires its old snapshots, then
+// deletes the files no snapshot references any more, every Every. It is
+// off (Every 0) by default; landerd compact, landerd expire and landerd
+// remove-orphans do the same work once.
 type Upkeep struct {
 	// Every is the time between two upkeep passes; 0 turns the upkeep off.
 	// At least MinUpkeepEvery otherwise.
@@ -65,6 +66,11 @@ type Upkeep struct {
 	// RetainLast is how many of the newest snapshots are kept whatever
 	// their age; at least 1.
 	RetainLast int `yaml:"retain_last"`
+	// RemoveOrphansOlderThan is the age (since last written) past which a
+	// file that no snapshot references is deleted, sparing those a
+	// partition's state.json names; 0 deletes none. At least
+	// MinOrphanOlderThan otherwise.
+	RemoveOrphansOlderThan time.Duration `yaml:"remove_orphans_older_than"`
 }
 
 // Enabled reports whether the daemon runs the upkeep.
@@ -74,6 +80,12 @@ func (u Upkeep) Enabled() bool { return u.Every > 0 }
 // compaction reads every manifest of a table, and commits only if no flush
 // lands while it stages.
 const MinUpkeepEvery = time.Minute
+
+// MinOrphanOlderThan is the least age at which a file no snapshot
+// references may be deleted: the age is what spares the new files of a
+// commit in progress (a compaction's, until its snapshot is committed),
+// so it must exceed the longest such commit.
+const MinOrphanOlderThan = time.Hour
 
 // IcebergCatalog configures the Iceberg catalog.
 type IcebergCatalog struct {
@@ -132,6 +144,9 @@ func (c Config) validateIceberg(p *problems) {
 	}
 	if up.RetainLast < 1 {
 		p.add("lake.iceberg.upkeep.retain_last", "%d: want at least 1", up.RetainLast)
+	}
+	if up.RemoveOrphansOlderThan < 0 || (up.RemoveOrphansOlderThan > 0 && up.RemoveOrphansOlderThan < MinOrphanOlderThan) {
+		p.add("lake.iceberg.upkeep.remove_orphans_older_than", "%s: want 0 (delete none) or at least %s", up.RemoveOrphansOlderThan, MinOrphanOlderThan)
 	}
 	// What the Iceberg layout does not implement yet is refused, never
 	// landed some other way.

@@ -35,21 +35,23 @@ type Expiry struct {
 	// left, on a dry run).
 	Before, After int
 	// Kept is how many of the newest snapshots were kept whatever their
-	// age: RetainLast, or more to reach the newest that carries
-	// SummaryOffsets.
+	// age: RetainLast, or more to reach the one current at the cutoff or
+	// the newest that carries SummaryOffsets.
 	Kept int
 	// Conflicts counts commits retried because the table changed.
 	Conflicts int
 }
 
 // Expire removes the snapshots of a table older than opts.OlderThan from
-// its metadata, keeping the opts.RetainLast newest and always the newest
-// one that carries SummaryOffsets with every snapshot after it, so that
+// its metadata, keeping the opts.RetainLast newest, every one that was
+// current at some time within opts.OlderThan (the one before the first
+// newer snapshot too, however old), and always the newest one that
+// carries SummaryOffsets with every snapshot after it, so that
 // CommittedOffsets still finds the offsets. It deletes no file: the data
 // files, manifests and manifest lists of the expired snapshots stay where
-// they are, for the readers that planned on them and for the files a
-// partition's state.json names (docs/iceberg.md, Upkeep). A table whose
-// offsets are already unreadable (ErrOffsetsExpired) is refused.
+// they are until RemoveOrphans, which spares the files a partition's
+// state.json names (docs/iceberg.md, Upkeep). A table whose offsets are
+// already unreadable (ErrOffsetsExpired) is refused.
 func (t *Tables) Expire(ctx context.Context, target Target, opts ExpireOptions) (Expiry, error) {
 	ident := t.identOf(target.Tenant, target.Table)
 	label := strings.Join(ident, ".")
@@ -77,7 +79,7 @@ func (t *Tables) Expire(ctx context.Context, target Target, opts ExpireOptions) 
 		if err != nil {
 			return res, fmt.Errorf("expire %s: %w", label, err)
 		}
-		res.Kept = max(opts.RetainLast, depth+1, 1)
+		res.Kept = max(opts.RetainLast, depth+1, currentSince(tbl, time.Now().Add(-opts.OlderThan)), 1)
 		tx := tbl.NewTransaction()
 		err = tx.ExpireSnapshots(table.WithOlderThan(opts.OlderThan), table.WithRetainLast(res.Kept), table.WithPostCommit(false))
 		if err != nil {
@@ -118,6 +120,24 @@ func (t *Tables) Expire(ctx context.Context, target Target, opts ExpireOptions) 
 		}
 		delay = min(2*delay, retryMax)
 	}
+}
+
+// currentSince counts the snapshots of tbl's main branch that were
+// current at some time since cutoff: those committed since, and the one
+// before them, current at cutoff. Keeping them keeps the files of every
+// snapshot a reader may have planned on since cutoff, however old the
+// snapshot itself, for RemoveOrphans deletes only files no kept snapshot
+// references.
+func currentSince(tbl *table.Table, cutoff time.Time) int {
+	n := 0
+	for s := tbl.CurrentSnapshot(); s != nil; {
+		n++
+		if time.UnixMilli(s.TimestampMs).Before(cutoff) || s.ParentSnapshotID == nil {
+			break
+		}
+		s = tbl.SnapshotByID(*s.ParentSnapshotID)
+	}
+	return n
 }
 
 // offsetsDepth is how many snapshots lie between tbl's current snapshot

@@ -653,18 +653,16 @@ func (t *Tables) dataFiles(ctx context.Context, tbl *table.Table, r ref, files [
 	if !ok {
 		return nil, permanent{fmt.Errorf("%w: no column %s", ErrForeignTable, part.Source)}
 	}
-	dataDir := t.TenantDataDir(r.tenant, r.table) + "/"
 	out := make([]iceberg.DataFile, len(files))
 	for i, f := range files {
-		rel, ok := strings.CutPrefix(f.Final, dataDir)
+		loc, rel, ok := t.location(tbl, r.tenant, f)
 		if !ok {
-			return nil, permanent{fmt.Errorf("%w: file %s was published outside the table's data folder %s (in the hive layout?): lake.format iceberg needs a lake of its own", ErrForeignTable, f.Final, dataDir)}
+			return nil, permanent{fmt.Errorf("%w: file %s was published outside the table's data folder %s (in the hive layout?): lake.format iceberg needs a lake of its own", ErrForeignTable, f.Final, t.TenantDataDir(r.tenant, r.table))}
 		}
 		day, err := partitionDay(part, path.Dir(rel))
 		if err != nil {
 			return nil, permanent{fmt.Errorf("file %s: %w", f.Final, err)}
 		}
-		loc := tbl.Location() + "/data/" + rel
 		df, err := table.FileToDataFile(ctx, fsys, loc, tbl.Schema(), tbl.Spec(), 0, tbl.Properties())
 		if err != nil {
 			return nil, fmt.Errorf("read footer of %s: %w", loc, err)
@@ -678,6 +676,17 @@ func (t *Tables) dataFiles(ctx context.Context, tbl *table.Table, r ref, files [
 		out[i] = df
 	}
 	return out, nil
+}
+
+// location maps a flush's file f to its location in tbl, the tenant's
+// table f.Table, and to its path in the table's data folder; false when
+// f lies outside that folder.
+func (t *Tables) location(tbl *table.Table, tenant string, f sink.StateFile) (loc, rel string, ok bool) {
+	rel, ok = strings.CutPrefix(f.Final, t.TenantDataDir(tenant, f.Table)+"/")
+	if !ok {
+		return "", "", false
+	}
+	return tbl.Location() + "/data/" + rel, rel, true
 }
 
 // checkPartition checks that data file df belongs in the partition its

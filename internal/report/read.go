@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -81,38 +79,18 @@ func read(ctx context.Context, fsys sink.ReadFS, sc scope, opts Options, mem mem
 // readGaps lists the gaps every partition's state records, by topic and
 // partition.
 func readGaps(fsys sink.ReadFS) ([]Gap, error) {
-	topics, err := fsys.ReadDir(sink.ControlDir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
+	states, err := sink.ReadStates(fsys)
 	if err != nil {
 		return nil, fmt.Errorf("gaps: %w", err)
 	}
+	if states == nil { // a lake with no partition state at all
+		return nil, nil
+	}
 	out := []Gap{}
-	for _, t := range topics {
-		if !t.IsDir() {
-			continue
-		}
-		parts, err := fsys.ReadDir(path.Join(sink.ControlDir, t.Name()))
-		if err != nil {
-			return nil, fmt.Errorf("gaps: %w", err)
-		}
-		for _, p := range parts {
-			n, err := strconv.ParseInt(p.Name(), 10, 32)
-			if err != nil || !p.IsDir() {
-				continue
-			}
-			st, err := sink.ReadState(fsys, t.Name(), int32(n))
-			if err != nil {
-				return nil, fmt.Errorf("gaps: %w", err)
-			}
-			if st == nil {
-				continue
-			}
-			for _, g := range st.Gaps {
-				out = append(out, Gap{Topic: t.Name(), Partition: int32(n), First: g.First, Last: g.Last,
-					Offsets: g.Offsets(), DetectedAt: g.DetectedAt, Skipped: g.Skipped})
-			}
+	for _, st := range states {
+		for _, g := range st.Gaps {
+			out = append(out, Gap{Topic: st.Topic, Partition: st.Partition, First: g.First, Last: g.Last,
+				Offsets: g.Offsets(), DetectedAt: g.DetectedAt, Skipped: g.Skipped})
 		}
 	}
 	return out, nil

@@ -112,6 +112,7 @@ func (r *Runner) Run(ctx context.Context) {
 }
 
 // Pass compacts every table of the lake, then expires its old snapshots,
+// then deletes its orphan files (unless conf.RemoveOrphansOlderThan is 0),
 // then reads its size. A table whose compaction fails is still expired,
 // and one table's failure does not stop the others: each is logged and
 // counted, and the next pass tries again.
@@ -131,6 +132,9 @@ func (r *Runner) Pass(ctx context.Context) {
 			failed++
 		}
 		if !r.expire(ctx, tg) {
+			failed++
+		}
+		if !r.removeOrphans(ctx, tg) {
 			failed++
 		}
 	}
@@ -171,6 +175,22 @@ func (r *Runner) expire(ctx context.Context, tg icetable.Target) bool {
 		r.m.Expired(tg.Tenant, tg.Table, n)
 		r.log.Info("iceberg snapshots expired", zap.String("tenant", tg.Tenant), zap.String("namespace", res.Namespace),
 			zap.String("table", tg.Table), zap.Int("expired", n), zap.Int("left", res.After))
+	}
+	return true
+}
+
+// removeOrphans deletes one table's orphan files, when the configuration
+// asks; false if it failed.
+func (r *Runner) removeOrphans(ctx context.Context, tg icetable.Target) bool {
+	if r.conf.RemoveOrphansOlderThan <= 0 {
+		return true
+	}
+	res, err := r.tables.RemoveOrphans(ctx, r.fsys, tg, icetable.OrphanOptions{OlderThan: r.conf.RemoveOrphansOlderThan})
+	r.m.OrphansRemoved(tg.Tenant, tg.Table, res.Deleted, res.DeletedBytes, err != nil)
+	if err != nil {
+		r.log.Error("iceberg orphan-file removal failed; the next pass tries again", zap.String("tenant", tg.Tenant),
+			zap.String("table", tg.Table), zap.Int("deleted", res.Deleted), zap.Error(err))
+		return false
 	}
 	return true
 }

@@ -33,6 +33,9 @@ type Upkeep struct {
 	compactions     *prometheus.CounterVec
 	rewrittenFiles  *prometheus.CounterVec
 	expired         *prometheus.CounterVec
+	orphanFiles     *prometheus.CounterVec
+	orphanBytes     *prometheus.CounterVec
+	orphanFailures  *prometheus.CounterVec
 	compactDuration *prometheus.HistogramVec
 }
 
@@ -61,12 +64,16 @@ func NewUpkeep(reg prometheus.Registerer) *Upkeep {
 		rewrittenFiles: counter("compaction_rewritten_files_total",
 			"Data files that committed compactions replaced (their rows now in fewer, larger files)."),
 		expired: counter("expired_snapshots_total", "Snapshots expired from the table's metadata."),
+		orphanFiles: counter("orphan_files_deleted_total",
+			"Files under the table's location that no kept snapshot referenced, deleted by the upkeep (data files of expired snapshots, their manifests, old metadata files)."),
+		orphanBytes:    counter("orphan_bytes_deleted_total", "Size of the orphan files deleted."),
+		orphanFailures: counter("orphan_removals_failed_total", "Orphan-file removals of the table that failed; the next pass tries again."),
 		compactDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: namespace, Subsystem: "iceberg", Name: "compaction_duration_seconds",
 			Help:    "Time of each compaction of a table, planning, rewriting and committing, whatever its outcome.",
 			Buckets: []float64{0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800}}, []string{"table"}),
 	}
 	reg.MustRegister(m.leader, m.files, m.bytes, m.records, m.snapshots, m.smallFiles, m.lastCompaction,
-		m.compactions, m.rewrittenFiles, m.expired, m.compactDuration)
+		m.compactions, m.rewrittenFiles, m.expired, m.orphanFiles, m.orphanBytes, m.orphanFailures, m.compactDuration)
 	return m
 }
 
@@ -109,4 +116,15 @@ func (m *Upkeep) Compacted(tenant, table, result string, took time.Duration, rew
 // Expired counts the snapshots an expiry removed from a table.
 func (m *Upkeep) Expired(tenant, table string, n int) {
 	m.expired.WithLabelValues(tenant, table).Add(float64(n))
+}
+
+// OrphansRemoved counts the orphan files a removal deleted from a table
+// and their bytes; failed says the removal failed (after deleting those).
+func (m *Upkeep) OrphansRemoved(tenant, table string, files int, bytes int64, failed bool) {
+	m.orphanFiles.WithLabelValues(tenant, table).Add(float64(files))
+	m.orphanBytes.WithLabelValues(tenant, table).Add(float64(bytes))
+	failures := m.orphanFailures.WithLabelValues(tenant, table) // exported at 0 until one fails
+	if failed {
+		failures.Inc()
+	}
 }

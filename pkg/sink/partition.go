@@ -396,6 +396,47 @@ func ReadState(fsys ReadFS, topic string, partition int32) (*State, error) {
 	return &st, nil
 }
 
+// ReadStates reads the last published flush of every Kafka partition of
+// every topic the lake holds (the partition folders of ControlDir), by
+// topic and partition; a partition with nothing published is left out.
+// A lake with no ControlDir has none (nil); one with it, a non-nil
+// slice. An unreadable or corrupt state
+// fails the whole call: a caller that spares what the states name must
+// not act on part of them.
+func ReadStates(fsys ReadFS) ([]*State, error) {
+	topics, err := fsys.ReadDir(ControlDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read states: %w", err)
+	}
+	out := []*State{}
+	for _, t := range topics {
+		if !t.IsDir() {
+			continue
+		}
+		parts, err := fsys.ReadDir(path.Join(ControlDir, t.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("read states: %w", err)
+		}
+		for _, p := range parts {
+			n, err := strconv.ParseInt(p.Name(), 10, 32)
+			if err != nil || !p.IsDir() {
+				continue
+			}
+			st, err := ReadState(fsys, t.Name(), int32(n))
+			if err != nil {
+				return nil, err
+			}
+			if st != nil {
+				out = append(out, st)
+			}
+		}
+	}
+	return out, nil
+}
+
 // validGaps reports whether gaps are well-formed ranges, ascending.
 func validGaps(gaps []Gap) bool {
 	for i, g := range gaps {

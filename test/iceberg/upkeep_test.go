@@ -3,6 +3,8 @@ package iceberg
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/iceberg-go/catalog"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
@@ -21,6 +24,7 @@ import (
 	"github.com/landerd/landerd/internal/upkeep"
 	"github.com/landerd/landerd/pkg/flatten"
 	"github.com/landerd/landerd/pkg/metrics"
+	"github.com/landerd/landerd/pkg/sink"
 	"github.com/landerd/landerd/test/kit/repo"
 )
 
@@ -87,11 +91,15 @@ func (m *member) value(t *testing.T, name string, labels map[string]string) (v f
 // it exports the tables' sizes, compacts and expires, and the other
 // changes nothing and exports no table series. When the leader stops,
 // the other takes the upkeep over and compacts what was landed since.
+// Once the files are older than remove_orphans_older_than it deletes
+// those no snapshot holds, but the ones the partitions' state.json files
+// name, and landing goes on.
 // Every record stays in the tables exactly once, the report is the Hive
 // layout's, and every metric the Iceberg dashboard queries is exported.
 func TestUpkeepInDaemon(t *testing.T) {
 	f := newFixture(t, 2)
-	conf := config.Upkeep{Every: 2 * time.Second, TargetFileSize: config.MiB, ExpireOlderThan: time.Millisecond, RetainLast: 1}
+	conf := config.Upkeep{Every: 2 * time.Second, TargetFileSize: config.MiB, ExpireOlderThan: time.Millisecond, RetainLast: 1,
+		RemoveOrphansOlderThan: config.MinOrphanOlderThan}
 	members := []*member{f.startMember(t, "a", conf), f.startMember(t, "b", conf)}
 	defer func() {
 		for _, m := range members {
@@ -174,12 +182,100 @@ func TestUpkeepInDaemon(t *testing.T) {
 	}
 	next := leaderOf([]*member{other}, len(f.liveFiles(t, reader, flatten.TableAttempts)))
 	t.Logf("%s took the upkeep over: attempts at %d files", next.name, len(f.liveFiles(t, reader, flatten.TableAttempts)))
+	if v, _ := next.value(t, "landerd_iceberg_orphan_files_deleted_total", nil); v != 0 {
+		t.Errorf("%s deleted %v files younger than remove_orphans_older_than", next.name, v)
+	}
+
+	// Days pass: every file is older than remove_orphans_older_than. The
+	// next pass deletes the flush files the compactions replaced and the
+	// expired snapshots' manifests, but not the last flush of each
+	// partition, which its state.json names.
+	f.age(t, 4*24*time.Hour)
+	deadline := time.Now().Add(time.Minute)
+	for {
+		if v, _ := next.value(t, "landerd_iceberg_orphan_files_deleted_total", attempts); v > 0 {
+			t.Logf("%s deleted %v orphan files of attempts", next.name, v)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s deleted no orphan file of attempts within a minute", next.name)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	f.checkDataFolders(t, reader)
+	f.checkExactlyOnce(t)
+	// Landing goes on: the next flush of each partition claims and
+	// commits as before.
+	f.produce(t, 200)
+	f.waitCommitted(t, time.Minute)
 	f.checkExactlyOnce(t)
 	f.checkReport(t)
 	for _, name := range icetable.TableNames() {
 		if _, err := icetable.CommittedOffsets(f.load(t, reader, name)); err != nil {
 			t.Errorf("%s after the upkeep: %v", name, err)
 		}
+	}
+}
+
+// age makes every file under the lake root look last written the duration
+// by ago, as if that much time had passed.
+func (f *fixture) age(t *testing.T, by time.Duration) {
+	t.Helper()
+	when := time.Now().Add(-by)
+	err := filepath.WalkDir(f.lake.Root(), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		return os.Chtimes(p, when, when)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkDataFolders checks that every file in each table's data folder is
+// in the table's current snapshot or named by a partition's state.json,
+// and every file of the current snapshot is on disk.
+func (f *fixture) checkDataFolders(t *testing.T, cat catalog.Catalog) {
+	t.Helper()
+	states, err := sink.ReadStates(f.lake)
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := map[string]bool{}
+	for _, st := range states {
+		for _, sf := range st.Files {
+			named[filepath.Join(f.lake.Root(), sf.Final)] = true
+		}
+	}
+	for _, name := range icetable.TableNames() {
+		live := map[string]bool{}
+		for _, loc := range f.liveFiles(t, cat, name) {
+			live[strings.TrimPrefix(loc, "file://")] = true
+		}
+		dir := filepath.Join(f.lake.Root(), icetable.DataDir(f.cfg.Lake.Iceberg.Namespace, name))
+		onDisk := map[string]bool{}
+		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if errors.Is(err, fs.ErrNotExist) && p == dir {
+				return fs.SkipDir
+			}
+			if err == nil && !d.IsDir() {
+				onDisk[p] = true
+				if !live[p] && !named[p] {
+					t.Errorf("%s: %s is in no snapshot and no state.json names it: an orphan left", name, p)
+				}
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for p := range live {
+			if !onDisk[p] {
+				t.Errorf("%s: %s of the current snapshot was deleted", name, p)
+			}
+		}
+		t.Logf("%s: %d files in the data folder, %d of them in the current snapshot", name, len(onDisk), len(live))
 	}
 }
 
