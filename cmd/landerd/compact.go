@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -15,16 +14,11 @@ import (
 // cmdCompact rewrites the small data files of the lake's Iceberg tables
 // into files of a target size, once.
 func cmdCompact(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("landerd compact", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var u upkeepFlags
-	u.register(fs, "compact")
+	fs := u.flagSet("compact", "compact", stderr)
 	size := fs.String("target-file-size", config.ByteSize(icetable.DefaultTargetFileSize).String(), "size of the files written (bytes, or with a unit: 128MiB, 1GiB)")
 	dryRun := fs.Bool("dry-run", false, "print the plan, and write nothing")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := u.check("compact"); err != nil {
+	if err := u.parse(fs, "compact", args); err != nil {
 		return err
 	}
 	target, err := config.ParseByteSize(*size)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 
@@ -13,17 +12,12 @@ import (
 // cmdExpire removes old snapshots from the metadata of the lake's Iceberg
 // tables, once, deleting no file.
 func cmdExpire(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("landerd expire", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var u upkeepFlags
-	u.register(fs, "expire the snapshots of")
+	fs := u.flagSet("expire", "expire the snapshots of", stderr)
 	olderThan := fs.Duration("older-than", icetable.DefaultExpireOlderThan, "expire snapshots older than this")
 	retain := fs.Int("retain-last", 1, "keep at least this many of the newest snapshots, whatever their age")
 	dryRun := fs.Bool("dry-run", false, "print what would be expired, and change nothing")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := u.check("expire"); err != nil {
+	if err := u.parse(fs, "expire", args); err != nil {
 		return err
 	}
 	if *olderThan <= 0 || *retain < 1 {

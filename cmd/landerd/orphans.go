@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 
@@ -14,17 +13,12 @@ import (
 // tables that no snapshot references any more, sparing what a
 // partition's state.json names.
 func cmdRemoveOrphans(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("landerd remove-orphans", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var u upkeepFlags
-	u.register(fs, "remove the orphan files of")
+	fs := u.flagSet("remove-orphans", "remove the orphan files of", stderr)
 	olderThan := fs.Duration("older-than", icetable.DefaultOrphanOlderThan,
 		"delete only files last written longer ago than this (at least "+icetable.MinOrphanOlderThan.String()+")")
 	dryRun := fs.Bool("dry-run", false, "print what would be deleted, and delete nothing")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := u.check("remove-orphans"); err != nil {
+	if err := u.parse(fs, "remove-orphans", args); err != nil {
 		return err
 	}
 	if *olderThan < icetable.MinOrphanOlderThan {

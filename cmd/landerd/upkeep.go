@@ -25,8 +25,27 @@ type upkeepFlags struct {
 	table, tenant string
 }
 
+// flagSet returns the flag set of landerd cmd with the shared flags on
+// it, its errors and help written to stderr; verb says what the command
+// does to a table ("compact", "expire the snapshots of").
+func (u *upkeepFlags) flagSet(cmd, verb string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("landerd "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	u.register(fs, verb)
+	return fs
+}
+
+// parse parses the command line of landerd cmd and checks the shared
+// flags.
+func (u *upkeepFlags) parse(fs *flag.FlagSet, cmd string, args []string) error {
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	return u.check(cmd)
+}
+
 // register adds the shared flags to fs; verb says what the command does
-// to a table ("compact", "expire the snapshots of").
+// to a table.
 func (u *upkeepFlags) register(fs *flag.FlagSet, verb string) {
 	fs.StringVar(&u.config, "config", "", "YAML configuration file: the lake (lake.url, lake.format iceberg) and its catalog (lake.iceberg)")
 	fs.StringVar(&u.lake, "lake", "", "lake root: a path, file:///path or hdfs://namenode:port/path (overrides lake.url)")
