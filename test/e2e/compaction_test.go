@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	iceberggo "github.com/apache/iceberg-go"
+	"github.com/apache/iceberg-go/catalog"
 	"github.com/apache/iceberg-go/table"
 
 	"github.com/landerd/landerd/internal/icetable"
@@ -233,8 +235,11 @@ func (h *harness) retiredFiles(ctx context.Context) map[string]bool {
 		for _, name := range icetable.TableNames() {
 			ident := table.Identifier{tables.NamespaceOf(tenant), name}
 			tbl, err := cat.LoadTable(ctx, ident)
-			if err != nil {
+			switch {
+			case errors.Is(err, catalog.ErrNoSuchTable) || errors.Is(err, catalog.ErrNoSuchNamespace):
 				continue // a table never created holds nothing
+			case err != nil:
+				h.t.Fatalf("load iceberg table %v: %v", ident, err)
 			}
 			fio, err := tbl.FS(ctx)
 			if err != nil {
@@ -387,8 +392,8 @@ type compactKill int
 const (
 	// compactFinishes lets it run to its end.
 	compactFinishes compactKill = iota
-	// compactKillAtRandom kills it after a random share of the time a
-	// compaction took last.
+	// compactKillAtRandom kills it after a random share of the time the
+	// last compaction that rewrote a table took.
 	compactKillAtRandom
 	// compactKillAfterTable kills it shortly after it printed its first
 	// table, while it rewrites the next.
