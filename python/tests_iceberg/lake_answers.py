@@ -3,6 +3,8 @@ the LANDERD_ICEBERG_* variables name (landerd_lake.iceberg.Catalog.from_env):
 for Spark, pyiceberg and DuckDB (or those --engine names), the attempts table's snapshots, the seven
 answers at its current snapshot, and the row count at each snapshot given
 with --snapshot (time travel); pyiceberg also gives the answers there.
+With --lineage Spark also counts each table's rows and distinct Kafka
+records (landerd_lake.iceberg.spark_lineage).
 
 test/system/iceberg runs it on tables landerd landed from the real data set
 and compares everything with `landerd report --json`. It needs no pytest:
@@ -29,6 +31,11 @@ def main() -> int:
         action="append",
         help="read with this engine only (repeatable); all three by default. "
         "pyiceberg and DuckDB read local warehouses and SQL catalogs only.",
+    )
+    p.add_argument(
+        "--lineage",
+        action="store_true",
+        help="Spark also counts each table's rows and distinct (topic, partition, offset)",
     )
     args = p.parse_args()
     engines = args.engine or list(ENGINES)
@@ -62,6 +69,8 @@ def main() -> int:
             "answers": ice.spark_answers(spark, cat),
             "counts": {str(s): ice.spark_count(spark, cat, snapshot_id=s) for s in args.snapshot},
         }
+        if args.lineage:
+            out["spark"]["lineage"] = ice.spark_lineage(spark, cat)
         jvm = spark.sparkContext._gateway.proc.pid  # spark-submit execs java
         status = Path(f"/proc/{jvm}/status").read_text()
         hwm = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))

@@ -67,12 +67,7 @@ func startDaemon(t *testing.T, h *harness, name string, extraEnv ...string) *dae
 		"--topic", h.topic,
 		"--group", h.group,
 		"--lake", h.lakeURL)
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "LANDERD_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, extraEnv...)
+	cmd.Env = append(landerdEnv(), extraEnv...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatalf("start %s: %v", name, err)
@@ -134,6 +129,19 @@ func startDaemon(t *testing.T, h *harness, name string, extraEnv ...string) *dae
 	})
 	t.Logf("%s: started, pid %d", name, cmd.Process.Pid)
 	return d
+}
+
+// landerdEnv is the environment the tests run landerd in: the test's
+// own, without its LANDERD_* variables, which would override the
+// configuration file.
+func landerdEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "LANDERD_") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }
 
 // waitAssigned waits up to limit until the daemon has claimed a partition,

@@ -100,6 +100,13 @@
 //   - TestConcurrentCommitsIcebergRealKafka: three replicas on 12 partitions
 //     committing to the same tables; their conflicts are counted in
 //     landerd_iceberg_commit_conflicts_total and retried.
+//   - TestCompactUnderSIGKILLIcebergRealHDFS: `landerd compact` processes
+//     run one after another while a daemon lands from Apache Kafka into
+//     Iceberg tables on Apache HDFS, some compactions and some daemons
+//     SIGKILLed; then a last compaction and `landerd expire`. Every record
+//     once in the tables, every file of their data folders in the current
+//     snapshot or accounted for by the compactions, and `landerd report`
+//     and Spark reading the tables alike (compaction_test.go).
 //   - TestLakeCheckCatchesViolations: the lake check itself fails on
 //     duplicated, lost and leftover files.
 //   - TestOwnerGaps: the measurement of time without owner itself, on

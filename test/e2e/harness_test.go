@@ -157,6 +157,10 @@ type harness struct {
 	// allowGaps lets the lake record offsets as lost to retention; the
 	// lake check then requires exactly those to be absent.
 	allowGaps bool
+	// compacted, set by a test that compacts the Iceberg tables, accounts
+	// for the files of their data folders that no current snapshot holds
+	// (checkIcebergTable); nil requires every such file in the snapshot.
+	compacted *compactedFiles
 
 	mu      sync.Mutex // serialises producing, so offsets follow wants
 	gen     *attemptgen.Generator

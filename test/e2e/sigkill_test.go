@@ -93,53 +93,8 @@ func sigkillExactlyOnceOn(t *testing.T, ks kafkaSetup, backend lakeBackend, tota
 	for i, moment := range kills {
 		d := startDaemon(t, h, fmt.Sprintf("landerd-%d", i))
 		daemons = append(daemons, d)
-		switch moment {
-		case killAtRandom:
-			d.waitAssigned(t, time.Minute)
-			time.Sleep(time.Duration(rng.Int64N(int64(3 * time.Second))))
-		case killAfterFlush:
-			// The partitions tend to flush together; stop after the first,
-			// second or third flush of such a round, while the others are
-			// still publishing, in the first or second round.
-			from := 0
-			for range 1 + rng.IntN(3) + int(s.partitions)*rng.IntN(2) {
-				next, ok := d.waitLog(from, time.Minute, isMsg(msgFlushPublished))
-				if !ok {
-					t.Fatalf("%s published nothing within a minute (exited: %v)\n%s", d.name, d.exited(), d.tail(20))
-				}
-				from = next
-			}
-		case killAfterAssign:
-			d.waitAssigned(t, time.Minute)
-		case killDuringShutdown:
-			if _, ok := d.waitLog(0, time.Minute, isMsg(msgFlushPublished)); !ok {
-				t.Fatalf("%s published nothing within a minute (exited: %v)\n%s", d.name, d.exited(), d.tail(20))
-			}
-			time.Sleep(time.Duration(rng.Int64N(int64(time.Second))))
-			d.signal(t, syscall.SIGTERM)
-			time.Sleep(time.Duration(rng.Int64N(int64(50 * time.Millisecond))))
-		}
-		if !d.exited() {
-			d.kill(t)
-		}
-		// Partitions whose lake is ahead of the group's committed offset:
-		// the kill fell between a publish and its Kafka commit.
-		landed, err := h.landed()
-		if err != nil {
-			t.Fatal(err)
-		}
-		committed := h.committed(ctx)
-		var ahead []int32
-		for p := range s.partitions {
-			if landed[p] > max(committed[p], 0) {
-				ahead = append(ahead, p)
-			}
-			if committed[p] > landed[p] {
-				t.Errorf("after kill %d, partition %d: committed offset %d is ahead of the lake (%d)", i, p, committed[p], landed[p])
-			}
-		}
-		t.Logf("kill %d (%s): %s had published %d flushes; lake ahead of the committed offset in partitions %v",
-			i, moment, d.name, len(d.logs(isMsg(msgFlushPublished))), ahead)
+		killAt(t, d, moment, rng, s.partitions)
+		h.checkAfterKill(ctx, i, moment, d)
 	}
 
 	d := startDaemon(t, h, "landerd-final")
@@ -153,6 +108,67 @@ func sigkillExactlyOnceOn(t *testing.T, ks kafkaSetup, backend lakeBackend, tota
 	sum := h.checkExactlyOnce(context.Background())
 	t.Logf("lake: %s", sum)
 	logRecovery(t, daemons)
+}
+
+// killAt waits for the next moment of d's life, drawing the moment's
+// random choices from rng, and SIGKILLs d unless it has exited meanwhile
+// (killDuringShutdown sends SIGTERM first). The flushes killAfterFlush
+// counts are those logged from the call on.
+func killAt(t *testing.T, d *daemon, moment killMoment, rng *rand.Rand, partitions int32) {
+	t.Helper()
+	switch moment {
+	case killAtRandom:
+		d.waitAssigned(t, time.Minute)
+		time.Sleep(time.Duration(rng.Int64N(int64(3 * time.Second))))
+	case killAfterFlush:
+		// The partitions tend to flush together; stop after the first,
+		// second or third flush of such a round, while the others are
+		// still publishing, in the first or second round.
+		from := d.lineCount()
+		for range 1 + rng.IntN(3) + int(partitions)*rng.IntN(2) {
+			next, ok := d.waitLog(from, time.Minute, isMsg(msgFlushPublished))
+			if !ok {
+				t.Fatalf("%s published nothing within a minute (exited: %v)\n%s", d.name, d.exited(), d.tail(20))
+			}
+			from = next
+		}
+	case killAfterAssign:
+		d.waitAssigned(t, time.Minute)
+	case killDuringShutdown:
+		if _, ok := d.waitLog(0, time.Minute, isMsg(msgFlushPublished)); !ok {
+			t.Fatalf("%s published nothing within a minute (exited: %v)\n%s", d.name, d.exited(), d.tail(20))
+		}
+		time.Sleep(time.Duration(rng.Int64N(int64(time.Second))))
+		d.signal(t, syscall.SIGTERM)
+		time.Sleep(time.Duration(rng.Int64N(int64(50 * time.Millisecond))))
+	}
+	if !d.exited() {
+		d.kill(t)
+	}
+}
+
+// checkAfterKill fails the test when, after kill i of d (at moment), the
+// group's committed offset of a partition is ahead of the lake, and logs
+// the partitions whose lake is ahead of it: the kill fell between a
+// publish and its Kafka commit.
+func (h *harness) checkAfterKill(ctx context.Context, i int, moment killMoment, d *daemon) {
+	h.t.Helper()
+	landed, err := h.landed()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	committed := h.committed(ctx)
+	var ahead []int32
+	for p := range h.setup.partitions {
+		if landed[p] > max(committed[p], 0) {
+			ahead = append(ahead, p)
+		}
+		if committed[p] > landed[p] {
+			h.t.Errorf("after kill %d, partition %d: committed offset %d is ahead of the lake (%d)", i, p, committed[p], landed[p])
+		}
+	}
+	h.t.Logf("kill %d (%s): %s had published %d flushes; lake ahead of the committed offset in partitions %v",
+		i, moment, d.name, len(d.logs(isMsg(msgFlushPublished))), ahead)
 }
 
 // logRecovery reports what the daemons' claims repaired after the crashes:

@@ -283,6 +283,32 @@ def spark_answers(spark: SparkSession, cat: Catalog) -> dict[str, dict]:
     return answers(lambda sql: [r.asDict() for r in spark.sql(sql).collect()], "spark")
 
 
+#: landerd's tables, and those of them whose rows are the topic's records:
+#: every (kafka_topic, kafka_partition, kafka_offset) is in one of these two.
+TABLES = ("attempts", "questions", "_quarantine")
+RECORD_TABLES = ("attempts", "_quarantine")
+
+
+def spark_lineage(spark: SparkSession, cat: Catalog) -> dict[str, Any]:
+    """Count the Kafka lineage of the tables' current snapshots: for each
+    table its rows and its distinct (kafka_topic, kafka_partition,
+    kafka_offset), and the same over attempts and _quarantine together
+    ("records"), which hold each record of the topic once."""
+    key = "kafka_topic, kafka_partition, kafka_offset"
+
+    def count(source: str) -> dict[str, int]:
+        row = spark.sql(
+            f"SELECT count(*) AS n_rows, count(DISTINCT {key}) AS n_keys FROM {source}"
+        ).collect()[0]
+        return {"rows": int(row["n_rows"]), "keys": int(row["n_keys"])}
+
+    union = " UNION ALL ".join(f"SELECT {key} FROM {spark_table(cat, t)}" for t in RECORD_TABLES)
+    return {
+        "tables": {t: count(spark_table(cat, t)) for t in TABLES},
+        "records": count(f"({union}) AS records"),
+    }
+
+
 # ---------------------------------------------------------------- pyiceberg
 
 

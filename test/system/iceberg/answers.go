@@ -33,20 +33,55 @@ type ReaderAnswers struct {
 	// AnswersAt are the answers at each snapshot asked for (pyiceberg
 	// only).
 	AnswersAt map[string]map[string]report.Figures `json:"answers_at"`
+	// Lineage is what the engine counted of the tables' Kafka lineage,
+	// when Ask.Lineage asked for it (Spark only); nil otherwise.
+	Lineage *Lineage `json:"lineage"`
+}
+
+// Lineage is what an engine counted of the Kafka lineage of landerd's
+// tables at their current snapshots.
+type Lineage struct {
+	// Tables are the counts of each table: attempts, questions and
+	// _quarantine.
+	Tables map[string]LineageCount `json:"tables"`
+	// Records are the counts over attempts and _quarantine together,
+	// which hold each record of the topic once.
+	Records LineageCount `json:"records"`
+}
+
+// LineageCount is a table's rows and its distinct (kafka_topic,
+// kafka_partition, kafka_offset).
+type LineageCount struct {
+	Rows int64 `json:"rows"`
+	Keys int64 `json:"keys"`
+}
+
+// Ask is what Readers asks lake_answers.py for besides each engine's
+// snapshots and seven answers.
+type Ask struct {
+	// Snapshots are the attempts table's snapshots to count the rows at
+	// (time travel).
+	Snapshots []int64
+	// Lineage has Spark count each table's rows and distinct Kafka
+	// records (ReaderAnswers.Lineage).
+	Lineage bool
 }
 
 // Readers runs python/tests_iceberg/lake_answers.py with env (the
 // LANDERD_ICEBERG_* variables naming the tables) for engines, all three
-// when none is given, asking for the row counts at snapshots, and returns
-// each engine's answers by its name.
-func Readers(tb testing.TB, env []string, snapshots []int64, engines ...string) map[string]ReaderAnswers {
+// when none is given, asking for what ask says, and returns each engine's
+// answers by its name.
+func Readers(tb testing.TB, env []string, ask Ask, engines ...string) map[string]ReaderAnswers {
 	tb.Helper()
 	if len(engines) == 0 {
 		engines = []string{EngineSpark, EnginePyiceberg, EngineDuckDB}
 	}
 	args := []string{"tests_iceberg/lake_answers.py"}
-	for _, s := range snapshots {
+	for _, s := range ask.Snapshots {
 		args = append(args, "--snapshot", strconv.FormatInt(s, 10))
+	}
+	if ask.Lineage {
+		args = append(args, "--lineage")
 	}
 	for _, e := range engines {
 		args = append(args, "--engine", e)
@@ -92,7 +127,7 @@ func Readers(tb testing.TB, env []string, snapshots []int64, engines ...string) 
 func CheckReaders(tb testing.TB, l *Landed, env []string, engines ...string) {
 	tb.Helper()
 	final := l.Reports[len(l.Reports)-1]
-	got := Readers(tb, env, l.Snapshots, engines...)
+	got := Readers(tb, env, Ask{Snapshots: l.Snapshots}, engines...)
 	for _, name := range []string{EngineSpark, EnginePyiceberg, EngineDuckDB} {
 		a, ok := got[name]
 		if !ok {

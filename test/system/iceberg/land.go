@@ -336,8 +336,16 @@ func (l *Landed) TenantReport(tb testing.TB, tenant string) report.Report {
 
 func (l *Landed) report(tb testing.TB, args ...string) report.Report {
 	tb.Helper()
-	cmd := exec.Command(l.Bin, append([]string{"report", "--config", l.Config, "--json"}, args...)...)
-	cmd.Env = l.env
+	return Report(tb, l.Bin, l.Config, l.env, args...)
+}
+
+// Report runs the landerd binary bin's `report --config config --json`
+// with args, in env (nil: this process's environment), and returns what
+// it printed; a failure fails the test.
+func Report(tb testing.TB, bin, config string, env []string, args ...string) report.Report {
+	tb.Helper()
+	cmd := exec.Command(bin, append([]string{"report", "--config", config, "--json"}, args...)...)
+	cmd.Env = env
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
