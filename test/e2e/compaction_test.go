@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -22,13 +23,16 @@ import (
 	iceberggo "github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/catalog"
 	"github.com/apache/iceberg-go/table"
+	"github.com/colinmarc/hdfs/v2"
 
 	"github.com/landerd/landerd/internal/icetable"
 	"github.com/landerd/landerd/internal/report"
 	"github.com/landerd/landerd/pkg/flatten"
+	"github.com/landerd/landerd/pkg/sink"
 	"github.com/landerd/landerd/test/kit/lakecheck"
 	"github.com/landerd/landerd/test/system/iceberg"
 	"github.com/landerd/landerd/test/system/kafkacluster"
+	"github.com/landerd/landerd/test/system/minidfs"
 )
 
 // TestCompactUnderSIGKILLIcebergRealHDFS compacts the Iceberg tables with
@@ -42,8 +46,11 @@ import (
 // last compaction must succeed and bring attempts to fewer files, then
 // `landerd expire` trims the snapshots; every record must be in the tables
 // exactly once, the data folders must hold only files the current
-// snapshots or the compactions account for, and `landerd report --json`
-// and Spark's Iceberg runtime must read the same tables alike.
+// snapshots or the compactions account for. Then, the files aged by four
+// days, `landerd remove-orphans` must delete every replaced file and
+// every killed compaction's file but those a state.json names, a new
+// daemon lands more, and `landerd report --json` and Spark's Iceberg
+// runtime must read the same tables alike.
 func TestCompactUnderSIGKILLIcebergRealHDFS(t *testing.T) {
 	begin := time.Now()
 	seed := testSeed(t)
@@ -130,6 +137,10 @@ func TestCompactUnderSIGKILLIcebergRealHDFS(t *testing.T) {
 	// What the compactions replaced, read before the expiry takes their
 	// snapshots out of the metadata.
 	retired := h.retiredFiles(ctx)
+	// Expiry keeps every snapshot current within its age: once the last
+	// compaction is older than that, no kept snapshot holds what it
+	// replaced, and remove-orphans below may delete all of it.
+	time.Sleep(2 * time.Second)
 	exp := h.upkeep(ctx, "expire", "--older-than", "1s", "--retain-last", "1")
 	if exp.code != 0 {
 		t.Fatalf("landerd expire: exit code %d, want 0\n%s", exp.code, exp.out)
@@ -156,6 +167,58 @@ func TestCompactUnderSIGKILLIcebergRealHDFS(t *testing.T) {
 	}
 	t.Logf("data folders: %d files replaced by compactions, %d written by compactions that never committed", c.retiredFound, len(c.uncommitted))
 
+	// Days pass: every file is older than remove-orphans' age. It must
+	// delete the replaced files and the killed compactions' files, but
+	// not the ones a partition's state.json names; a daemon started
+	// afterwards lands on, and every record is still there once.
+	h.ageLake(4 * 24 * time.Hour)
+	named := h.stateFiles()
+	orph := h.upkeep(ctx, "remove-orphans")
+	if orph.code != 0 || !strings.Contains(orph.out, "landerd.attempts: deleted ") {
+		t.Fatalf("landerd remove-orphans: exit code %d, want 0\n%s", orph.code, orph.out)
+	}
+	t.Logf("landerd remove-orphans:\n%s", strings.TrimSpace(orph.out))
+	spared := map[string]bool{}
+	for f := range retired {
+		_, err := h.reader.Stat(f)
+		switch gone := errors.Is(err, fs.ErrNotExist); {
+		case err != nil && !gone:
+			t.Fatal(err)
+		case named[f] && gone:
+			t.Errorf("remove-orphans deleted %s, which a partition's state.json names", f)
+		case !named[f] && !gone:
+			t.Errorf("remove-orphans left %s, replaced by a compaction, its snapshots expired", f)
+		case named[f]:
+			spared[f] = true
+		}
+	}
+	for _, f := range c.uncommitted {
+		if _, err := h.reader.Stat(f); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("remove-orphans left %s, written by a compaction killed before its commit (%v)", f, err)
+		}
+	}
+	t.Logf("remove-orphans: %d replaced and %d uncommitted files deleted, %d replaced files spared for the states that name them",
+		len(retired)-len(spared), len(c.uncommitted), len(spared))
+	if err := h.produce(ctx, total/10); err != nil {
+		t.Fatal(err)
+	}
+	d = startDaemon(t, h, "landerd-after-orphans")
+	daemons = append(daemons, d)
+	h.waitLanded(h.endOffsets(ctx), 3*time.Minute, d)
+	h.waitIcebergCommitted(ctx, time.Minute)
+	if code, _ := d.stop(t, s.shutdown+2*time.Second); code != 0 {
+		t.Fatalf("%s: exit code %d after SIGTERM, want 0 (%v)", d.name, code, d.exitError())
+	}
+	// Now the data folders hold the current snapshots' files and the
+	// spared ones, whose partitions have flushed since, nothing else.
+	h.compacted = &compactedFiles{retired: spared}
+	sum = h.checkExactlyOnce(context.Background())
+	t.Logf("lake after remove-orphans and %d more records: %s", total/10, sum)
+	if c := h.compacted; c.retiredFound != len(spared) || len(c.uncommitted) > 0 {
+		t.Errorf("after remove-orphans: %d of %d spared files found, %d compacted files in no snapshot, e.g. %v",
+			c.retiredFound, len(spared), len(c.uncommitted), c.uncommitted)
+	}
+
 	final := h.snapshotFiles(ctx, flatten.TableAttempts)
 	rep := iceberg.Report(t, landerdBin, h.cfgPath, landerdEnv())
 	if rep.Raw.Attempts != int64(sum.Attempts) || rep.QuarantinedRows != int64(sum.Quarantined) || rep.Files != len(final) {
@@ -169,6 +232,48 @@ func TestCompactUnderSIGKILLIcebergRealHDFS(t *testing.T) {
 	if killed < compactKills || rewrites == 0 {
 		t.Errorf("the loop killed %d compactions, and %d rewrote a table and exited 0; want at least %d killed and one such", killed, rewrites, compactKills)
 	}
+}
+
+// ageLake sets the time of every file of the lake the duration by back,
+// as if that much time had passed, through the cluster's superuser.
+func (h *harness) ageLake(by time.Duration) {
+	h.t.Helper()
+	su, err := minidfs.Superuser()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	client, err := hdfs.NewClient(hdfs.ClientOptions{Addresses: []string{h.dfs.Addr()}, User: su})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer client.Close()
+	when := time.Now().Add(-by)
+	err = client.Walk("/lake", func(name string, fi fs.FileInfo, err error) error {
+		if err != nil || fi.IsDir() {
+			return err
+		}
+		return client.Chtimes(name, when, when)
+	})
+	if err != nil {
+		h.t.Fatalf("Apache HDFS: age the lake's files: %v", err)
+	}
+}
+
+// stateFiles returns the lake paths of the files the partitions'
+// state.json files name.
+func (h *harness) stateFiles() map[string]bool {
+	h.t.Helper()
+	states, err := sink.ReadStates(h.reader)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, st := range states {
+		for _, f := range st.Files {
+			out[f.Final] = true
+		}
+	}
+	return out
 }
 
 // compactedFiles accounts, for a test that compacts the tables, for the
