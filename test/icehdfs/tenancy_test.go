@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/colinmarc/hdfs/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
@@ -19,8 +20,10 @@ import (
 	"github.com/landerd/landerd/internal/icetable"
 	"github.com/landerd/landerd/internal/lake"
 	"github.com/landerd/landerd/internal/report"
+	"github.com/landerd/landerd/pkg/flatten"
 	"github.com/landerd/landerd/pkg/metrics"
 	"github.com/landerd/landerd/pkg/sink"
+	"github.com/landerd/landerd/test/system/minidfs"
 )
 
 // The users and groups of the tenancy test: landerd's user writes, alice
@@ -37,7 +40,9 @@ var iceTenantGroups = map[string]string{"a": "ice-a-readers", "b": "ice-b-reader
 
 // TestTenantIsolation lands two tenants into Iceberg tables on Apache
 // HDFS with permission checking, through the SQL catalog, as a user of
-// the firm's group and both tenants' groups; then reads them as each
+// the firm's group and both tenants' groups; compacts every table, expires
+// the snapshots and removes the orphan files (upkeepTenants); then reads
+// them as each
 // tenant's user, as `landerd report --tenant` does: a tenant's user gets
 // its own tables' report, equal to the one landerd's user reads, and is
 // refused another tenant's tables (their metadata and data files) and
@@ -78,11 +83,11 @@ func TestTenantIsolation(t *testing.T) {
 	}
 	f.lake = fsys
 
-	stop := f.run(t, "landerd", f.tables(t, prometheus.NewRegistry(), false))
+	wtb := f.tables(t, prometheus.NewRegistry(), false)
+	stop := f.run(t, "landerd", wtb)
 	tenantOf := func(i int) []fakekafka.Header {
 		return []fakekafka.Header{{Key: "tenant", Value: []byte([]string{"a", "b"}[i%2])}}
 	}
-	f.produce(t, 600, tenantOf)
 	tb := f.tables(t, prometheus.NewRegistry(), true)
 	ctx := context.Background()
 	reportOf := func(tb *icetable.Tables, lake sink.ReadFS, tenant string) (*report.Report, error) {
@@ -94,22 +99,42 @@ func TestTenantIsolation(t *testing.T) {
 		opts.Tenant = tenant
 		return report.ReadFiles(ctx, lake, files, opts, memory.DefaultAllocator)
 	}
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		all, err := reportOf(tb, fsys, "")
-		if err == nil && all.Raw.Attempts+all.QuarantinedRows == 600 {
-			break
+	// Six rounds, each landed before the next: every tenant's tables get
+	// a file per round and partition, enough to compact.
+	const rounds, perRound = 6, 100
+	for i := range rounds {
+		f.produce(t, perRound, tenantOf)
+		deadline := time.Now().Add(2 * time.Minute)
+		for {
+			all, err := reportOf(tb, fsys, "")
+			if err == nil && all.Raw.Attempts+all.QuarantinedRows == int64((i+1)*perRound) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the tenants' tables do not hold the %d records within 2 minutes (%v)", (i+1)*perRound, err)
+			}
+			time.Sleep(200 * time.Millisecond)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the tenants' tables do not hold the 600 records within 2 minutes (%v)", err)
-		}
-		time.Sleep(200 * time.Millisecond)
 	}
 	stop()
+	before := map[string]*report.Report{}
+	for _, tn := range []string{"a", "b"} {
+		if before[tn], err = reportOf(tb, fsys, tn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.upkeepTenants(t, c, wtb, root)
 	want := map[string]*report.Report{}
 	for _, tn := range []string{"a", "b"} {
 		if want[tn], err = reportOf(tb, fsys, tn); err != nil {
 			t.Fatal(err)
+		}
+		counts := func(r *report.Report) [7]int64 {
+			return [7]int64{r.Raw.Attempts, r.Raw.Assessments, r.Raw.CourseAttempts, r.Raw.Scored, r.Raw.Passed, r.Raw.Timed, r.QuarantinedRows}
+		}
+		if w, b := want[tn], before[tn]; counts(w) != counts(b) || w.Files >= b.Files {
+			t.Errorf("tenant %s's report after the upkeep: %+v, %d quarantined, %d files; before: %+v, %d quarantined, %d files",
+				tn, w.Raw, w.QuarantinedRows, w.Files, b.Raw, b.QuarantinedRows, b.Files)
 		}
 	}
 	metaB := tb.TenantDataDir("b", "attempts")
@@ -160,5 +185,83 @@ func TestTenantIsolation(t *testing.T) {
 		unreg()
 		_ = rtb.Close()
 		_ = ro.Close()
+	}
+}
+
+// upkeepTenants compacts every table of the lake under root on cluster c,
+// expires all the snapshots it may, ages every file by four days and
+// removes the orphans, as landerd's user: each tenant's attempts must be
+// rewritten into files of the tenant's group and mode, and lose files to
+// the removal, but keep those the partitions' states name.
+func (f *fixture) upkeepTenants(t *testing.T, c *minidfs.Cluster, tb *icetable.Tables, root string) {
+	t.Helper()
+	ctx := context.Background()
+	targets, err := tb.Targets(ctx, f.lake, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tg := range targets {
+		cmp, err := tb.Compact(ctx, tg, icetable.CompactOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tg.Table == flatten.TableAttempts && tg.Tenant != sink.UnassignedTenant && cmp.Snapshot == 0 {
+			t.Errorf("tenant %s's attempts: nothing compacted of %d files", tg.Tenant, cmp.FilesBefore)
+		}
+		if _, err := tb.Expire(ctx, tg, icetable.ExpireOptions{OlderThan: time.Nanosecond}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for tn, group := range iceTenantGroups {
+		files, err := tb.TenantFiles(ctx, tn, flatten.TableAttempts)
+		if err != nil || len(files) == 0 {
+			t.Fatalf("tenant %s's attempts: %d files, %v", tn, len(files), err)
+		}
+		for _, name := range files {
+			st, err := c.Stat(root + "/" + name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Group != group || st.Mode != 0o640 {
+				t.Errorf("tenant %s's compacted file %s: group %s, mode %o; want %s, 640", tn, name, st.Group, st.Mode, group)
+			}
+		}
+		t.Logf("tenant %s's attempts: %d files after the compaction, group %s", tn, len(files), group)
+	}
+	ageHDFS(t, c, root, 4*24*time.Hour)
+	for _, tg := range targets {
+		o, err := tb.RemoveOrphans(ctx, f.lake, tg, icetable.OrphanOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tg.Table == flatten.TableAttempts && tg.Tenant != sink.UnassignedTenant && (o.Deleted == 0 || o.Spared == 0) {
+			t.Errorf("tenant %s's attempts: remove-orphans %+v; want files deleted and the states' spared", tg.Tenant, o)
+		}
+		t.Logf("%s.%s: %d orphan files deleted, %d spared", o.Namespace, o.Table, o.Deleted, o.Spared)
+	}
+}
+
+// ageHDFS sets the time of every file under root on cluster c the
+// duration by back, as the superuser.
+func ageHDFS(t *testing.T, c *minidfs.Cluster, root string, by time.Duration) {
+	t.Helper()
+	su, err := minidfs.Superuser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := hdfs.NewClient(hdfs.ClientOptions{Addresses: []string{c.Addr()}, User: su})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	when := time.Now().Add(-by)
+	err = client.Walk(root, func(name string, fi fs.FileInfo, err error) error {
+		if err != nil || fi.IsDir() {
+			return err
+		}
+		return client.Chtimes(name, when, when)
+	})
+	if err != nil {
+		t.Fatalf("Apache HDFS: age the files under %s: %v", root, err)
 	}
 }
