@@ -222,27 +222,32 @@ func runCompactDay(ctx context.Context, args []string, stdout, stderr io.Writer)
 		defer os.RemoveAll(b.tmp)
 	}
 	b.loadavg("start")
-	if err := b.setup(ctx); err != nil {
-		return err
-	}
 	defer func() {
+		if b.pg == nil {
+			return
+		}
 		if serr := b.pg.Stop(); serr != nil && err == nil {
 			err = fmt.Errorf("PostgreSQL: %w", serr)
 		}
 	}()
+	if err := b.setup(ctx); err != nil {
+		return err
+	}
 	if err := b.landDay(ctx); err != nil {
 		return err
 	}
 	b.loadavg("landed")
 	tr, err := b.startTrino(ctx)
+	if tr != nil {
+		defer func() {
+			if cerr := tr.Close(); cerr != nil && err == nil {
+				err = fmt.Errorf("Trino: %w", cerr)
+			}
+		}()
+	}
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if cerr := tr.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("Trino: %w", cerr)
-		}
-	}()
 	sp, err := b.startSpark(ctx)
 	if err != nil {
 		return err
@@ -443,6 +448,8 @@ const trinoCatalog = "iceberg"
 
 // startTrino installs and starts Trino with an Iceberg catalog on the
 // tables' database, and creates the views of sql/trino/00_views_iceberg.sql.
+// A server that started is returned even with an error, for the caller to
+// stop.
 func (b *dayBench) startTrino(ctx context.Context) (*trino.Server, error) {
 	home, err := trino.Install()
 	if err != nil {
