@@ -6,7 +6,7 @@ FUZZTIME ?= 30s
 # The Apache Kafka releases the tests run: kafkacluster.DefaultVersion and CompatVersion.
 KAFKA_VERSIONS := 4.1.0 3.9.2
 
-.PHONY: all build image test deps vet fmt-check unit test-all fuzz pytest notebook bench bench-flatten bench-encode bench-kafka soak demo diagram clean
+.PHONY: all build image test deps vet fmt-check unit test-all fuzz pytest notebook bench bench-flatten bench-encode bench-kafka bench-compact soak demo diagram clean
 
 all: build
 
@@ -107,6 +107,14 @@ bench-encode:
 	cd internal/lander && for i in 1 2 3 4 5; do \
 		../../bin/lander.test -test.run '^$$' -test.bench Encode -test.benchtime 20x || exit 1; \
 	done
+
+# bench-compact: a day of flushes at the default roll (12 partitions, 5 min:
+# 3,456 small files in attempts) landed into Iceberg tables on PostgreSQL,
+# the seven questions timed in Spark and Trino, `landerd compact` measured,
+# the questions timed again in the same engines. Starts PostgreSQL, Trino
+# and a Spark session itself (bench/compactday.go). Not part of test.
+bench-compact:
+	$(GO) run ./bench compact-day
 
 # bench-kafka: bench against a single-node Apache Kafka broker started by
 # bench/kafka.sh on port BENCH_KAFKA_PORT and stopped afterwards.

@@ -100,15 +100,20 @@ func measure(ctx context.Context, cmd *exec.Cmd, done, before func(context.Conte
 	stopPoll()
 	poll.Wait()
 	u.peakRSS = peak.Load()
-	st := cmd.ProcessState
-	u.cpu = st.UserTime() + st.SystemTime()
-	if ru, ok := st.SysUsage().(*syscall.Rusage); ok {
-		u.rusageMaxRSS = ru.Maxrss * 1024 // KiB on Linux
-	}
+	u.exited(cmd.ProcessState)
 	if u.peakRSS == 0 {
 		return u, fmt.Errorf("%s: no RSS sample was taken", cmd.Path)
 	}
 	return u, nil
+}
+
+// exited records what the exited child st cost: its user and system CPU
+// and its ru_maxrss.
+func (u *usage) exited(st *os.ProcessState) {
+	u.cpu = st.UserTime() + st.SystemTime()
+	if ru, ok := st.SysUsage().(*syscall.Rusage); ok {
+		u.rusageMaxRSS = ru.Maxrss * 1024 // KiB on Linux
+	}
 }
 
 // pollHWM samples the peak resident set size (VmHWM) of process pid into

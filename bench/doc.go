@@ -63,6 +63,35 @@
 // default 1s): the last records of each partition land at most that long
 // after they are read, and the landerd wall time includes that tail.
 //
+// compact-day (`make bench-compact`) measures compacting a day of files at
+// the default roll instead, with no Kafka: at lake.roll.max_file_age 5m
+// (-max-file-age) 12 partitions (-partitions) flush 12 x 288 = 3,456 times
+// a day, each flush -per-flush records (30: about 100k attempts a day) of
+// internal/attemptgen, a few malformed (-bad-rate) and resent
+// (-duplicate-rate). The harness starts PostgreSQL (test/system/postgres)
+// and lands the day in a child of its own: every flush decoded and
+// flattened by pkg/flatten, written with landerd's writer settings and the
+// tables' file schemas and published by pkg/sink, then committed by
+// internal/icetable's Tables.Commit into the sql catalog, one flush after
+// another, their landed_at spread over the day (one ingest_date). It then
+// starts Trino (test/system/trino, the views of
+// sql/trino/00_views_iceberg.sql) and one Spark session
+// (landerd_lake.iceberg --serve, in the Iceberg venv), runs the seven
+// question files in each (-warmup rounds, then -runs rounds timed, the
+// engines alternating), runs `landerd compact` as a child (wall time, user
+// + system CPU and ru_maxrss from its rusage, and its VmHWM sampled), and
+// runs the questions again in the same two engines. It prints the file
+// and snapshot counts of every table before and after (Trino's $files and
+// $snapshots), the compaction's cost, each engine's rounds, the median
+// ratio after/before, whether every round gave the same answers, and the
+// load average at each step:
+//
+//	go run ./bench compact-day [-partitions 12] [-max-file-age 5m] [-per-flush 30] [-runs 3] [-json-file day.json]
+//
+// Any system that cannot be installed or started (PostgreSQL, Trino on
+// Java 24+, the venv of scripts/python/install-iceberg.sh) ends the run
+// with an error naming it.
+//
 // The package's Go benchmarks split the owner's per-record CPU between
 // flattening (BenchmarkFlatten) and Parquet encoding under several writer
 // settings (BenchmarkParquet):

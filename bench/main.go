@@ -28,6 +28,10 @@ func main() {
 		err = runConsume(ctx, os.Args[2:], os.Stdout)
 	case len(os.Args) > 1 && os.Args[1] == landerCmd:
 		err = runLander(ctx, os.Args[2:], os.Stdout)
+	case len(os.Args) > 1 && os.Args[1] == dayCmd:
+		err = runDay(ctx, os.Args[2:], os.Stdout, os.Stderr)
+	case len(os.Args) > 1 && os.Args[1] == compactDayCmd:
+		err = runCompactDay(ctx, os.Args[2:], os.Stdout, os.Stderr)
 	default:
 		err = runBench(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	}

@@ -47,19 +47,19 @@ func BenchmarkEncode(b *testing.B) {
 		name string
 		opts func(t *flatten.Table) sink.WriterOptions
 	}{
-		{"landerd", func(t *flatten.Table) sink.WriterOptions { return writerOptions("zstd", t) }},
+		{"landerd", func(t *flatten.Table) sink.WriterOptions { return WriterOptions("zstd", t) }},
 		{"landerd-generic", func(t *flatten.Table) sink.WriterOptions {
-			o := writerOptions("zstd", t)
+			o := WriterOptions("zstd", t)
 			o.Generic = true
 			return o
 		}},
 		{"landerd-zstd3", func(t *flatten.Table) sink.WriterOptions {
-			o := writerOptions("zstd", t)
+			o := WriterOptions("zstd", t)
 			o.CompressionLevel = 3
 			return o
 		}},
 		{"earlier-layout-zstd3", func(t *flatten.Table) sink.WriterOptions {
-			o := writerOptions("zstd", t)
+			o := WriterOptions("zstd", t)
 			o.Dictionary = slices.DeleteFunc(slices.Clone(o.Dictionary), func(c string) bool { return c == "options.list.element.id" })
 			o.CompressionLevel = 3
 			return o
@@ -67,8 +67,8 @@ func BenchmarkEncode(b *testing.B) {
 		{"all-dictionary-zstd3", func(*flatten.Table) sink.WriterOptions {
 			return sink.WriterOptions{CompressionLevel: 3}
 		}},
-		{"landerd-snappy", func(t *flatten.Table) sink.WriterOptions { return writerOptions("snappy", t) }},
-		{"landerd-none", func(t *flatten.Table) sink.WriterOptions { return writerOptions("none", t) }},
+		{"landerd-snappy", func(t *flatten.Table) sink.WriterOptions { return WriterOptions("snappy", t) }},
+		{"landerd-none", func(t *flatten.Table) sink.WriterOptions { return WriterOptions("none", t) }},
 	}
 	for _, v := range variants {
 		b.Run(v.name, func(b *testing.B) {

@@ -66,7 +66,7 @@ func (b *memoryBudget) rowGroupBytes() int64 {
 }
 
 func (c *ownerConfig) writer(t *flatten.Table, mem memory.Allocator) sink.WriterOptions {
-	o := writerOptions(c.compression, t)
+	o := WriterOptions(c.compression, t)
 	o.Allocator = mem
 	return o
 }
@@ -93,10 +93,11 @@ func (c *ownerConfig) partitionOf(a *flatten.Attempt, now time.Time) (config.Par
 // attempt end to end for files about 13% larger (docs/performance.md).
 const zstdLevel = 1
 
-// writerOptions are the Parquet settings of a table's files: the
+// WriterOptions are the Parquet settings of a table's files: the
 // configured codec (zstd at zstdLevel), with dictionary encoding only for
 // the columns that have few distinct values (flatten.Table.Dictionary).
-func writerOptions(compression config.Compression, t *flatten.Table) sink.WriterOptions {
+// The benchmarks write their files with them too.
+func WriterOptions(compression config.Compression, t *flatten.Table) sink.WriterOptions {
 	o := sink.WriterOptions{Compression: string(compression), Dictionary: t.Dictionary}
 	if compression == config.CompressionZstd {
 		o.CompressionLevel = zstdLevel

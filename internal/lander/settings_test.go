@@ -41,7 +41,7 @@ func TestQuestionsWriterLayout(t *testing.T) {
 	defer recs.Release()
 
 	var out bufFile
-	opts := writerOptions(config.CompressionZstd, flatten.QuestionsTable)
+	opts := WriterOptions(config.CompressionZstd, flatten.QuestionsTable)
 	if opts.CompressionLevel != zstdLevel {
 		t.Errorf("zstd level %d; want %d", opts.CompressionLevel, zstdLevel)
 	}

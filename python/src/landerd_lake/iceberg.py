@@ -19,8 +19,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
+import time
 import urllib.parse
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -271,16 +273,52 @@ def spark_snapshots(spark: SparkSession, cat: Catalog, table: str = "attempts") 
     return [int(r["snapshot_id"]) for r in rows]
 
 
-def spark_answers(spark: SparkSession, cat: Catalog) -> dict[str, dict]:
+def spark_answers(
+    spark: SparkSession, cat: Catalog, timings: dict[str, float] | None = None
+) -> dict[str, dict]:
     """The seven answers from the attempts table, raw and dedup: the views
-    of sql/spark/00_views_iceberg.sql, then sql/spark/01-07."""
+    of sql/spark/00_views_iceberg.sql, then sql/spark/01-07 (each file's
+    seconds in timings, when given)."""
     for stmt in statements(
         SQL_DIR / "spark" / "00_views_iceberg.sql",
         catalog=cat.name,
         namespace=spark_ident(cat.namespace),
     ):
         spark.sql(stmt)
-    return answers(lambda sql: [r.asDict() for r in spark.sql(sql).collect()], "spark")
+    return answers(lambda sql: [r.asDict() for r in spark.sql(sql).collect()], "spark", timings)
+
+
+def spark_serve(
+    spark: SparkSession, cat: Catalog, labels: Iterable[str], out: Callable[[str], None]
+) -> None:
+    """Answer the seven questions once per label, in the one session: for
+    each, the attempts table is refreshed (Spark's catalog caches tables),
+    its data files and snapshots counted, and the questions timed. out gets
+    one JSON object per label: label, data_files, snapshots, seconds (each
+    question file's), total_seconds and the answers. This is how the
+    benchmarks time the same session before and after a compaction."""
+    name = spark_table(cat)
+    for raw in labels:
+        label = raw.strip()
+        if not label:
+            continue
+        spark.sql(f"REFRESH TABLE {name}")
+        files = int(spark.sql(f"SELECT count(*) AS n FROM {name}.files").collect()[0]["n"])
+        snaps = int(spark.sql(f"SELECT count(*) AS n FROM {name}.snapshots").collect()[0]["n"])
+        timings: dict[str, float] = {}
+        got = spark_answers(spark, cat, timings)
+        out(
+            json.dumps(
+                {
+                    "label": label,
+                    "data_files": files,
+                    "snapshots": snaps,
+                    "seconds": timings,
+                    "total_seconds": sum(timings.values()),
+                    "answers": got,
+                }
+            )
+        )
 
 
 #: landerd's tables, and those of them whose rows are the topic's records:
@@ -499,18 +537,24 @@ QUESTIONS = (
 )
 
 
-def answers(run: Callable[[str], list[dict]], dialect: str) -> dict[str, dict]:
+def answers(
+    run: Callable[[str], list[dict]], dialect: str, timings: dict[str, float] | None = None
+) -> dict[str, dict]:
     """Run the question files of sql/<dialect> with run (a statement in, its
     rows as dicts out), with the views attempts and attempts_dedup in place,
     and return the figures by basis (raw, dedup) under the names of
     `landerd report --json`: assessments, topics, course_attempts,
     most_taken, least_taken, scored_attempts, avg_score, passed_attempts,
-    pass_share, timed_attempts, avg_duration_seconds, plus attempts (rows)."""
+    pass_share, timed_attempts, avg_duration_seconds, plus attempts (rows).
+    When timings is given, it gets each question file's wall seconds."""
     out: dict[str, dict[str, Any]] = {"raw": {}, "dedup": {}}
     for name in QUESTIONS:
         rows: list[dict] = []
+        start = time.perf_counter()
         for stmt in statements(SQL_DIR / dialect / name):
             rows = run(stmt)
+        if timings is not None:
+            timings[name] = time.perf_counter() - start
         for basis, figs in out.items():
             got = [r for r in rows if r["basis"] == basis]
             _figures(name, got, figs)
@@ -566,8 +610,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--engine", choices=("spark", "pyiceberg", "duckdb"), action="append", required=True
     )
+    p.add_argument(
+        "--serve",
+        action="store_true",
+        help="spark only: start the session, print a ready line, then answer the questions "
+        "once per line read on stdin (its label), timed, until stdin ends (spark_serve)",
+    )
     args = p.parse_args(argv)
     cat = Catalog.from_env()
+    if args.serve:
+        if args.engine != ["spark"]:
+            p.error("--serve takes --engine spark alone")
+        spark = spark_session(cat)
+
+        def emit(line: str) -> None:
+            print(line, flush=True)
+
+        emit(json.dumps({"ready": True, "spark": spark.version}))
+        spark_serve(spark, cat, sys.stdin, emit)
+        return 0
     for engine in args.engine:
         if engine == "spark":
             got = spark_answers(spark_session(cat), cat)

@@ -56,23 +56,35 @@ func Env(pg *postgres.Server, cat Catalog) []string {
 // the test with stderr's end.
 func Python(tb testing.TB, env []string, args ...string) []byte {
 	tb.Helper()
-	root, err := repo.Root()
-	if err != nil {
-		tb.Fatalf("Iceberg readers: %v", err)
-	}
 	// The venv's first build downloads pyspark (some 450 MB); a Spark
 	// session's start takes a minute on a loaded machine.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "sh", append([]string{filepath.Join(root, "scripts", "python", "py-iceberg")}, args...)...)
-	cmd.Dir = filepath.Join(root, "python")
-	cmd.Env = env
+	cmd, err := PythonCommand(ctx, env, args...)
+	if err != nil {
+		tb.Fatalf("Iceberg readers: %v", err)
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		tb.Fatalf("Iceberg readers (scripts/python/py-iceberg %v): %v\n%s\n%s", args, err, tail(stdout.String(), 6000), tail(stderr.String(), 3000))
 	}
 	return stdout.Bytes()
+}
+
+// PythonCommand returns the command that runs scripts/python/py-iceberg
+// with args in the repository's python/ folder and env (installing the
+// Iceberg venv and jars first when needed), for a caller that talks to
+// the process while it runs; Python runs one to its end.
+func PythonCommand(ctx context.Context, env []string, args ...string) (*exec.Cmd, error) {
+	root, err := repo.Root()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, "sh", append([]string{filepath.Join(root, "scripts", "python", "py-iceberg")}, args...)...)
+	cmd.Dir = filepath.Join(root, "python")
+	cmd.Env = env
+	return cmd, nil
 }
 
 // Written is what python/tests_iceberg/attempts.py reports of the

@@ -13,8 +13,11 @@
 // and started again on the same port and data directory, for tests of
 // what a client does while its database is away.
 //
-// Only tests import this package: every problem (no apt-get, no postgres
-// user when root, a cluster that cannot be created, a server that does not
-// accept connections) fails the test with a message naming PostgreSQL and
-// the cause; it never skips.
+// Launch does the same for a program that is not a test (bench's
+// compact-day), returning what Start fails the test with.
+//
+// Only tests and the benchmarks import this package: every problem (no
+// apt-get, no postgres user when root, a cluster that cannot be created, a
+// server that does not accept connections) fails the test with a message
+// naming PostgreSQL and the cause (Launch returns it); it never skips.
 package postgres

@@ -82,19 +82,8 @@ var identifier = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 // starting "PostgreSQL:".
 func Start(tb testing.TB, cfg Config) *Server {
 	tb.Helper()
-	if cfg.Database == "" {
-		cfg.Database = "landerd"
-	}
-	if cfg.User == "" {
-		cfg.User = "landerd"
-	}
-	for _, name := range []string{cfg.Database, cfg.User} {
-		if !identifier.MatchString(name) {
-			tb.Fatalf("PostgreSQL: name %q is not a lower-case SQL identifier", name)
-		}
-	}
 	begin := time.Now()
-	s, err := create(tb.TempDir(), cfg)
+	s, err := Launch(tb.TempDir(), cfg)
 	if err != nil {
 		tb.Fatalf("PostgreSQL: %v", err)
 	}
@@ -106,15 +95,43 @@ func Start(tb testing.TB, cfg Config) *Server {
 			tb.Logf("PostgreSQL log (%s):\n%s", s.logPath(), s.LogTail(40))
 		}
 	})
-	if err := s.Start(); err != nil {
-		tb.Fatalf("PostgreSQL: %v", err)
-	}
-	if err := s.bootstrap(); err != nil {
-		tb.Fatalf("PostgreSQL: create user %s and database %s: %v", s.user, s.database, err)
-	}
 	tb.Logf("PostgreSQL %s: at %s, cluster created and server up in %s (server start %s; cluster in %s)",
 		s.version, s.addr, time.Since(begin).Round(10*time.Millisecond), s.started.Round(time.Millisecond), s.dir)
 	return s
+}
+
+// Launch is Start for programs that are not tests (the benchmarks): it
+// creates the cluster in dir, an empty directory that the caller removes,
+// starts its server on a free 127.0.0.1 port and creates cfg's user and
+// database. The caller stops the server (Stop). A server that started
+// before a later step failed is stopped before Launch returns the error.
+func Launch(dir string, cfg Config) (*Server, error) {
+	if cfg.Database == "" {
+		cfg.Database = "landerd"
+	}
+	if cfg.User == "" {
+		cfg.User = "landerd"
+	}
+	for _, name := range []string{cfg.Database, cfg.User} {
+		if !identifier.MatchString(name) {
+			return nil, fmt.Errorf("name %q is not a lower-case SQL identifier", name)
+		}
+	}
+	s, err := create(dir, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Start(); err != nil {
+		return nil, err
+	}
+	if err := s.bootstrap(); err != nil {
+		err = fmt.Errorf("create user %s and database %s: %w", s.user, s.database, err)
+		if serr := s.Stop(); serr != nil {
+			err = errors.Join(err, serr)
+		}
+		return nil, err
+	}
+	return s, nil
 }
 
 // create installs the server if needed and creates the cluster in dir.
@@ -227,7 +244,7 @@ func (s *Server) initdb() error {
 
 // Start starts the server on the cluster's port and data directory and
 // waits until it answers a query. It is how the test starts the server
-// again after Stop or Kill; Start(tb, cfg) has already called it once.
+// again after Stop or Kill; Start(tb, cfg) and Launch have already called it once.
 func (s *Server) Start() error {
 	if s.proc != nil {
 		return fmt.Errorf("start postgres: already running (pid %d)", s.proc.cmd.Process.Pid)

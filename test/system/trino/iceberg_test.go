@@ -35,10 +35,7 @@ func TestIcebergJDBCCatalog(t *testing.T) {
 	t.Logf("pyiceberg wrote %s.%s.attempts (snapshots %v) in %s", written.Catalog, written.Namespace, written.Snapshots, time.Since(begin).Round(100*time.Millisecond))
 
 	home := installTrino(t)
-	javaHome := os.Getenv("TRINO_JAVA_HOME")
-	if javaHome == "" {
-		javaHome = "/usr/lib/jvm/temurin-25-jdk-amd64"
-	}
+	javaHome := JavaHome()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	trinoDir := filepath.Join(dir, "trino")
@@ -177,10 +174,7 @@ func TestShippedSQLOnIcebergTables(t *testing.T) {
 	t.Logf("landerd landed the real data set in %s; snapshots after each step %v", time.Since(begin).Round(100*time.Millisecond), l.Snapshots)
 
 	home := installTrino(t)
-	javaHome := os.Getenv("TRINO_JAVA_HOME")
-	if javaHome == "" {
-		javaHome = "/usr/lib/jvm/temurin-25-jdk-amd64"
-	}
+	javaHome := JavaHome()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	dir := t.TempDir()

@@ -3,7 +3,6 @@ package trino
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -117,10 +116,7 @@ func TestIcebergTenantNamespace(t *testing.T) {
 func startIcebergTrino(t *testing.T, cats ...IcebergCatalog) *Server {
 	t.Helper()
 	home := installTrino(t)
-	javaHome := os.Getenv("TRINO_JAVA_HOME")
-	if javaHome == "" {
-		javaHome = "/usr/lib/jvm/temurin-25-jdk-amd64"
-	}
+	javaHome := JavaHome()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	dir := t.TempDir()

@@ -2,6 +2,13 @@ package trino
 
 import "strings"
 
+// QuestionFiles are the shipped business questions of sql/trino, in
+// order; sql/spark and sql/duckdb have files of the same names.
+var QuestionFiles = []string{
+	"01_assessments.sql", "02_topic.sql", "03_learning_git.sql", "04_course_ranking.sql",
+	"05_average_score.sql", "06_pass_share.sql", "07_average_duration.sql",
+}
+
 // Statements splits a SQL script into its statements: comments (-- to the
 // end of the line) are removed, and the text is cut at every semicolon
 // outside string literals and quoted identifiers. Empty statements are

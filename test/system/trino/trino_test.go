@@ -23,12 +23,6 @@ import (
 // realData is the real data set, relative to the repository's root.
 const realData = "../shared/data/assessment-attempts-20180128-121051-nested.json"
 
-// questionFiles are the shipped business questions, in order.
-var questionFiles = []string{
-	"01_assessments.sql", "02_topic.sql", "03_learning_git.sql", "04_course_ranking.sql",
-	"05_average_score.sql", "06_pass_share.sql", "07_average_duration.sql",
-}
-
 // TestShippedSQLOnTrino lands lakes with `landerd demo`, registers them in
 // a real Trino with sql/trino/00_tables.sql (twice: it must be re-runnable),
 // runs every question file and compares each answer with `landerd report
@@ -47,10 +41,7 @@ func TestShippedSQLOnTrino(t *testing.T) {
 		t.Fatal(err)
 	}
 	home := installTrino(t)
-	javaHome := os.Getenv("TRINO_JAVA_HOME")
-	if javaHome == "" {
-		javaHome = "/usr/lib/jvm/temurin-25-jdk-amd64"
-	}
+	javaHome := JavaHome()
 	dir := t.TempDir()
 	bin, err := repo.BuildLanderd(dir)
 	if err != nil {
@@ -301,7 +292,7 @@ func checkAnswers(t *testing.T, q func(string) []map[string]any, root string, re
 		figs[b].Courses = int(intOf(t, rows[0]["courses"]))
 	}
 	var gitKeenIDs int64
-	for _, name := range questionFiles {
+	for _, name := range QuestionFiles {
 		sts := Statements(readFile(t, root, "sql/trino/"+name))
 		if len(sts) != 1 {
 			t.Fatalf("%s holds %d statements, want 1", name, len(sts))
@@ -440,18 +431,14 @@ func floatOf(t *testing.T, v any) *float64 {
 	return &f
 }
 
-// installTrino runs scripts/trino/install.sh, which is quiet and quick when
-// Trino is installed, and returns the server's directory it prints.
+// installTrino installs Trino (Install), failing the test when it cannot,
+// and returns the server's directory.
 func installTrino(t *testing.T) string {
 	t.Helper()
 	start := time.Now()
-	out, err := repo.Script("scripts/trino/install.sh")
+	home, err := Install()
 	if err != nil {
 		t.Fatalf("Trino: %v", err)
-	}
-	home := strings.TrimSpace(string(out))
-	if home == "" {
-		t.Fatal("Trino: scripts/trino/install.sh printed no directory")
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Logf("trino installed in %s", d.Round(time.Second))
