@@ -213,14 +213,11 @@ func runCompactDay(ctx context.Context, args []string, stdout, stderr io.Writer)
 		Cores: runtime.NumCPU(), Partitions: opt.partitions, MaxFileAge: opt.maxFileAge.String(), Hours: opt.hours, PerFlush: opt.perFlush,
 		Load: map[string]string{},
 	}}
-	if b.tmp, err = os.MkdirTemp("", "landerd-compact-day-"); err != nil {
-		return fmt.Errorf("temporary directory: %w", err)
+	var cleanup func()
+	if b.tmp, cleanup, err = workDir("landerd-compact-day-", opt.keep, stderr); err != nil {
+		return err
 	}
-	if opt.keep {
-		fmt.Fprintf(stderr, "keeping %s\n", b.tmp)
-	} else {
-		defer os.RemoveAll(b.tmp)
-	}
+	defer cleanup()
 	b.loadavg("start")
 	defer func() {
 		if b.pg == nil {

@@ -177,14 +177,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if b.self, err = os.Executable(); err != nil {
 		return fmt.Errorf("find harness binary: %w", err)
 	}
-	if b.tmp, err = os.MkdirTemp("", "landerd-bench-"); err != nil {
-		return fmt.Errorf("temporary directory: %w", err)
+	var cleanup func()
+	if b.tmp, cleanup, err = workDir("landerd-bench-", opt.keep, stderr); err != nil {
+		return err
 	}
-	if opt.keep {
-		fmt.Fprintf(stderr, "keeping %s\n", b.tmp)
-	} else {
-		defer os.RemoveAll(b.tmp)
-	}
+	defer cleanup()
 	b.landerd = opt.landerd
 	if b.landerd == "" {
 		root, err := moduleRoot(ctx)
@@ -500,4 +497,18 @@ func cleanEnv() []string {
 		env = append(env, kv)
 	}
 	return env
+}
+
+// workDir makes a temporary directory named after prefix for one run; the
+// func removes it, unless keep says to leave it (its path then goes to log).
+func workDir(prefix string, keep bool, log io.Writer) (string, func(), error) {
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		return "", nil, fmt.Errorf("temporary directory: %w", err)
+	}
+	if keep {
+		fmt.Fprintf(log, "keeping %s\n", dir)
+		return dir, func() {}, nil
+	}
+	return dir, func() { os.RemoveAll(dir) }, nil
 }
