@@ -11,6 +11,7 @@ import (
 
 	"github.com/landerd/landerd/pkg/flatten"
 	"github.com/landerd/landerd/pkg/sink"
+	"github.com/landerd/landerd/test/kit/sinktest"
 )
 
 // TestRemoveOrphansSparesStateFiles compacts and expires a table, then
@@ -51,7 +52,7 @@ func TestRemoveOrphansSparesStateFiles(t *testing.T) {
 	if o, err := tb.RemoveOrphans(ctx, l.fs, target, OrphanOptions{}); err != nil || o.Found != 0 || o.Spared != 0 {
 		t.Fatalf("fresh files: %+v, %v; want nothing found", o, err)
 	}
-	age(t, tableDir, 4*24*time.Hour)
+	sinktest.Age(t, tableDir, 4*24*time.Hour)
 	young := filepath.Join(tableDir, "data", IngestDate.Field+"=2026-11-24", "00000-0-in-progress.parquet")
 	if err := os.WriteFile(young, []byte("a compaction's file, not committed yet"), 0o644); err != nil {
 		t.Fatal(err)
@@ -175,19 +176,4 @@ func dataFiles(t *testing.T, dir string) map[string]bool {
 		t.Fatal(err)
 	}
 	return out
-}
-
-// age sets every file under dir to have been written the duration by ago.
-func age(t *testing.T, dir string, by time.Duration) {
-	t.Helper()
-	when := time.Now().Add(-by)
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		return os.Chtimes(p, when, when)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }

@@ -23,7 +23,6 @@ import (
 	iceberggo "github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/catalog"
 	"github.com/apache/iceberg-go/table"
-	"github.com/colinmarc/hdfs/v2"
 
 	"github.com/landerd/landerd/internal/icetable"
 	"github.com/landerd/landerd/internal/report"
@@ -32,7 +31,6 @@ import (
 	"github.com/landerd/landerd/test/kit/lakecheck"
 	"github.com/landerd/landerd/test/system/iceberg"
 	"github.com/landerd/landerd/test/system/kafkacluster"
-	"github.com/landerd/landerd/test/system/minidfs"
 )
 
 // TestCompactUnderSIGKILLIcebergRealHDFS compacts the Iceberg tables with
@@ -171,7 +169,9 @@ func TestCompactUnderSIGKILLIcebergRealHDFS(t *testing.T) {
 	// delete the replaced files and the killed compactions' files, but
 	// not the ones a partition's state.json names; a daemon started
 	// afterwards lands on, and every record is still there once.
-	h.ageLake(4 * 24 * time.Hour)
+	if err := h.dfs.Age("/lake", 4*24*time.Hour); err != nil {
+		t.Fatalf("Apache HDFS: %v", err)
+	}
 	named := h.stateFiles()
 	orph := h.upkeep(ctx, "remove-orphans")
 	if orph.code != 0 || !strings.Contains(orph.out, "landerd.attempts: deleted ") {
@@ -231,31 +231,6 @@ func TestCompactUnderSIGKILLIcebergRealHDFS(t *testing.T) {
 		len(runs), killed, succeeded, rewrites, failed, len(kills), time.Since(begin).Round(100*time.Millisecond))
 	if killed < compactKills || rewrites == 0 {
 		t.Errorf("the loop killed %d compactions, and %d rewrote a table and exited 0; want at least %d killed and one such", killed, rewrites, compactKills)
-	}
-}
-
-// ageLake sets the time of every file of the lake the duration by back,
-// as if that much time had passed, through the cluster's superuser.
-func (h *harness) ageLake(by time.Duration) {
-	h.t.Helper()
-	su, err := minidfs.Superuser()
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	client, err := hdfs.NewClient(hdfs.ClientOptions{Addresses: []string{h.dfs.Addr()}, User: su})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer client.Close()
-	when := time.Now().Add(-by)
-	err = client.Walk("/lake", func(name string, fi fs.FileInfo, err error) error {
-		if err != nil || fi.IsDir() {
-			return err
-		}
-		return client.Chtimes(name, when, when)
-	})
-	if err != nil {
-		h.t.Fatalf("Apache HDFS: age the lake's files: %v", err)
 	}
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/landerd/landerd/pkg/metrics"
 	"github.com/landerd/landerd/pkg/sink"
 	"github.com/landerd/landerd/test/kit/repo"
+	"github.com/landerd/landerd/test/kit/sinktest"
 )
 
 // member is one daemon of the upkeep test: a lander, the upkeep loop
@@ -190,7 +191,7 @@ func TestUpkeepInDaemon(t *testing.T) {
 	// next pass deletes the flush files the compactions replaced and the
 	// expired snapshots' manifests, but not the last flush of each
 	// partition, which its state.json names.
-	f.age(t, 4*24*time.Hour)
+	sinktest.Age(t, f.lake.Root(), 4*24*time.Hour)
 	deadline := time.Now().Add(time.Minute)
 	for _, name := range icetable.TableNames() { // a pass removes them table by table
 		for {
@@ -216,22 +217,6 @@ func TestUpkeepInDaemon(t *testing.T) {
 		if _, err := icetable.CommittedOffsets(f.load(t, reader, name)); err != nil {
 			t.Errorf("%s after the upkeep: %v", name, err)
 		}
-	}
-}
-
-// age makes every file under the lake root look last written the duration
-// by ago, as if that much time had passed.
-func (f *fixture) age(t *testing.T, by time.Duration) {
-	t.Helper()
-	when := time.Now().Add(-by)
-	err := filepath.WalkDir(f.lake.Root(), func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		return os.Chtimes(p, when, when)
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 

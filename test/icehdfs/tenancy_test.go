@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/colinmarc/hdfs/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
@@ -228,7 +227,9 @@ func (f *fixture) upkeepTenants(t *testing.T, c *minidfs.Cluster, tb *icetable.T
 		}
 		t.Logf("tenant %s's attempts: %d files after the compaction, group %s", tn, len(files), group)
 	}
-	ageHDFS(t, c, root, 4*24*time.Hour)
+	if err := c.Age(root, 4*24*time.Hour); err != nil {
+		t.Fatalf("Apache HDFS: %v", err)
+	}
 	for _, tg := range targets {
 		o, err := tb.RemoveOrphans(ctx, f.lake, tg, icetable.OrphanOptions{})
 		if err != nil {
@@ -238,30 +239,5 @@ func (f *fixture) upkeepTenants(t *testing.T, c *minidfs.Cluster, tb *icetable.T
 			t.Errorf("tenant %s's attempts: remove-orphans %+v; want files deleted and the states' spared", tg.Tenant, o)
 		}
 		t.Logf("%s.%s: %d orphan files deleted, %d spared", o.Namespace, o.Table, o.Deleted, o.Spared)
-	}
-}
-
-// ageHDFS sets the time of every file under root on cluster c the
-// duration by back, as the superuser.
-func ageHDFS(t *testing.T, c *minidfs.Cluster, root string, by time.Duration) {
-	t.Helper()
-	su, err := minidfs.Superuser()
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, err := hdfs.NewClient(hdfs.ClientOptions{Addresses: []string{c.Addr()}, User: su})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	when := time.Now().Add(-by)
-	err = client.Walk(root, func(name string, fi fs.FileInfo, err error) error {
-		if err != nil || fi.IsDir() {
-			return err
-		}
-		return client.Chtimes(name, when, when)
-	})
-	if err != nil {
-		t.Fatalf("Apache HDFS: age the files under %s: %v", root, err)
 	}
 }

@@ -5,9 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"os/user"
+	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -133,4 +137,21 @@ func Publish(ctx context.Context, p *sink.Partition, first, last int64, files []
 		return errors.Join(err, p.Abandon())
 	}
 	return nil
+}
+
+// Age sets the modification time of every file under the local folder
+// dir the duration by back, as if that much time had passed since each
+// was written.
+func Age(t testing.TB, dir string, by time.Duration) {
+	t.Helper()
+	when := time.Now().Add(-by)
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		return os.Chtimes(p, when, when)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

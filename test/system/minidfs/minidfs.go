@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/colinmarc/hdfs/v2"
+
 	"github.com/landerd/landerd/test/kit/repo"
 	"github.com/landerd/landerd/test/kit/servertest"
 )
@@ -231,6 +233,32 @@ func Superuser() (string, error) {
 		return "", fmt.Errorf("hdfs superuser: %w", err)
 	}
 	return u.Username, nil
+}
+
+// Age sets the modification time of every file under root the duration
+// by back, as if that much time had passed since each was written, as the
+// superuser through landerd's HDFS client.
+func (c *Cluster) Age(root string, by time.Duration) error {
+	su, err := Superuser()
+	if err != nil {
+		return err
+	}
+	client, err := hdfs.NewClient(hdfs.ClientOptions{Addresses: []string{c.addr}, User: su})
+	if err != nil {
+		return fmt.Errorf("age the files under %s: %w", root, err)
+	}
+	defer client.Close()
+	when := time.Now().Add(-by)
+	err = client.Walk(root, func(name string, fi os.FileInfo, err error) error {
+		if err != nil || fi.IsDir() {
+			return err
+		}
+		return client.Chtimes(name, when, when)
+	})
+	if err != nil {
+		return fmt.Errorf("age the files under %s: %w", root, err)
+	}
+	return nil
 }
 
 // StopDataNode stops DataNode i (0-based, numbered at start). The
